@@ -1,0 +1,79 @@
+"""Shared fixtures: a small hand-built OSM extract and the Tavoliere extract."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mobility.roadgraph import RoadGraph, build_road_graphs, load_road_graph
+
+SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
+TAVOLIERE = SHARED / "data" / "osm_foggia" / "tavoliere_roads.osm.bz2"
+
+# A tiny network near Foggia (about 0.85 km between columns, 1.1 km between rows):
+#
+#   G (service)
+#   |
+#   E <-- D        E-D-C one-way residential (C -> D -> E -> A)
+#   |      ^
+#   A --- B --- C  primary, two-way
+#         |
+#         F        track, two-way (only the minibus may use it)
+#
+#   H --- I        residential far away, not connected: dropped as a separate component
+NODES = {
+    "A": (41.46, 15.50),
+    "B": (41.46, 15.51),
+    "C": (41.46, 15.52),
+    "D": (41.47, 15.52),
+    "E": (41.47, 15.50),
+    "F": (41.45, 15.51),
+    "G": (41.48, 15.50),
+    "H": (41.40, 15.60),
+    "I": (41.40, 15.61),
+}
+WAYS = [
+    (["A", "B", "C"], {"highway": "primary", "name": "Via Principale"}),
+    (["C", "D", "E", "A"], {"highway": "residential", "oneway": "yes"}),
+    (["B", "F"], {"highway": "track"}),
+    (["E", "G"], {"highway": "service"}),
+    (["H", "I"], {"highway": "residential"}),
+]
+NODE_IDS = {name: i + 1 for i, name in enumerate(NODES)}
+
+
+def write_osm(path: Path, nodes: dict[str, tuple[float, float]], ways: list) -> Path:
+    """Write a minimal OSM XML file."""
+    ids = {name: i + 1 for i, name in enumerate(nodes)}
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<osm version="0.6" generator="tests">']
+    for name, (lat, lon) in nodes.items():
+        lines.append(f'  <node id="{ids[name]}" lat="{lat}" lon="{lon}" version="1"/>')
+    for w, (refs, tags) in enumerate(ways, start=1):
+        lines.append(f'  <way id="{w}" version="1">')
+        lines += [f'    <nd ref="{ids[r]}"/>' for r in refs]
+        lines += [f'    <tag k="{k}" v="{v}"/>' for k, v in tags.items()]
+        lines.append("  </way>")
+    lines.append("</osm>")
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_osm(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny network above as an OSM XML file."""
+    return write_osm(tmp_path_factory.mktemp("osm") / "tiny.osm", NODES, WAYS)
+
+
+@pytest.fixture(scope="session")
+def tiny_graphs(tiny_osm: Path) -> dict[str, RoadGraph]:
+    """Both profiles' graphs of the tiny network."""
+    return build_road_graphs(tiny_osm)
+
+
+@pytest.fixture(scope="session")
+def tavoliere_minibus() -> RoadGraph:
+    """The Tavoliere extract's minibus graph (cached under data/osm_foggia/cache)."""
+    if not TAVOLIERE.is_file():
+        pytest.fail(f"the Tavoliere extract is missing: {TAVOLIERE}")
+    return load_road_graph("minibus", TAVOLIERE)

@@ -1,0 +1,56 @@
+"""Integration on the real Tavoliere extract (builds its cache on first use, ~35 s)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
+
+from mobility.roadgraph import RoadGraph
+from mobility.travel_times import travel_time_matrix
+
+pytestmark = pytest.mark.integration
+
+BORGO_MEZZANONE = (41.4206, 15.7096)
+FOGGIA_CENTRE = (41.4620, 15.5433)
+
+
+def test_borgo_mezzanone_to_foggia_is_15_to_17_5_km_and_15_to_30_min(
+    tavoliere_minibus: RoadGraph,
+) -> None:
+    route = tavoliere_minibus.route(BORGO_MEZZANONE, FOGGIA_CENTRE)
+    assert 15_000 <= route.distance_m <= 17_500
+    assert 15 * 60 <= route.duration_s <= 30 * 60
+    assert route.snap_m[0] < 100 and route.snap_m[1] < 100
+
+
+def test_matrix_on_real_roads_equals_plain_dijkstra_between_nodes(
+    tavoliere_minibus: RoadGraph,
+) -> None:
+    g = tavoliere_minibus
+    rng = np.random.default_rng(7)
+    nodes = rng.choice(g.n_nodes, 40, replace=False)
+    points = [(float(g.node_lat[n]), float(g.node_lon[n])) for n in nodes]
+    result = travel_time_matrix(points, g, distances=False)
+    # reference: Dijkstra on the plain node graph, fastest of parallel edges
+    key = g.edge_u * g.n_nodes + g.edge_v
+    order = np.lexsort((g.edge_time_s, key))
+    first = order[np.r_[True, key[order][1:] != key[order][:-1]]]
+    plain = csr_matrix((g.edge_time_s[first], (g.edge_u[first], g.edge_v[first])), shape=(g.n_nodes,) * 2)
+    expected = dijkstra(plain, indices=nodes)[:, nodes]
+    np.testing.assert_allclose(result.durations_s, expected, atol=1e-6)
+
+
+def test_bus_matrix_is_slower_than_minibus_on_the_same_trip(
+    tavoliere_minibus: RoadGraph,
+) -> None:
+    from tests.conftest import TAVOLIERE
+
+    from mobility.roadgraph import load_road_graph
+
+    bus = load_road_graph("bus", TAVOLIERE)
+    pts = [BORGO_MEZZANONE, FOGGIA_CENTRE]
+    by_bus = travel_time_matrix(pts, bus, distances=False).durations_s[0, 1]
+    by_minibus = travel_time_matrix(pts, tavoliere_minibus, distances=False).durations_s[0, 1]
+    assert by_bus > by_minibus
