@@ -45,7 +45,10 @@ def main() -> None:
 
     started = time.perf_counter()
     _ = loaded.cch_metric
-    print(f"contraction hierarchy customisation (once per process): {time.perf_counter() - started:.3f} s")
+    print(
+        "contraction hierarchy customisation (once per process): "
+        f"{time.perf_counter() - started:.3f} s"
+    )
     started = time.perf_counter()
     _ = loaded.snap([41.4206], [15.7096])
     print(f"snapping index build (once per process): {time.perf_counter() - started:.3f} s")
@@ -54,7 +57,9 @@ def main() -> None:
     farms = np.loadtxt(FARMS, delimiter=",", skiprows=1, usecols=(1, 2))
 
     plain = nx.DiGraph()
-    for u, v, t in zip(loaded.edge_u.tolist(), loaded.edge_v.tolist(), loaded.edge_time_s.tolist(), strict=True):
+    for u, v, t in zip(
+        loaded.edge_u.tolist(), loaded.edge_v.tolist(), loaded.edge_time_s.tolist(), strict=True
+    ):
         if not plain.has_edge(u, v) or plain[u][v]["w"] > t:
             plain.add_edge(u, v, w=t)
     sources = rng.choice(loaded.n_nodes, 5, replace=False).tolist()
@@ -64,7 +69,9 @@ def main() -> None:
     nx_per_source = (time.perf_counter() - started) / len(sources)
     print(f"networkx single-source Dijkstra: {nx_per_source * 1000:.0f} ms per source")
 
-    print(f"{'points':>6} {'durations s':>12} {'+distances s':>13} {'networkx est. s':>16} {'ratio':>7}")
+    print(
+        f"{'points':>6} {'durations s':>12} {'+distances s':>13} {'networkx est. s':>16} {'ratio':>7}"
+    )
     for n in (100, 500, 1000):
         pts = [tuple(p) for p in farms[rng.choice(len(farms), n, replace=False)]]
         started = time.perf_counter()
@@ -74,7 +81,9 @@ def main() -> None:
         travel_time_matrix(pts, loaded, distances=True)
         both_s = time.perf_counter() - started
         nx_s = nx_per_source * n
-        print(f"{n:>6} {durations_s:>12.2f} {both_s:>13.2f} {nx_s:>16.0f} {nx_s / durations_s:>7.0f}x")
+        print(
+            f"{n:>6} {durations_s:>12.2f} {both_s:>13.2f} {nx_s:>16.0f} {nx_s / durations_s:>7.0f}x"
+        )
 
 
 if __name__ == "__main__":

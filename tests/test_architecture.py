@@ -39,9 +39,7 @@ def test_optimizer_imports_only_stdlib_numpy_and_ortools() -> None:
 
 
 def test_mobility_does_not_import_flask_or_web() -> None:
-    offenders = [
-        f for f, names in imported_modules("mobility").items() if names & {"flask", "web"}
-    ]
+    offenders = [f for f, names in imported_modules("mobility").items() if names & {"flask", "web"}]
     assert offenders == []
 
 

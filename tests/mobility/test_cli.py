@@ -21,7 +21,9 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 def test_graph_info_json_has_the_documented_fields(
     tiny_osm: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    status, out, _ = run(capsys, "graph", "info", "--profile", "bus", "--json", "--source", str(tiny_osm))
+    status, out, _ = run(
+        capsys, "graph", "info", "--profile", "bus", "--json", "--source", str(tiny_osm)
+    )
     assert status == 0
     info = json.loads(out)
     assert set(info) == {"nodes", "edges", "bbox", "source", "profile"}
@@ -127,7 +129,17 @@ def test_graph_export_writes_graphml_that_osmnx_reads(
     import osmnx as ox
 
     out = tmp_path / "g.graphml"
-    status, _, _ = run(capsys, "graph", "export", "--profile", "minibus", "--graphml", str(out), "--source", str(tiny_osm))
+    status, _, _ = run(
+        capsys,
+        "graph",
+        "export",
+        "--profile",
+        "minibus",
+        "--graphml",
+        str(out),
+        "--source",
+        str(tiny_osm),
+    )
     assert status == 0
     graph = ox.load_graphml(out)
     assert graph.number_of_nodes() == 6
@@ -162,4 +174,7 @@ def test_places_csv_lists_only_placed_places(
     status, printed, _ = run(capsys, "places", "--file", str(places), "--csv", str(out))
     assert status == 0
     assert "1 placed of 2" in printed
-    assert out.read_text(encoding="utf-8").splitlines() == ["id,lat,lon", "Borgo Mezzanone,41.420626,15.709612"]
+    assert out.read_text(encoding="utf-8").splitlines() == [
+        "id,lat,lon",
+        "Borgo Mezzanone,41.420626,15.709612",
+    ]

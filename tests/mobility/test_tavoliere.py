@@ -37,7 +37,9 @@ def test_matrix_on_real_roads_equals_plain_dijkstra_between_nodes(
     key = g.edge_u * g.n_nodes + g.edge_v
     order = np.lexsort((g.edge_time_s, key))
     first = order[np.r_[True, key[order][1:] != key[order][:-1]]]
-    plain = csr_matrix((g.edge_time_s[first], (g.edge_u[first], g.edge_v[first])), shape=(g.n_nodes,) * 2)
+    plain = csr_matrix(
+        (g.edge_time_s[first], (g.edge_u[first], g.edge_v[first])), shape=(g.n_nodes,) * 2
+    )
     expected = dijkstra(plain, indices=nodes)[:, nodes]
     np.testing.assert_allclose(result.durations_s, expected, atol=1e-6)
 
@@ -45,9 +47,8 @@ def test_matrix_on_real_roads_equals_plain_dijkstra_between_nodes(
 def test_bus_matrix_is_slower_than_minibus_on_the_same_trip(
     tavoliere_minibus: RoadGraph,
 ) -> None:
-    from tests.conftest import TAVOLIERE
-
     from mobility.roadgraph import load_road_graph
+    from tests.conftest import TAVOLIERE
 
     bus = load_road_graph("bus", TAVOLIERE)
     pts = [BORGO_MEZZANONE, FOGGIA_CENTRE]
