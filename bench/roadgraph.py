@@ -70,7 +70,8 @@ def main() -> None:
     print(f"networkx single-source Dijkstra: {nx_per_source * 1000:.0f} ms per source")
 
     print(
-        f"{'points':>6} {'durations s':>12} {'+distances s':>13} {'networkx est. s':>16} {'ratio':>7}"
+        f"{'points':>6} {'durations s':>12} {'+distances s':>13} "
+        f"{'networkx est. s':>16} {'ratio':>7}"
     )
     for n in (100, 500, 1000):
         pts = [tuple(p) for p in farms[rng.choice(len(farms), n, replace=False)]]
