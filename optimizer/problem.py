@@ -1,0 +1,269 @@
+"""The dial-a-ride problem: requests, vehicles and travel matrices, validated on creation.
+
+Units are the caller's, as integers: times in seconds from the start of the service
+day (or any integer time unit), distances in metres. Travel times must be rounded
+*up* when they come from real numbers: a schedule that is feasible with rounded-up
+times is then feasible with the true times too (arrivals can only be earlier), which
+is how :mod:`optimizer.darp` reads the Euclidean benchmark instances.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = [
+    "UNLIMITED",
+    "Request",
+    "RequestPart",
+    "RoutingProblem",
+    "Vehicle",
+    "boarding_time",
+]
+
+#: Stands for "no limit" on ride time and route duration.
+UNLIMITED: Final = -1
+
+IntMatrix = npt.NDArray[np.int64]
+
+
+def boarding_time(seats: int, *, base_s: int = 60, per_seat_s: int = 10) -> int:
+    """Service time to board (or leave) a group: a base plus a time per seat.
+
+    Parameters
+    ----------
+    seats
+        People boarding.
+    base_s
+        Time to stop, open the doors and check a booking, in seconds.
+    per_seat_s
+        Time per person getting on or off, in seconds.
+
+    Returns
+    -------
+    int
+        Seconds.
+    """
+    return base_s + per_seat_s * seats
+
+
+def _window(value: Sequence[int], name: str) -> tuple[int, int]:
+    if len(value) != 2:
+        raise ValueError(f"{name}: must be (open, close)")
+    open_, close = int(value[0]), int(value[1])
+    if open_ < 0:
+        raise ValueError(f"{name}: opens at {open_}, before time 0")
+    if open_ > close:
+        raise ValueError(f"{name}: opens at {open_} after it closes at {close}")
+    return open_, close
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """A ride: a group travels from a pickup location to a drop-off location.
+
+    Parameters
+    ----------
+    pickup, delivery
+        Location indices into the problem's matrices.
+    seats
+        People travelling together (a crew books several seats).
+    pickup_window, delivery_window
+        ``(open, close)``: when service may start at each end.
+    max_ride
+        Longest time between the end of boarding and the start of leaving the
+        vehicle; ``UNLIMITED`` for none.
+    pickup_service, delivery_service
+        Boarding and alighting times (see :func:`boarding_time`).
+    label
+        The caller's name for the request, echoed in the plan.
+    """
+
+    pickup: int
+    delivery: int
+    seats: int = 1
+    pickup_window: tuple[int, int] = (0, 86_400)
+    delivery_window: tuple[int, int] = (0, 86_400)
+    max_ride: int = UNLIMITED
+    pickup_service: int = 0
+    delivery_service: int = 0
+    label: str = ""
+
+    def __post_init__(self) -> None:
+        if self.seats < 1:
+            raise ValueError(f"request {self.label!r}: seats must be at least 1, got {self.seats}")
+        if self.pickup == self.delivery:
+            raise ValueError(f"request {self.label!r}: pickup equals delivery ({self.pickup})")
+        _window(self.pickup_window, f"request {self.label!r}: pickup_window")
+        _window(self.delivery_window, f"request {self.label!r}: delivery_window")
+        if self.max_ride != UNLIMITED and self.max_ride < 0:
+            raise ValueError(f"request {self.label!r}: max_ride must be >= 0 or UNLIMITED")
+        if self.pickup_service < 0 or self.delivery_service < 0:
+            raise ValueError(f"request {self.label!r}: service times must be >= 0")
+
+
+@dataclass(frozen=True, slots=True)
+class Vehicle:
+    """A vehicle and its shift.
+
+    Parameters
+    ----------
+    seats
+        Passenger seats; never more riders than this.
+    start, end
+        Depot location indices where the route starts and ends.
+    shift
+        ``(earliest start, latest end)`` of the route.
+    max_duration
+        Longest route (end - start); ``UNLIMITED`` for none.
+    fixed_cost
+        Cost of using the vehicle at all (see :class:`optimizer.solve.SolverParams`).
+    serves
+        Indices of the requests this vehicle may serve; ``None`` for all (a bus
+        cannot reach a field that only a farm track reaches).
+    label
+        The caller's name for the vehicle.
+    """
+
+    seats: int
+    start: int
+    end: int
+    shift: tuple[int, int] = (0, 86_400)
+    max_duration: int = UNLIMITED
+    fixed_cost: int = 0
+    serves: frozenset[int] | None = None
+    label: str = ""
+
+    def __post_init__(self) -> None:
+        if self.seats < 1:
+            raise ValueError(f"vehicle {self.label!r}: seats must be at least 1, got {self.seats}")
+        _window(self.shift, f"vehicle {self.label!r}: shift")
+        if self.max_duration != UNLIMITED and self.max_duration < 0:
+            raise ValueError(f"vehicle {self.label!r}: max_duration must be >= 0 or UNLIMITED")
+        if self.fixed_cost < 0:
+            raise ValueError(f"vehicle {self.label!r}: fixed_cost must be >= 0")
+
+    def may_serve(self, request: int) -> bool:
+        """Whether the vehicle may serve request number ``request``."""
+        return self.serves is None or request in self.serves
+
+
+@dataclass(frozen=True, slots=True)
+class RequestPart:
+    """A request, or one part of a crew too large for any single vehicle.
+
+    ``request`` is the index of the original request; ``part`` numbers the parts
+    from 0 (always 0 for a request that fits a vehicle); ``seats`` is this part's
+    share.
+    """
+
+    request: int
+    part: int
+    parts: int
+    seats: int
+
+
+@dataclass(frozen=True)
+class RoutingProblem:
+    """A dial-a-ride problem.
+
+    Parameters
+    ----------
+    durations
+        Square matrix of travel times between locations (integers >= 0).
+    requests
+        The rides to plan.
+    vehicles
+        The fleet.
+    distances
+        Square matrix of distances (integers >= 0); defaults to ``durations``.
+    """
+
+    durations: IntMatrix
+    requests: tuple[Request, ...]
+    vehicles: tuple[Vehicle, ...]
+    distances: IntMatrix | None = None
+    parts: tuple[RequestPart, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        durations = _matrix(self.durations, "durations")
+        object.__setattr__(self, "durations", durations)
+        if self.distances is None:
+            object.__setattr__(self, "distances", durations)
+        else:
+            distances = _matrix(self.distances, "distances")
+            if distances.shape != durations.shape:
+                raise ValueError("distances: must have the same shape as durations")
+            object.__setattr__(self, "distances", distances)
+        object.__setattr__(self, "requests", tuple(self.requests))
+        object.__setattr__(self, "vehicles", tuple(self.vehicles))
+        if not self.vehicles:
+            raise ValueError("vehicles: at least one vehicle is needed")
+        n = durations.shape[0]
+        for i, r in enumerate(self.requests):
+            for name in ("pickup", "delivery"):
+                loc = getattr(r, name)
+                if not 0 <= loc < n:
+                    raise ValueError(f"requests[{i}].{name}: unknown location index {loc}")
+        for k, v in enumerate(self.vehicles):
+            for name in ("start", "end"):
+                loc = getattr(v, name)
+                if not 0 <= loc < n:
+                    raise ValueError(f"vehicles[{k}].{name}: unknown location index {loc}")
+            if v.serves is not None:
+                bad = [r for r in v.serves if not 0 <= r < len(self.requests)]
+                if bad:
+                    raise ValueError(f"vehicles[{k}].serves: unknown request index {bad[0]}")
+        object.__setattr__(self, "parts", tuple(self._split()))
+
+    @property
+    def n_locations(self) -> int:
+        """Number of locations (rows of the matrices)."""
+        return int(self.durations.shape[0])
+
+    @property
+    def distance_matrix(self) -> IntMatrix:
+        """The distance matrix (``durations`` when none was given)."""
+        assert self.distances is not None
+        return self.distances
+
+    def eligible_vehicles(self, request: int) -> list[int]:
+        """Indices of the vehicles that may serve request ``request``."""
+        return [k for k, v in enumerate(self.vehicles) if v.may_serve(request)]
+
+    def _split(self) -> list[RequestPart]:
+        """One part per request, or several equal parts for a crew too large for any
+        vehicle that may serve it. Requests that fit a vehicle are never split."""
+        parts: list[RequestPart] = []
+        for i, r in enumerate(self.requests):
+            capacity = max((self.vehicles[k].seats for k in self.eligible_vehicles(i)), default=0)
+            if capacity == 0 or r.seats <= capacity:
+                parts.append(RequestPart(i, 0, 1, r.seats))
+                continue
+            count = math.ceil(r.seats / capacity)
+            base, extra = divmod(r.seats, count)
+            for p in range(count):
+                parts.append(RequestPart(i, p, count, base + (1 if p < extra else 0)))
+        return parts
+
+
+def _matrix(value: object, name: str) -> IntMatrix:
+    array = np.asarray(value)
+    if array.ndim != 2 or array.shape[0] != array.shape[1]:
+        raise ValueError(f"{name}: matrix must be square, got shape {array.shape}")
+    if array.shape[0] == 0:
+        raise ValueError(f"{name}: matrix is empty")
+    if not np.issubdtype(array.dtype, np.integer) and (
+        not np.all(np.isfinite(array)) or not np.all(array == np.round(array))
+    ):
+        raise ValueError(f"{name}: values must be whole numbers (round travel times up)")
+    ints = array.astype(np.int64)
+    if (ints < 0).any():
+        raise ValueError(f"{name}: negative values are not allowed")
+    ints.setflags(write=False)
+    return ints

@@ -1,0 +1,508 @@
+"""Solve a dial-a-ride problem with OR-Tools: ``solve(problem, params) -> Plan``.
+
+The model follows the OR-Tools routing samples' build order: index manager, routing
+model, transit matrices, arc costs, dimensions (time, seats), pickup-and-delivery
+pairs with ride-time limits, vehicle eligibility, disjunctions, search parameters.
+Transits are given as matrices and vectors, never Python callbacks: callbacks are
+the biggest cost in the search (see ``../shared/notes/optimizer-findings.md``).
+
+Before the model is built, time windows are tightened from the data (what a request
+implies for its other end, what the depots can reach), and requests no single
+vehicle could serve even alone are set aside with a reason. Several searches with
+different strategies can run at once in worker processes (a *portfolio*); the best
+plan wins.
+
+Objective, lexicographic by default: most seats served (a request left out costs
+more than any route), then least fixed cost of the vehicles used (with equal fixed
+costs: fewest vehicles), then least total travel cost (driving time by default).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
+from typing import Final, Literal
+
+import numpy as np
+
+from optimizer.plan import Plan, Route, Unassigned, UnassignedReason, Visit, VisitKind
+from optimizer.problem import UNLIMITED, RoutingProblem
+
+__all__ = ["SearchConfig", "SolverParams", "solve"]
+
+_ROUTING_STATUS: Final = {
+    0: "ROUTING_NOT_SOLVED",
+    1: "ROUTING_SUCCESS",
+    2: "ROUTING_PARTIAL_SUCCESS_LOCAL_OPTIMUM_NOT_REACHED",
+    3: "ROUTING_FAIL",
+    4: "ROUTING_FAIL_TIMEOUT",
+    5: "ROUTING_INVALID",
+    6: "ROUTING_INFEASIBLE",
+    7: "ROUTING_OPTIMAL",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SearchConfig:
+    """One search strategy of the portfolio.
+
+    Parameters
+    ----------
+    first_solution
+        Name of an OR-Tools ``FirstSolutionStrategy`` (e.g.
+        ``"PARALLEL_CHEAPEST_INSERTION"``).
+    metaheuristic
+        Name of an OR-Tools ``LocalSearchMetaheuristic`` (e.g.
+        ``"GUIDED_LOCAL_SEARCH"``, ``"TABU_SEARCH"``).
+    gls_lambda
+        Guided local search penalty coefficient.
+    """
+
+    first_solution: str = "PARALLEL_CHEAPEST_INSERTION"
+    metaheuristic: str = "GUIDED_LOCAL_SEARCH"
+    gls_lambda: float = 0.3
+
+
+#: Measured on Cordeau's instances (bench/darp.py): GLS with lambda 0.3 leads; a
+#: second core adds most with a different first solution and lambda.
+DEFAULT_PORTFOLIO: Final = (
+    SearchConfig("PARALLEL_CHEAPEST_INSERTION", "GUIDED_LOCAL_SEARCH", 0.3),
+    SearchConfig("LOCAL_CHEAPEST_INSERTION", "GUIDED_LOCAL_SEARCH", 0.1),
+    SearchConfig("PARALLEL_CHEAPEST_INSERTION", "TABU_SEARCH", 0.0),
+)
+
+
+@dataclass(frozen=True)
+class SolverParams:
+    """How to search.
+
+    Parameters
+    ----------
+    time_limit_s
+        Wall-clock limit of each search; the best plan found by then is returned.
+    workers
+        Searches run at once in worker processes, each with the next strategy of
+        ``portfolio`` (default: the number of CPUs, at most the portfolio's size).
+    portfolio
+        Strategies, in order of preference.
+    solution_limit
+        Stop each search after this many improving solutions; with it (and one
+        worker) a run is reproducible, whatever the machine's speed.
+    arc_cost
+        ``"duration"`` (driving time) or ``"distance"``.
+    lexicographic
+        Whether fixed costs dominate travel costs (fewest vehicles first); if not,
+        fixed costs are added to travel costs as they are.
+    tighten_windows
+        Derive tighter time windows from the data before solving.
+    log_search
+        Print OR-Tools' search log.
+    """
+
+    time_limit_s: float = 30.0
+    workers: int | None = None
+    portfolio: tuple[SearchConfig, ...] = DEFAULT_PORTFOLIO
+    solution_limit: int | None = None
+    arc_cost: Literal["duration", "distance"] = "duration"
+    lexicographic: bool = True
+    tighten_windows: bool = True
+    log_search: bool = False
+
+    def __post_init__(self) -> None:
+        if self.time_limit_s <= 0:
+            raise ValueError("time_limit_s: must be positive")
+        if self.workers is not None and self.workers < 1:
+            raise ValueError("workers: must be at least 1")
+        if not self.portfolio:
+            raise ValueError("portfolio: at least one search strategy is needed")
+        if self.arc_cost not in ("duration", "distance"):
+            raise ValueError("arc_cost: must be 'duration' or 'distance'")
+        if self.solution_limit is not None and self.solution_limit < 1:
+            raise ValueError("solution_limit: must be at least 1")
+
+
+# --------------------------------------------------------------------------- preparation
+
+
+@dataclass
+class _Prepared:
+    """What the model is built from: the parts worth modelling, tightened."""
+
+    problem: RoutingProblem
+    parts: list[int]  # indices into problem.parts, in model order
+    pickup_window: list[tuple[int, int]]
+    delivery_window: list[tuple[int, int]]
+    set_aside: dict[int, UnassignedReason] = field(default_factory=dict)
+
+
+def _prepare(problem: RoutingProblem, params: SolverParams) -> _Prepared:
+    prepared = _Prepared(problem, [], [], [])
+    for j, part in enumerate(problem.parts):
+        req = problem.requests[part.request]
+        eligible = problem.eligible_vehicles(part.request)
+        if not eligible:
+            prepared.set_aside[j] = UnassignedReason.NO_ELIGIBLE_VEHICLE
+            continue
+        if part.seats > max(problem.vehicles[k].seats for k in eligible):
+            prepared.set_aside[j] = UnassignedReason.TOO_MANY_SEATS
+            continue
+        pw, dw = req.pickup_window, req.delivery_window
+        if params.tighten_windows:
+            tightened = _tighten(problem, part.request, eligible)
+            if tightened is None:
+                prepared.set_aside[j] = UnassignedReason.UNREACHABLE_IN_WINDOW
+                continue
+            pw, dw = tightened
+        fits = [k for k in eligible if problem.vehicles[k].seats >= part.seats]
+        if not any(_alone_feasible(problem, part.request, k, pw, dw) for k in fits):
+            prepared.set_aside[j] = UnassignedReason.UNREACHABLE_IN_WINDOW
+            continue
+        prepared.parts.append(j)
+        prepared.pickup_window.append(pw)
+        prepared.delivery_window.append(dw)
+    return prepared
+
+
+def _tighten(
+    problem: RoutingProblem, r: int, eligible: Sequence[int]
+) -> tuple[tuple[int, int], tuple[int, int]] | None:
+    """Tighten a request's windows until nothing changes; None if they empty out."""
+    req = problem.requests[r]
+    dur = problem.durations
+    direct = int(dur[req.pickup, req.delivery])
+    sp, sd, ride = req.pickup_service, req.delivery_service, req.max_ride
+    if ride != UNLIMITED and direct > ride:
+        return None
+    pe, pl = req.pickup_window
+    de, dl = req.delivery_window
+    vehicles = [problem.vehicles[k] for k in eligible]
+    reach = min(v.shift[0] + int(dur[v.start, req.pickup]) for v in vehicles)
+    home = max(v.shift[1] - sd - int(dur[req.delivery, v.end]) for v in vehicles)
+    while True:
+        before = (pe, pl, de, dl)
+        pe = max(pe, reach)
+        dl = min(dl, home)
+        pl = min(pl, dl - sp - direct)
+        de = max(de, pe + sp + direct)
+        if ride != UNLIMITED:
+            pe = max(pe, de - ride - sp)
+            dl = min(dl, pl + sp + ride)
+        if pe > pl or de > dl:
+            return None
+        if (pe, pl, de, dl) == before:
+            return (pe, pl), (de, dl)
+
+
+def _alone_feasible(
+    problem: RoutingProblem, r: int, k: int, pw: tuple[int, int], dw: tuple[int, int]
+) -> bool:
+    """Whether vehicle ``k`` could serve request ``r`` on an otherwise empty route."""
+    req, v, dur = problem.requests[r], problem.vehicles[k], problem.durations
+    to_p = int(dur[v.start, req.pickup])
+    direct = int(dur[req.pickup, req.delivery])
+    b_p = max(v.shift[0] + to_p, pw[0])
+    if b_p > pw[1]:
+        return False
+    b_d = max(b_p + req.pickup_service + direct, dw[0])
+    if b_d > dw[1]:
+        return False
+    b_p = min(pw[1], b_d - req.pickup_service - direct)  # board as late as possible
+    if req.max_ride != UNLIMITED and b_d - b_p - req.pickup_service > req.max_ride:
+        return False
+    end = b_d + req.delivery_service + int(dur[req.delivery, v.end])
+    if end > v.shift[1]:
+        return False
+    start = max(v.shift[0], b_p - to_p)
+    return v.max_duration == UNLIMITED or end - start <= v.max_duration
+
+
+# --------------------------------------------------------------------------- model
+
+
+@dataclass
+class _Raw:
+    """A search's result in plain data (crosses process boundaries)."""
+
+    routes: list[list[tuple[int, int]]]  # per vehicle: (node, service start time)
+    objective: int
+    unserved_seats: int
+    status: str
+    config: SearchConfig
+
+
+def _node_layout(prepared: _Prepared) -> tuple[list[int], dict[int, int], int]:
+    """Locations of the model's nodes: depots first, then pickup/delivery pairs."""
+    problem = prepared.problem
+    depot_locs = sorted({v.start for v in problem.vehicles} | {v.end for v in problem.vehicles})
+    depot_node = {loc: i for i, loc in enumerate(depot_locs)}
+    node_loc = list(depot_locs)
+    for j in prepared.parts:
+        req = problem.requests[problem.parts[j].request]
+        node_loc += [req.pickup, req.delivery]
+    return node_loc, depot_node, len(depot_locs)
+
+
+def _search(prepared: _Prepared, params: SolverParams, config: SearchConfig) -> _Raw:
+    from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+
+    problem = prepared.problem
+    node_loc, depot_node, n_depots = _node_layout(prepared)
+    n_nodes = len(node_loc)
+    vehicles = problem.vehicles
+    manager = pywrapcp.RoutingIndexManager(
+        n_nodes,
+        len(vehicles),
+        [depot_node[v.start] for v in vehicles],
+        [depot_node[v.end] for v in vehicles],
+    )
+    routing = pywrapcp.RoutingModel(manager)
+    solver = routing.solver()
+
+    locs = np.asarray(node_loc, dtype=np.int64)
+    service = np.zeros(n_nodes, dtype=np.int64)
+    demand = np.zeros(n_nodes, dtype=np.int64)
+    for m, j in enumerate(prepared.parts):
+        part = problem.parts[j]
+        req = problem.requests[part.request]
+        service[n_depots + 2 * m] = req.pickup_service
+        service[n_depots + 2 * m + 1] = req.delivery_service
+        demand[n_depots + 2 * m] = part.seats
+        demand[n_depots + 2 * m + 1] = -part.seats
+    travel = problem.durations[np.ix_(locs, locs)]
+    transit = travel + service[:, None]
+    np.fill_diagonal(transit, 0)
+    cost_matrix = (
+        travel if params.arc_cost == "duration" else problem.distance_matrix[np.ix_(locs, locs)]
+    )
+
+    # arc costs
+    cost_index = routing.RegisterTransitMatrix(cost_matrix.tolist())
+    routing.SetArcCostEvaluatorOfAllVehicles(cost_index)
+    route_cost_bound = int(cost_matrix.max(initial=0)) * (n_nodes + 2 * len(vehicles)) + 1
+    for k, v in enumerate(vehicles):
+        fixed = v.fixed_cost * route_cost_bound if params.lexicographic else v.fixed_cost
+        if fixed:
+            routing.SetFixedCostOfVehicle(int(fixed), k)
+    fixed_bound = sum(
+        (v.fixed_cost * route_cost_bound if params.lexicographic else v.fixed_cost)
+        for v in vehicles
+    )
+    seat_penalty = route_cost_bound + fixed_bound + 1
+
+    # time
+    horizon = int(
+        max(
+            max(v.shift[1] for v in vehicles),
+            max((w[1] for w in prepared.delivery_window), default=0),
+        )
+    )
+    time_index = routing.RegisterTransitMatrix(transit.tolist())
+    routing.AddDimension(time_index, horizon, horizon, False, "time")
+    time_dim = routing.GetDimensionOrDie("time")
+    for k, v in enumerate(vehicles):
+        time_dim.CumulVar(routing.Start(k)).SetRange(v.shift[0], v.shift[1])
+        time_dim.CumulVar(routing.End(k)).SetRange(v.shift[0], v.shift[1])
+        if v.max_duration != UNLIMITED:
+            time_dim.SetSpanUpperBoundForVehicle(v.max_duration, k)
+
+    # seats
+    seat_index = routing.RegisterUnaryTransitVector(demand.tolist())
+    routing.AddDimensionWithVehicleCapacity(
+        seat_index, 0, [v.seats for v in vehicles], True, "seats"
+    )
+
+    # pickup and delivery pairs
+    all_vehicles = list(range(len(vehicles)))
+    for m, j in enumerate(prepared.parts):
+        part = problem.parts[j]
+        req = problem.requests[part.request]
+        p_idx = manager.NodeToIndex(n_depots + 2 * m)
+        d_idx = manager.NodeToIndex(n_depots + 2 * m + 1)
+        routing.AddPickupAndDelivery(p_idx, d_idx)
+        solver.Add(routing.VehicleVar(p_idx) == routing.VehicleVar(d_idx))
+        p_time, d_time = time_dim.CumulVar(p_idx), time_dim.CumulVar(d_idx)
+        p_time.SetRange(*prepared.pickup_window[m])
+        d_time.SetRange(*prepared.delivery_window[m])
+        solver.Add(p_time + req.pickup_service <= d_time)
+        if req.max_ride != UNLIMITED:
+            solver.Add(d_time - p_time - req.pickup_service <= req.max_ride)
+        allowed = [
+            k for k in problem.eligible_vehicles(part.request) if vehicles[k].seats >= part.seats
+        ]
+        if len(allowed) < len(all_vehicles):
+            # -1 keeps the request optional (unperformed)
+            routing.VehicleVar(p_idx).SetValues([-1, *allowed])
+            routing.VehicleVar(d_idx).SetValues([-1, *allowed])
+        penalty = int(seat_penalty * part.seats)
+        routing.AddDisjunction([p_idx], penalty)
+        routing.AddDisjunction([d_idx], 0)
+        solver.Add(routing.ActiveVar(p_idx) == routing.ActiveVar(d_idx))
+
+    # a schedule without needless waiting: leave the depot as late as possible,
+    # then serve every stop as early as possible
+    for k in all_vehicles:
+        routing.AddVariableMaximizedByFinalizer(time_dim.CumulVar(routing.Start(k)))
+    for node in range(n_depots, n_nodes):
+        routing.AddVariableMinimizedByFinalizer(time_dim.CumulVar(manager.NodeToIndex(node)))
+    for k in all_vehicles:
+        routing.AddVariableMinimizedByFinalizer(time_dim.CumulVar(routing.End(k)))
+
+    search = pywrapcp.DefaultRoutingSearchParameters()
+    search.first_solution_strategy = getattr(
+        routing_enums_pb2.FirstSolutionStrategy, config.first_solution
+    )
+    search.local_search_metaheuristic = getattr(
+        routing_enums_pb2.LocalSearchMetaheuristic, config.metaheuristic
+    )
+    if config.metaheuristic == "GUIDED_LOCAL_SEARCH":
+        search.guided_local_search_lambda_coefficient = config.gls_lambda
+    search.time_limit.FromMilliseconds(int(params.time_limit_s * 1000))
+    if params.solution_limit is not None:
+        search.solution_limit = params.solution_limit
+    search.log_search = params.log_search
+
+    assignment = routing.SolveWithParameters(search)
+    status = _ROUTING_STATUS.get(routing.status(), str(routing.status()))
+    if assignment is None:
+        return _Raw(
+            [[] for _ in vehicles],
+            -1,
+            sum(problem.parts[j].seats for j in prepared.parts),
+            status,
+            config,
+        )
+    routes: list[list[tuple[int, int]]] = []
+    for k in all_vehicles:
+        index = routing.Start(k)
+        visits = []
+        while True:
+            node = manager.IndexToNode(index)
+            visits.append((node, int(assignment.Value(time_dim.CumulVar(index)))))
+            if routing.IsEnd(index):
+                break
+            index = assignment.Value(routing.NextVar(index))
+        routes.append(visits)
+    served_nodes = {n for r in routes for n, _ in r}
+    unserved = sum(
+        problem.parts[j].seats
+        for m, j in enumerate(prepared.parts)
+        if n_depots + 2 * m not in served_nodes
+    )
+    return _Raw(routes, int(assignment.ObjectiveValue()), unserved, status, config)
+
+
+def _search_job(args: tuple[_Prepared, SolverParams, SearchConfig]) -> _Raw:
+    return _search(*args)
+
+
+# --------------------------------------------------------------------------- plan
+
+
+def _to_plan(prepared: _Prepared, raw: _Raw, wall_time_s: float) -> Plan:
+    problem = prepared.problem
+    node_loc, _, n_depots = _node_layout(prepared)
+    dur, dist = problem.durations, problem.distance_matrix
+    routes: list[Route] = []
+    travel_total = distance_total = fixed_total = 0
+    served: set[int] = set()
+    for k, visits_raw in enumerate(raw.routes):
+        v = problem.vehicles[k]
+        if len(visits_raw) <= 2:
+            routes.append(Route(k, ()))
+            continue
+        visits: list[Visit] = []
+        load = 0
+        prev_loc, prev_departure = -1, 0
+        for position, (node, start) in enumerate(visits_raw):
+            loc = node_loc[node]
+            if node < n_depots:
+                kind = VisitKind.START if position == 0 else VisitKind.END
+                part_index, service = -1, 0
+            else:
+                m, is_delivery = divmod(node - n_depots, 2)
+                part_index = prepared.parts[m]
+                part = problem.parts[part_index]
+                req = problem.requests[part.request]
+                if is_delivery:
+                    kind, service = VisitKind.DELIVERY, req.delivery_service
+                    load -= part.seats
+                else:
+                    kind, service = VisitKind.PICKUP, req.pickup_service
+                    load += part.seats
+                    served.add(part_index)
+            if position == 0:
+                arrival = start
+            else:
+                leg = int(dur[prev_loc, loc])
+                arrival = prev_departure + leg
+                travel_total += leg
+                distance_total += int(dist[prev_loc, loc])
+            visits.append(Visit(kind, loc, part_index, arrival, start, start + service, load))
+            prev_loc, prev_departure = loc, start + service
+        fixed_total += v.fixed_cost
+        routes.append(Route(k, tuple(visits)))
+    unassigned = [Unassigned(j, reason) for j, reason in sorted(prepared.set_aside.items())]
+    unassigned += [
+        Unassigned(j, UnassignedReason.FLEET_FULL) for j in prepared.parts if j not in served
+    ]
+    unassigned.sort(key=lambda u: u.part)
+    served_seats = sum(problem.parts[j].seats for j in served)
+    total_seats = sum(p.seats for p in problem.parts)
+    return Plan(
+        routes=tuple(routes),
+        unassigned=tuple(unassigned),
+        served_seats=served_seats,
+        unserved_seats=total_seats - served_seats,
+        vehicles_used=sum(r.is_used for r in routes),
+        travel_time=travel_total,
+        distance=distance_total,
+        fixed_cost=fixed_total,
+        status=raw.status,
+        wall_time_s=wall_time_s,
+        details={"objective": raw.objective, "strategy": raw.config},
+    )
+
+
+def solve(problem: RoutingProblem, params: SolverParams | None = None) -> Plan:
+    """Plan routes for a dial-a-ride problem.
+
+    Parameters
+    ----------
+    problem
+        The requests, fleet and matrices.
+    params
+        Search settings (default :class:`SolverParams`).
+
+    Returns
+    -------
+    Plan
+        Routes with timed visits; requests that cannot be served come back in
+        ``Plan.unassigned`` with a reason, never as an exception.
+    """
+    started = time.perf_counter()
+    params = params or SolverParams()
+    prepared = _prepare(problem, params)
+    if not prepared.parts:
+        empty = _Raw([[] for _ in problem.vehicles], 0, 0, "EMPTY", params.portfolio[0])
+        return _to_plan(prepared, empty, time.perf_counter() - started)
+    workers = params.workers or min(os.cpu_count() or 1, len(params.portfolio))
+    configs = [params.portfolio[i % len(params.portfolio)] for i in range(workers)]
+    if workers == 1:
+        results = [_search(prepared, params, configs[0])]
+    else:
+        context = multiprocessing.get_context(
+            "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+        )
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            results = list(pool.map(_search_job, [(prepared, params, c) for c in configs]))
+    best = min(results, key=lambda r: (r.objective < 0, r.unserved_seats, r.objective))
+    return _to_plan(prepared, best, time.perf_counter() - started)
+
+
+def with_time_limit(params: SolverParams, seconds: float) -> SolverParams:
+    """A copy of ``params`` with another time limit."""
+    return replace(params, time_limit_s=seconds)

@@ -1,0 +1,78 @@
+"""Benchmark readers and the a2-16 optimum."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from optimizer.check import check
+from optimizer.darp import SCALE, main, read_darp, solve_instance
+from optimizer.lilim import read_lilim
+from optimizer.solve import SolverParams
+from tests.conftest import SHARED
+
+CORDEAU = SHARED / "bench" / "darp_cordeau"
+
+
+def test_a2_16_reaches_the_optimum_294_25() -> None:
+    instance = read_darp(CORDEAU / "a2-16.txt")
+    result = solve_instance(instance, SolverParams(time_limit_s=4, workers=1, arc_cost="distance"))
+    assert result["feasible"] is True
+    assert result["cost"] == pytest.approx(294.25, abs=0.005)
+
+
+def test_reader_accepts_header_with_2n_and_no_end_depot_line(tmp_path: Path) -> None:
+    lines = (CORDEAU / "a2-16.txt").read_text(encoding="utf-8").splitlines()
+    header = lines[0].split()
+    header[1] = str(2 * int(header[1]))
+    variant = tmp_path / "variant.txt"
+    variant.write_text("\n".join([" ".join(header), *lines[1:-1]]) + "\n", encoding="utf-8")
+    original, other = read_darp(CORDEAU / "a2-16.txt"), read_darp(variant)
+    assert other.n_requests == original.n_requests == 16
+    assert other.problem.requests == original.problem.requests
+    assert other.problem.vehicles == original.problem.vehicles
+
+
+def test_reader_scales_and_rounds_travel_times_up() -> None:
+    instance = read_darp(CORDEAU / "a2-16.txt")
+    p = instance.problem
+    exact = ((instance.coords[1] - instance.coords[2]) ** 2).sum() ** 0.5
+    assert exact * SCALE <= p.durations[1, 2] < exact * SCALE + 1
+    assert p.requests[0].max_ride == 30 * SCALE
+    assert p.vehicles[0].max_duration == 480 * SCALE
+
+
+def test_reader_rejects_a_broken_file(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.txt"
+    bad.write_text("2 16 480\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="K n T Q L"):
+        read_darp(bad)
+
+
+def test_command_line_prints_the_documented_json(capsys: pytest.CaptureFixture[str]) -> None:
+    status = main([str(CORDEAU / "b2-16.txt"), "--time-limit", "1", "--workers", "1", "--json"])
+    assert status == 0
+    result = json.loads(capsys.readouterr().out)
+    assert set(result) == {"instance", "cost", "routes", "unassigned", "feasible", "seconds"}
+    served = sorted(node for route in result["routes"] for node in route)
+    assert served == list(range(1, 33))  # every pickup 1..16 and drop-off 17..32
+    assert result["unassigned"] == [] and result["feasible"] is True
+
+
+def test_lilim_reader_pairs_pickups_with_drop_offs() -> None:
+    instance = read_lilim(SHARED / "bench" / "lilim" / "lc101.txt")
+    p = instance.problem
+    assert len(p.requests) == 53 and len(p.vehicles) == 25
+    assert all(p.durations[r.pickup, r.delivery] >= 0 for r in p.requests)
+    assert all(r.seats > 0 for r in p.requests)
+
+
+def test_lilim_plan_is_checked_feasible() -> None:
+    from optimizer.solve import solve
+
+    instance = read_lilim(SHARED / "bench" / "lilim" / "lc101.txt")
+    plan = solve(instance.problem, SolverParams(time_limit_s=2, workers=1, arc_cost="distance"))
+    assert check(instance.problem, plan) == []
+    assert plan.unassigned == ()

@@ -1,0 +1,77 @@
+"""Problem validation names the bad field; crews too large for a vehicle are split."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from optimizer.problem import Request, RoutingProblem, Vehicle, boarding_time
+
+D = np.array([[0, 10, 20], [10, 0, 15], [20, 15, 0]])
+
+
+def make(requests: list[Request], vehicles: list[Vehicle] | None = None) -> RoutingProblem:
+    return RoutingProblem(D, tuple(requests), tuple(vehicles or [Vehicle(8, 0, 0)]))
+
+
+def test_matrix_must_be_square() -> None:
+    with pytest.raises(ValueError, match="durations: matrix must be square"):
+        RoutingProblem(np.zeros((2, 3)), (), (Vehicle(8, 0, 0),))
+
+
+def test_negative_travel_times_are_rejected() -> None:
+    with pytest.raises(ValueError, match="durations: negative"):
+        RoutingProblem(-D, (), (Vehicle(8, 0, 0),))
+
+
+def test_fractional_travel_times_are_rejected() -> None:
+    with pytest.raises(ValueError, match="whole numbers"):
+        RoutingProblem(D + 0.5, (), (Vehicle(8, 0, 0),))
+
+
+def test_window_opening_after_closing_is_rejected() -> None:
+    with pytest.raises(ValueError, match="pickup_window: opens at 50 after it closes at 40"):
+        Request(1, 2, pickup_window=(50, 40))
+
+
+def test_pickup_equal_to_delivery_is_rejected() -> None:
+    with pytest.raises(ValueError, match="pickup equals delivery"):
+        Request(1, 1)
+
+
+def test_unknown_location_index_is_rejected() -> None:
+    with pytest.raises(ValueError, match=r"requests\[0\]\.delivery: unknown location index 7"):
+        make([Request(1, 7)])
+
+
+def test_unknown_depot_is_rejected() -> None:
+    with pytest.raises(ValueError, match=r"vehicles\[0\]\.start"):
+        make([], [Vehicle(8, 5, 0)])
+
+
+def test_no_vehicles_is_rejected() -> None:
+    with pytest.raises(ValueError, match="vehicles: at least one"):
+        RoutingProblem(D, (Request(1, 2),), ())
+
+
+def test_zero_seats_is_rejected() -> None:
+    with pytest.raises(ValueError, match="seats must be at least 1"):
+        Request(1, 2, seats=0)
+
+
+def test_crew_larger_than_every_vehicle_is_split_evenly() -> None:
+    problem = make([Request(1, 2, seats=40)], [Vehicle(28, 0, 0), Vehicle(8, 0, 0)])
+    assert [(p.request, p.part, p.parts, p.seats) for p in problem.parts] == [
+        (0, 0, 2, 20),
+        (0, 1, 2, 20),
+    ]
+
+
+def test_request_that_fits_a_vehicle_is_never_split() -> None:
+    problem = make([Request(1, 2, seats=28), Request(2, 1, seats=3)], [Vehicle(28, 0, 0)])
+    assert [p.parts for p in problem.parts] == [1, 1]
+
+
+def test_boarding_time_grows_with_the_group() -> None:
+    assert boarding_time(1) < boarding_time(12)
+    assert boarding_time(12, base_s=30, per_seat_s=5) == 90

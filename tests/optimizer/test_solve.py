@@ -1,0 +1,184 @@
+"""Small problems with known answers; every plan is checked by the independent checker."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from optimizer.plan import UnassignedReason, VisitKind
+from optimizer.problem import Request, RoutingProblem, Vehicle
+from optimizer.solve import SolverParams, solve
+from tests.optimizer.helpers import FAST, line_matrix, solve_and_check
+
+# locations on a line: 0 depot at 0, 1 at 10, 2 at 20, 3 at 30, 4 at 40
+LINE = line_matrix([0, 10, 20, 30, 40])
+
+
+def test_one_vehicle_carries_two_requests_in_one_sweep() -> None:
+    problem = RoutingProblem(
+        LINE, (Request(1, 3), Request(2, 4)), (Vehicle(seats=4, start=0, end=0),)
+    )
+    plan = solve_and_check(problem)
+    assert plan.unassigned == ()
+    assert plan.vehicles_used == 1
+    kinds = [v.location for v in plan.routes[0].visits]
+    assert kinds == [0, 1, 2, 3, 4, 0]
+    assert plan.travel_time == 80
+
+
+def test_capacity_forces_a_second_vehicle() -> None:
+    requests = (Request(1, 3, seats=3), Request(2, 4, seats=3))
+    problem = RoutingProblem(LINE, requests, (Vehicle(4, 0, 0, fixed_cost=1),) * 2)
+    plan = solve_and_check(problem)
+    assert plan.unassigned == ()
+    # riding one after the other in one vehicle is possible: 1->3, 2->4 sequentially
+    for route in plan.routes:
+        assert max((v.load for v in route.visits), default=0) <= 4
+
+
+def test_capacity_and_time_force_two_vehicles() -> None:
+    # both must be picked up at time 10-20 and dropped by 40: they overlap in time
+    window = (10, 20)
+    requests = (
+        Request(1, 3, seats=3, pickup_window=window, delivery_window=(0, 40)),
+        Request(1, 3, seats=3, pickup_window=window, delivery_window=(0, 40)),
+    )
+    problem = RoutingProblem(LINE, requests, (Vehicle(4, 0, 0, fixed_cost=1),) * 3)
+    plan = solve_and_check(problem)
+    assert plan.unassigned == ()
+    assert plan.vehicles_used == 2
+
+
+def test_fewer_vehicles_come_before_shorter_driving() -> None:
+    # two vehicles would drive less (each one way), one vehicle does both
+    requests = (Request(1, 2), Request(3, 4))
+    problem = RoutingProblem(LINE, requests, (Vehicle(8, 0, 0, fixed_cost=1),) * 2)
+    plan = solve_and_check(problem)
+    assert plan.vehicles_used == 1
+
+
+def test_window_no_vehicle_can_reach_leaves_request_unassigned_with_reason() -> None:
+    requests = (
+        Request(1, 2),
+        Request(4, 3, pickup_window=(0, 20)),  # location 4 is 40 away from the depot
+    )
+    problem = RoutingProblem(LINE, requests, (Vehicle(8, 0, 0),))
+    plan = solve_and_check(problem)
+    assert [(u.part, u.reason) for u in plan.unassigned] == [
+        (1, UnassignedReason.UNREACHABLE_IN_WINDOW)
+    ]
+    assert plan.served_seats == 1 and plan.unserved_seats == 1
+
+
+def test_crew_larger_than_any_vehicle_is_split_over_vehicles() -> None:
+    problem = RoutingProblem(
+        LINE,
+        (Request(1, 4, seats=40, pickup_window=(10, 30), delivery_window=(0, 80)),),
+        (Vehicle(28, 0, 0, fixed_cost=1), Vehicle(28, 0, 0, fixed_cost=1)),
+    )
+    plan = solve_and_check(problem)
+    assert plan.unassigned == ()
+    assert plan.served_seats == 40
+    carried = plan.vehicle_of()
+    assert sorted(carried) == [0, 1]
+    assert carried[0] != carried[1]  # the two halves ride different vehicles
+    assert [problem.parts[j].seats for j in carried] == [20, 20]
+
+
+def test_ride_time_limit_forbids_a_detour() -> None:
+    # request A (1 -> 2) may ride at most 15; carrying B (3 -> 4) in between is a detour
+    requests = (
+        Request(1, 2, max_ride=15, pickup_window=(10, 10), delivery_window=(0, 100)),
+        Request(3, 4, pickup_window=(30, 30), delivery_window=(0, 100)),
+    )
+    problem = RoutingProblem(LINE, requests, (Vehicle(8, 0, 0),))
+    plan = solve_and_check(problem)
+    assert plan.unassigned == ()
+    order = [(v.kind, v.part) for v in plan.routes[0].visits if v.part >= 0]
+    assert order.index((VisitKind.DELIVERY, 0)) < order.index((VisitKind.PICKUP, 1))
+
+
+def test_vehicle_may_only_serve_its_requests() -> None:
+    bus = Vehicle(28, 0, 0, serves=frozenset({0}), label="bus")
+    minibus = Vehicle(8, 0, 0, label="minibus")
+    problem = RoutingProblem(LINE, (Request(1, 2), Request(3, 4)), (bus, minibus))
+    plan = solve_and_check(problem)
+    assert plan.vehicle_of().get(1) == 1
+
+
+def test_request_no_vehicle_may_serve_is_unassigned_with_reason() -> None:
+    bus = Vehicle(28, 0, 0, serves=frozenset({0}))
+    problem = RoutingProblem(LINE, (Request(1, 2), Request(3, 4)), (bus,))
+    plan = solve_and_check(problem)
+    assert [(u.part, u.reason) for u in plan.unassigned] == [
+        (1, UnassignedReason.NO_ELIGIBLE_VEHICLE)
+    ]
+
+
+def test_more_demand_than_fleet_serves_most_seats_and_says_why() -> None:
+    window = (10, 10)
+    requests = tuple(
+        Request(1, 2, seats=s, pickup_window=window, delivery_window=(0, 100)) for s in (3, 5, 2)
+    )
+    problem = RoutingProblem(LINE, requests, (Vehicle(6, 0, 0),))
+    plan = solve_and_check(problem)
+    assert plan.served_seats == 5  # 3 + 2 or 5: both fill 5 of 6 seats
+    assert {u.reason for u in plan.unassigned} == {UnassignedReason.FLEET_FULL}
+
+
+def test_route_duration_and_shift_are_respected() -> None:
+    requests = (Request(1, 4, delivery_window=(0, 200)),)
+    short = Vehicle(8, 0, 0, shift=(0, 60))  # 0 -> 10 -> 40 -> 0 needs 80
+    problem = RoutingProblem(LINE, requests, (short,))
+    plan = solve_and_check(problem)
+    assert [u.reason for u in plan.unassigned] == [UnassignedReason.UNREACHABLE_IN_WINDOW]
+
+
+def test_service_times_delay_departures() -> None:
+    problem = RoutingProblem(
+        LINE, (Request(1, 2, pickup_service=5, delivery_service=7),), (Vehicle(8, 0, 0),)
+    )
+    plan = solve_and_check(problem)
+    pickup = plan.routes[0].visits[1]
+    assert pickup.departure == pickup.start + 5
+
+
+def test_two_workers_return_a_checked_plan() -> None:
+    problem = RoutingProblem(LINE, (Request(1, 3), Request(2, 4)), (Vehicle(4, 0, 0),) * 2)
+    plan = solve_and_check(problem, SolverParams(time_limit_s=1.0, workers=2))
+    assert plan.served_seats == 2
+
+
+def test_problem_with_nothing_to_plan_returns_empty_plan() -> None:
+    problem = RoutingProblem(LINE, (), (Vehicle(8, 0, 0),))
+    plan = solve(problem, FAST)
+    assert plan.status == "EMPTY" and plan.vehicles_used == 0
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("time_limit_s", 0), ("workers", 0), ("arc_cost", "money"), ("solution_limit", 0)],
+)
+def test_bad_solver_params_are_rejected(field: str, value: object) -> None:
+    with pytest.raises(ValueError, match=field):
+        SolverParams(**{field: value})  # type: ignore[arg-type]
+
+
+def test_many_requests_within_a_short_time_limit_still_give_a_feasible_plan() -> None:
+    rng = np.random.default_rng(3)
+    pts = rng.uniform(0, 100, size=(61, 2))
+    matrix = np.ceil(np.hypot(*(pts[:, None, :] - pts[None, :, :]).transpose(2, 0, 1)))
+    requests = tuple(
+        Request(
+            1 + 2 * i,
+            2 + 2 * i,
+            seats=int(rng.integers(1, 4)),
+            pickup_window=(0, 300),
+            delivery_window=(0, 400),
+            max_ride=150,
+        )
+        for i in range(30)
+    )
+    problem = RoutingProblem(matrix.astype(int), requests, (Vehicle(6, 0, 0, shift=(0, 500)),) * 3)
+    plan = solve_and_check(problem, SolverParams(time_limit_s=1.0, workers=1))
+    assert plan.served_seats + plan.unserved_seats == sum(r.seats for r in requests)
