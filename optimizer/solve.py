@@ -60,11 +60,16 @@ class SearchConfig:
         ``"GUIDED_LOCAL_SEARCH"``, ``"TABU_SEARCH"``).
     gls_lambda
         Guided local search penalty coefficient.
+    settings
+        Further OR-Tools ``RoutingSearchParameters`` fields as ``(dotted name,
+        value)`` pairs, e.g. ``("local_search_operators.use_exchange", False)``
+        (an ``OptionalBoolean`` field takes ``True``/``False``).
     """
 
     first_solution: str = "PARALLEL_CHEAPEST_INSERTION"
     metaheuristic: str = "GUIDED_LOCAL_SEARCH"
     gls_lambda: float = 0.3
+    settings: tuple[tuple[str, object], ...] = ()
 
 
 #: Measured on Cordeau's instances (bench/darp.py): GLS with lambda 0.3 leads; a
@@ -360,6 +365,8 @@ def _search(prepared: _Prepared, params: SolverParams, config: SearchConfig) -> 
     )
     if config.metaheuristic == "GUIDED_LOCAL_SEARCH":
         search.guided_local_search_lambda_coefficient = config.gls_lambda
+    for name, value in config.settings:
+        _set_field(search, name, value)
     search.time_limit.FromMilliseconds(int(params.time_limit_s * 1000))
     if params.solution_limit is not None:
         search.solution_limit = params.solution_limit
@@ -393,6 +400,20 @@ def _search(prepared: _Prepared, params: SolverParams, config: SearchConfig) -> 
         if n_depots + 2 * m not in served_nodes
     )
     return _Raw(routes, int(assignment.ObjectiveValue()), unserved, status, config)
+
+
+def _set_field(message: object, dotted: str, value: object) -> None:
+    """Set a (nested) protobuf field; booleans fill OR-Tools' OptionalBoolean."""
+    *path, last = dotted.split(".")
+    try:
+        for name in path:
+            message = getattr(message, name)
+        field = message.DESCRIPTOR.fields_by_name[last]  # type: ignore[attr-defined]
+    except (AttributeError, KeyError):
+        raise ValueError(f"settings: unknown search parameter {dotted!r}") from None
+    if field.enum_type is not None and field.enum_type.name == "OptionalBoolean":
+        value = 3 if value else 2  # BOOL_TRUE, BOOL_FALSE
+    setattr(message, last, value)
 
 
 def _search_job(args: tuple[_Prepared, SolverParams, SearchConfig]) -> _Raw:

@@ -182,3 +182,15 @@ def test_many_requests_within_a_short_time_limit_still_give_a_feasible_plan() ->
     problem = RoutingProblem(matrix.astype(int), requests, (Vehicle(6, 0, 0, shift=(0, 500)),) * 3)
     plan = solve_and_check(problem, SolverParams(time_limit_s=1.0, workers=1))
     assert plan.served_seats + plan.unserved_seats == sum(r.seats for r in requests)
+
+
+def test_extra_search_settings_are_applied_and_unknown_ones_rejected() -> None:
+    from optimizer.solve import SearchConfig
+
+    problem = RoutingProblem(LINE, (Request(1, 3), Request(2, 4)), (Vehicle(4, 0, 0),))
+    lean = SearchConfig(settings=(("local_search_operators.use_two_opt", False),))
+    plan = solve_and_check(problem, SolverParams(time_limit_s=0.5, workers=1, portfolio=(lean,)))
+    assert plan.served_seats == 2
+    bad = SearchConfig(settings=(("no_such_field", 1),))
+    with pytest.raises(ValueError, match="settings: unknown search parameter 'no_such_field'"):
+        solve(problem, SolverParams(time_limit_s=0.5, workers=1, portfolio=(bad,)))
