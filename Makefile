@@ -1,12 +1,15 @@
-# Passaggio - make targets. Needs only Python 3.11 and make on a fresh machine.
+# Passaggio - make targets. Needs only Python 3.11 and make on a fresh machine
+# (plus root or sudo for Debian's chromium, used by the browser tests).
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+MO := $(patsubst %.po,%.mo,$(wildcard web/translations/*/LC_MESSAGES/messages.po))
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install lint test demo bench clean
+.PHONY: install system-deps translations lint test demo serve bench clean
 
-install: $(STAMP)
+install: $(STAMP) $(MO)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,13 +17,28 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# compiled translation catalogues (the .po files are the source)
+web/translations/%/LC_MESSAGES/messages.mo: web/translations/%/LC_MESSAGES/messages.po $(STAMP)
+	$(BIN)/pybabel compile --use-fuzzy -d web/translations -l $* 
+
+# Debian packages: headless Chromium for the browser tests, fonts for Arabic
+system-deps:
+	@command -v chromium >/dev/null 2>&1 && fc-list | grep -qi "Noto Color Emoji" || { \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-noto-core fonts-noto-color-emoji poppler-utils; }
+
+# re-extract the strings and merge them into every catalogue
+translations: install
+	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k _l -o web/translations/messages.pot .
+	$(BIN)/pybabel update -i web/translations/messages.pot -d web/translations
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint
-	$(BIN)/pytest -q
+test: lint system-deps
+	$(BIN)/pytest -q -n 2
 
 demo: install
 	$(BIN)/mobility graph build
@@ -31,6 +49,11 @@ demo: install
 	$(BIN)/mobility route 41.4206,15.7096 41.4620,15.5433 --profile bus
 	$(BIN)/mobility places --csv out/places.csv
 	$(BIN)/mobility matrix out/places.csv --out out/places_matrix.csv
+	$(BIN)/flask --app web init-db
+
+serve: install
+	$(BIN)/flask --app web init-db
+	$(BIN)/flask --app web run
 
 bench: install
 	$(BIN)/python bench/roadgraph.py

@@ -77,3 +77,6 @@ def tavoliere_minibus() -> RoadGraph:
     if not TAVOLIERE.is_file():
         pytest.fail(f"the Tavoliere extract is missing: {TAVOLIERE}")
     return load_road_graph("minibus", TAVOLIERE)
+
+
+from tests.db_fixtures import database_url, db  # noqa: E402,F401  (shared fixtures)

@@ -1,0 +1,86 @@
+"""The Flask application: ``create_app(config=None)``; ``flask --app web run`` serves it.
+
+Configuration comes from environment variables prefixed ``MOBILITY_`` (for example
+``MOBILITY_DATABASE_URL``, ``MOBILITY_SECRET_KEY``, ``MOBILITY_RATELIMIT_ENABLED``),
+then from the ``config`` mapping given to the factory (tests).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+__all__ = ["create_app"]
+
+DEFAULTS: dict[str, Any] = {
+    "BABEL_DEFAULT_LOCALE": "it",
+    "BABEL_DEFAULT_TIMEZONE": "Europe/Rome",
+    "LANGUAGES": ["it", "en", "fr", "ar", "bg", "ro"],
+    "BOOKING_CUTOFF": "20:00",
+    "CREW_MAX_SEATS": 28,
+    "MAX_DAYS_AHEAD": 14,
+    "RATELIMIT_ENABLED": True,
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_HEADERS_ENABLED": True,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "WORKER_SESSION_MINUTES": 30,
+    "HUB_PHONE": "+39 0881 000000",
+    "API_TITLE": "Passaggio API",
+    "API_VERSION": "v1",
+    "OPENAPI_VERSION": "3.0.3",
+    "OPENAPI_URL_PREFIX": "/api",
+    "OPENAPI_JSON_PATH": "openapi.json",
+    "WTF_CSRF_TIME_LIMIT": None,
+}
+
+
+def _secret_key(instance: Path) -> str:
+    """A secret key kept in the instance folder, made once, if none is configured."""
+    path = instance / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32), encoding="utf-8")
+        path.chmod(0o600)
+    return path.read_text(encoding="utf-8").strip()
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the application.
+
+    Parameters
+    ----------
+    config
+        Settings that override the defaults and the environment (for tests).
+
+    Returns
+    -------
+    Flask
+    """
+    app = Flask(__name__, instance_relative_config=True)
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    app.config.from_mapping(DEFAULTS)
+    app.config["DATABASE_URL"] = f"sqlite:///{instance / 'mobility.db'}"
+    app.config.from_prefixed_env("MOBILITY")
+    if config:
+        app.config.from_mapping(config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _secret_key(instance)
+
+    from web import api, booking, db, extensions, i18n, security
+
+    db.init_app(app)
+    extensions.init_app(app)
+    i18n.init_app(app)
+    security.init_app(app)
+    app.register_blueprint(booking.bp)
+    api.init_app(app)
+
+    from web.cli import init_cli
+
+    init_cli(app)
+    return app

@@ -1,0 +1,228 @@
+"""Database models and the session factory (plain SQLAlchemy 2).
+
+The same models serve the web application and the ``mobility`` command. SQLite is
+the embedded default; PostgreSQL is used in production through a URL. The schema is
+created and upgraded by the Alembic migrations in ``mobility/migrations``
+(:func:`upgrade_database`), never by ``create_all`` outside tests of the models.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    Enum,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, sessionmaker
+
+__all__ = [
+    "Base",
+    "Booking",
+    "BookingStatus",
+    "Direction",
+    "Report",
+    "ReportKind",
+    "Stop",
+    "StopKind",
+    "Worker",
+    "make_engine",
+    "make_session_factory",
+    "upgrade_database",
+    "utcnow",
+]
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def utcnow() -> dt.datetime:
+    """The current time in UTC (timezone-aware)."""
+    return dt.datetime.now(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every model."""
+
+
+class StopKind(enum.StrEnum):
+    """What a stop is."""
+
+    SETTLEMENT = "settlement"
+    TOWN = "town"
+    FARM = "farm"
+    SERVICE = "service"
+    DEPOT = "depot"
+
+
+class Direction(enum.StrEnum):
+    """To work in the morning, or back."""
+
+    TO_WORK = "to_work"
+    BACK = "back"
+
+
+class BookingStatus(enum.StrEnum):
+    """Life of a booking."""
+
+    REQUESTED = "requested"
+    LATE = "late"
+    SCHEDULED = "scheduled"
+    CANCELLED = "cancelled"
+    UNSERVED = "unserved"
+    NO_SHOW = "no_show"
+    COMPLETED = "completed"
+
+
+#: Statuses of a booking that still counts (for the one-ride-per-direction rule).
+ACTIVE_STATUSES = (BookingStatus.REQUESTED, BookingStatus.LATE, BookingStatus.SCHEDULED)
+
+
+class ReportKind(enum.StrEnum):
+    """What a confidential report is about."""
+
+    MONEY = "money"
+    UNSAFE = "unsafe"
+    OTHER = "other"
+
+
+def _enum(kind: type[enum.Enum], name: str) -> Enum:
+    return Enum(
+        kind,
+        name=name,
+        native_enum=False,
+        values_callable=lambda e: [m.value for m in e],
+        length=20,
+    )
+
+
+class Stop(Base):
+    """A place where a shuttle stops."""
+
+    __tablename__ = "stop"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[StopKind] = mapped_column(_enum(StopKind, "stop_kind"))
+    lat: Mapped[float | None] = mapped_column(Float, nullable=True)
+    lon: Mapped[float | None] = mapped_column(Float, nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
+    note: Mapped[str] = mapped_column(String(300), default="")
+
+    @property
+    def is_placed(self) -> bool:
+        """Whether the stop has coordinates."""
+        return self.lat is not None and self.lon is not None
+
+
+class Worker(Base):
+    """A worker known only by a personal code; the PIN is stored as a slow hash."""
+
+    __tablename__ = "worker"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True, index=True)
+    pin_hash: Mapped[str] = mapped_column(String(200))
+    language: Mapped[str] = mapped_column(String(5), default="it")
+    phone: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    failed_pins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    bookings: Mapped[list[Booking]] = relationship(back_populates="worker")
+
+
+class Booking(Base):
+    """One ride for one day, for one worker (or a crew booked by its leader)."""
+
+    __tablename__ = "booking"
+    __table_args__ = (UniqueConstraint("worker_id", "idempotency_key", name="uq_booking_idem"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True, index=True)
+    worker_id: Mapped[int] = mapped_column(ForeignKey("worker.id"), index=True)
+    service_date: Mapped[dt.date] = mapped_column(Date, index=True)
+    direction: Mapped[Direction] = mapped_column(_enum(Direction, "direction"))
+    from_stop_id: Mapped[int] = mapped_column(ForeignKey("stop.id"))
+    to_stop_id: Mapped[int] = mapped_column(ForeignKey("stop.id"))
+    time_min: Mapped[int] = mapped_column(Integer)  # arrive-by or depart-after, minutes
+    seats: Mapped[int] = mapped_column(Integer, default=1)
+    status: Mapped[BookingStatus] = mapped_column(
+        _enum(BookingStatus, "booking_status"), index=True
+    )
+    pickup_time_min: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    pickup_stop_id: Mapped[int | None] = mapped_column(ForeignKey("stop.id"), nullable=True)
+    reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    made_by: Mapped[str] = mapped_column(String(20), default="worker")
+    series_id: Mapped[str | None] = mapped_column(String(16), nullable=True, index=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    worker: Mapped[Worker] = relationship(back_populates="bookings")
+    from_stop: Mapped[Stop] = relationship(foreign_keys=[from_stop_id])
+    to_stop: Mapped[Stop] = relationship(foreign_keys=[to_stop_id])
+    pickup_stop: Mapped[Stop | None] = relationship(foreign_keys=[pickup_stop_id])
+
+
+class Report(Base):
+    """A confidential report to the hub's staff (demand for money, unsafe van...)."""
+
+    __tablename__ = "report"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[ReportKind] = mapped_column(_enum(ReportKind, "report_kind"))
+    booking_code: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    text: Mapped[str] = mapped_column(Text, default="")
+    language: Mapped[str] = mapped_column(String(5), default="it")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    handled: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+# --------------------------------------------------------------------------- engine
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """Create an engine; SQLite gets foreign keys on and a busy timeout."""
+    if url.startswith("sqlite"):
+        kwargs.setdefault("connect_args", {"timeout": 15})
+    engine = create_engine(url, **kwargs)
+    if engine.dialect.name == "sqlite":
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+    return engine
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Any]:
+    """A session factory bound to ``engine`` (objects stay usable after commit)."""
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def upgrade_database(engine: Engine) -> None:
+    """Apply the Alembic migrations up to the newest revision."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")

@@ -1,0 +1,66 @@
+"""Fresh databases for tests: SQLite always; PostgreSQL too when
+MOBILITY_TEST_POSTGRES_URL is set (each test in its own schema)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from mobility.places import load_places
+from mobility.services import load_places_as_stops
+from mobility.store import make_engine, make_session_factory, upgrade_database
+
+POSTGRES_URL = os.environ.get("MOBILITY_TEST_POSTGRES_URL")
+BACKENDS = ["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"]
+
+
+def _postgres_url(schema: str) -> str:
+    assert POSTGRES_URL is not None
+    sep = "&" if "?" in POSTGRES_URL else "?"
+    return f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """URL of a new, migrated database with the shared places as stops."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'test.db'}"
+        cleanup = None
+    else:
+        assert POSTGRES_URL is not None
+        schema = f"t_{uuid.uuid4().hex[:12]}"
+        admin = make_engine(POSTGRES_URL)
+        with admin.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        url = _postgres_url(schema)
+
+        def cleanup() -> None:
+            with admin.begin() as conn:
+                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            admin.dispose()
+
+    engine = make_engine(url)
+    upgrade_database(engine)
+    session = make_session_factory(engine)()
+    load_places_as_stops(session, load_places())
+    session.close()
+    engine.dispose()
+    yield url
+    if cleanup:
+        cleanup()
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator[Session]:
+    """A session on a fresh database."""
+    engine = make_engine(database_url)
+    session = make_session_factory(engine)()
+    yield session
+    session.close()
+    engine.dispose()

@@ -1,0 +1,58 @@
+"""App, client and helpers for the web tests (a fresh database per test)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from web import create_app
+
+
+@pytest.fixture
+def app(database_url: str, tmp_path: Any) -> Iterator[Flask]:
+    application = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "test",
+            "RATELIMIT_ENABLED": False,
+        }
+    )
+    yield application
+    application.extensions["mobility.engine"].dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+def csrf_token(html: str) -> str:
+    """The CSRF token of the first form of a page."""
+    found = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
+        r'name="csrf_token" value="([^"]+)"', html
+    )
+    assert found, "no CSRF token in the page"
+    return found.group(1)
+
+
+def register(client: FlaskClient) -> tuple[str, str]:
+    """Register through the page; returns (code, PIN) read off the card."""
+    page = client.get("/register").get_data(as_text=True)
+    card = client.post(
+        "/register", data={"csrf_token": csrf_token(page), "language": "fr"}
+    ).get_data(as_text=True)
+    code, pin = re.findall(r'<p class="code">([^<]+)</p>', card)
+    return code, pin
+
+
+def api_worker(client: FlaskClient) -> dict[str, str]:
+    """A worker registered through the API: its code and PIN."""
+    response = client.post("/api/v1/workers", json={"language": "en"})
+    assert response.status_code == 201
+    return dict(response.get_json())

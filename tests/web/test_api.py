@@ -1,0 +1,128 @@
+"""JSON API: bookings, auth headers, JSON errors naming the field, idempotency, OpenAPI."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask.testing import FlaskClient
+
+from tests.web.conftest import api_worker
+
+
+def stop_ids(client: FlaskClient) -> dict[str, int]:
+    return {s["name"]: s["id"] for s in client.get("/api/v1/stops").get_json()}
+
+
+def booking_body(client: FlaskClient, worker: dict[str, str], **extra: object) -> dict:
+    ids = stop_ids(client)
+    body = {
+        "worker_code": worker["code"],
+        "pin": worker["pin"],
+        "date": (dt.date.today() + dt.timedelta(days=3)).isoformat(),
+        "direction": "to_work",
+        "from_stop": ids["Borgo Mezzanone"],
+        "to_stop": ids["Foggia (centre)"],
+        "time": "05:30",
+        "seats": 1,
+    }
+    body.update(extra)
+    return body
+
+
+def headers(worker: dict[str, str]) -> dict[str, str]:
+    return {"X-Worker-Code": worker["code"], "X-Worker-Pin": worker["pin"]}
+
+
+def test_stops_lists_only_placed_active_stops(client: FlaskClient) -> None:
+    stops = client.get("/api/v1/stops").get_json()
+    names = {s["name"] for s in stops}
+    assert "Borgo Mezzanone" in names and "Palmori" not in names
+    assert all(s["lat"] is not None for s in stops)
+
+
+def test_book_then_read_then_cancel(client: FlaskClient) -> None:
+    worker = api_worker(client)
+    created = client.post("/api/v1/bookings", json=booking_body(client, worker))
+    assert created.status_code == 201
+    (booking,) = created.get_json()
+    assert booking["status"] == "requested" and booking["time"] == "05:30"
+    read = client.get(f"/api/v1/bookings/{booking['code']}", headers=headers(worker))
+    assert read.status_code == 200 and read.get_json()["code"] == booking["code"]
+    mine = client.get("/api/v1/workers/me/bookings", headers=headers(worker)).get_json()
+    assert [b["code"] for b in mine] == [booking["code"]]
+    gone = client.delete(f"/api/v1/bookings/{booking['code']}", headers=headers(worker))
+    assert gone.status_code == 200 and gone.get_json()[0]["status"] == "cancelled"
+
+
+def test_bad_input_is_json_with_the_field(client: FlaskClient) -> None:
+    worker = api_worker(client)
+    cases = {
+        "seats": booking_body(client, worker, seats=0),
+        "date": booking_body(client, worker, date="not-a-date"),
+        "time": booking_body(client, worker, time="25:99"),
+        "to_stop": booking_body(client, worker, to_stop=999_999),
+        "direction": booking_body(client, worker, direction="sideways"),
+    }
+    for field, body in cases.items():
+        response = client.post("/api/v1/bookings", json=body)
+        assert 400 <= response.status_code < 500, field
+        payload = response.get_json()
+        assert payload["field"] == field and payload["error"], field
+    assert client.get("/api/v1/workers/me/bookings", headers=headers(worker)).get_json() == []
+
+
+def test_wrong_pin_is_401_and_says_nothing_more(client: FlaskClient) -> None:
+    worker = api_worker(client)
+    wrong = client.post("/api/v1/bookings", json=booking_body(client, worker, pin="999999x"))
+    unknown = client.post(
+        "/api/v1/bookings", json=booking_body(client, worker, worker_code="ZZZZZZZZ")
+    )
+    assert wrong.status_code == unknown.status_code == 401
+    assert wrong.get_json() == unknown.get_json()
+
+
+def test_someone_elses_booking_is_not_found(client: FlaskClient) -> None:
+    owner, other = api_worker(client), api_worker(client)
+    (booking,) = client.post("/api/v1/bookings", json=booking_body(client, owner)).get_json()
+    assert (
+        client.get(f"/api/v1/bookings/{booking['code']}", headers=headers(other)).status_code == 404
+    )
+    assert (
+        client.delete(f"/api/v1/bookings/{booking['code']}", headers=headers(other)).status_code
+        == 404
+    )
+
+
+def test_idempotency_key_makes_a_retry_book_once(client: FlaskClient) -> None:
+    worker = api_worker(client)
+    body = booking_body(client, worker)
+    first = client.post("/api/v1/bookings", json=body, headers={"Idempotency-Key": "k-1"})
+    retry = client.post("/api/v1/bookings", json=body, headers={"Idempotency-Key": "k-1"})
+    assert first.status_code == retry.status_code == 201
+    assert first.get_json() == retry.get_json()
+    assert len(client.get("/api/v1/workers/me/bookings", headers=headers(worker)).get_json()) == 1
+
+
+def test_duplicate_direction_is_409(client: FlaskClient) -> None:
+    worker = api_worker(client)
+    client.post("/api/v1/bookings", json=booking_body(client, worker))
+    again = client.post("/api/v1/bookings", json=booking_body(client, worker, time="06:00"))
+    assert again.status_code == 409 and again.get_json()["field"] == "date"
+
+
+def test_missing_auth_headers_is_401(client: FlaskClient) -> None:
+    response = client.get("/api/v1/workers/me/bookings")
+    assert response.status_code == 401 and response.get_json()["field"] == "X-Worker-Code"
+
+
+def test_openapi_document_is_generated(client: FlaskClient) -> None:
+    doc = client.get("/api/openapi.json").get_json()
+    assert doc["openapi"].startswith("3.")
+    assert {"/api/v1/stops", "/api/v1/bookings", "/api/v1/workers/me/bookings"} <= set(doc["paths"])
+
+
+def test_registration_returns_code_and_pin_once(client: FlaskClient) -> None:
+    worker = api_worker(client)
+    assert len(worker["code"]) >= 8 and worker["pin"].isdigit()
+    bad = client.post("/api/v1/workers", json={"language": "klingon"})
+    assert bad.status_code == 400 and bad.get_json()["field"] == "language"

@@ -1,0 +1,253 @@
+"""JSON API under /api/v1 (flask-smorest; OpenAPI document at /api/openapi.json).
+
+Workers authenticate with the headers ``X-Worker-Code`` and ``X-Worker-Pin`` (or,
+when booking, the body fields ``worker_code`` and ``pin``). Errors are JSON
+``{"error": ..., "field": ...}`` with a 4xx status.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response, jsonify, request
+from flask.typing import ResponseReturnValue
+from flask_smorest import Api, Blueprint
+from marshmallow import Schema, fields, validate
+from werkzeug.exceptions import HTTPException
+
+from mobility.services import (
+    LANGUAGES,
+    RideRequest,
+    ServiceError,
+    authenticate_worker,
+    cancel_booking,
+    find_booking,
+    list_bookings,
+    list_stops,
+    register_worker,
+    request_rides,
+)
+from mobility.store import Booking, Direction, Worker
+from web.booking import booking_rules, hhmm, parse_hhmm
+from web.db import get_session
+from web.extensions import csrf, limiter
+
+__all__ = ["init_app"]
+
+blp = Blueprint("api", __name__, url_prefix="/api/v1", description="Passaggio worker API")
+
+_STATUS_OF_CODE = {"auth_failed": 401, "not_found": 404, "duplicate_direction": 409}
+
+
+class StopSchema(Schema):
+    id = fields.Int()
+    name = fields.Str()
+    kind = fields.Str()
+    lat = fields.Float(allow_none=True)
+    lon = fields.Float(allow_none=True)
+
+
+class NewWorkerSchema(Schema):
+    language = fields.Str(load_default="it", validate=validate.OneOf(LANGUAGES))
+    phone = fields.Str(load_default=None, allow_none=True)
+
+
+class WorkerCardSchema(Schema):
+    code = fields.Str()
+    pin = fields.Str()
+
+
+class NewBookingSchema(Schema):
+    worker_code = fields.Str(load_default=None)
+    pin = fields.Str(load_default=None)
+    date = fields.Date(required=True)
+    direction = fields.Str(
+        load_default="to_work", validate=validate.OneOf([d.value for d in Direction])
+    )
+    from_stop = fields.Int(required=True)
+    to_stop = fields.Int(required=True)
+    time = fields.Str(
+        required=True, metadata={"description": "HH:MM: arrive-by (to work) or depart-after (back)"}
+    )
+    seats = fields.Int(load_default=1)
+    return_time = fields.Str(load_default=None, allow_none=True)
+    repeat_until = fields.Date(load_default=None, allow_none=True)
+
+
+class BookingSchema(Schema):
+    code = fields.Str()
+    date = fields.Str()
+    direction = fields.Str()
+    from_stop = fields.Int()
+    to_stop = fields.Int()
+    time = fields.Str()
+    seats = fields.Int()
+    status = fields.Str()
+    pickup_time = fields.Str(allow_none=True)
+    pickup_stop = fields.Int(allow_none=True)
+    series_id = fields.Str(allow_none=True)
+
+
+def booking_json(b: Booking) -> dict[str, Any]:
+    """A booking as the API shows it (codes and times, never personal data)."""
+    return {
+        "code": b.code,
+        "date": b.service_date.isoformat(),
+        "direction": b.direction.value,
+        "from_stop": b.from_stop_id,
+        "to_stop": b.to_stop_id,
+        "time": hhmm(b.time_min),
+        "seats": b.seats,
+        "status": b.status.value,
+        "pickup_time": hhmm(b.pickup_time_min) or None,
+        "pickup_stop": b.pickup_stop_id,
+        "series_id": b.series_id,
+    }
+
+
+class ApiError(Exception):
+    """An error answered as JSON."""
+
+    def __init__(self, status: int, error: str, field: str | None) -> None:
+        super().__init__(error)
+        self.status, self.error, self.field = status, error, field
+
+
+def _worker_from_headers(code: str | None = None, pin: str | None = None) -> Worker:
+    code = code or request.headers.get("X-Worker-Code")
+    pin = pin or request.headers.get("X-Worker-Pin")
+    if not code or not pin:
+        raise ApiError(401, "worker code and PIN are required", "X-Worker-Code")
+    return authenticate_worker(get_session(), code, pin, rules=booking_rules())
+
+
+@blp.route("/stops")
+@blp.response(200, StopSchema(many=True))
+def stops() -> Any:
+    """Active stops."""
+    return [
+        {"id": s.id, "name": s.name, "kind": s.kind.value, "lat": s.lat, "lon": s.lon}
+        for s in list_stops(get_session())
+    ]
+
+
+@blp.route("/workers", methods=["POST"])
+@limiter.limit("10/hour")
+@blp.arguments(NewWorkerSchema)
+@blp.response(201, WorkerCardSchema)
+def new_worker(data: dict[str, Any]) -> Any:
+    """Register a worker: returns the personal code and the PIN (shown once)."""
+    worker, pin = register_worker(get_session(), language=data["language"], phone=data["phone"])
+    return {"code": worker.code, "pin": pin}
+
+
+@blp.route("/bookings", methods=["POST"])
+@limiter.limit("30/hour")
+@blp.arguments(NewBookingSchema)
+@blp.response(201, BookingSchema(many=True))
+def new_booking(data: dict[str, Any]) -> Any:
+    """Book a ride (and optionally the ride back and a Monday-Saturday series).
+
+    Send an ``Idempotency-Key`` header to make retries safe.
+    """
+    worker = _worker_from_headers(data["worker_code"], data["pin"])
+    minute = parse_hhmm(data["time"])
+    if minute is None:
+        raise ApiError(400, "time must be HH:MM", "time")
+    back = None
+    if data["return_time"] is not None:
+        back = parse_hhmm(data["return_time"])
+        if back is None:
+            raise ApiError(400, "return_time must be HH:MM", "return_time")
+    ride = RideRequest(
+        service_date=data["date"],
+        from_stop_id=data["from_stop"],
+        to_stop_id=data["to_stop"],
+        time_min=minute,
+        seats=data["seats"],
+        direction=Direction(data["direction"]),
+        return_time_min=back,
+        repeat_until=data["repeat_until"],
+    )
+    bookings = request_rides(
+        get_session(),
+        worker,
+        ride,
+        idempotency_key=request.headers.get("Idempotency-Key") or None,
+        rules=booking_rules(),
+    )
+    return [booking_json(b) for b in bookings]
+
+
+@blp.route("/bookings/<code>", methods=["GET"])
+@limiter.limit("60/minute")
+@blp.response(200, BookingSchema)
+def get_booking(code: str) -> Any:
+    """One of the worker's bookings."""
+    return booking_json(find_booking(get_session(), _worker_from_headers(), code))
+
+
+@blp.route("/bookings/<code>", methods=["DELETE"])
+@limiter.limit("30/minute")
+@blp.response(200, BookingSchema(many=True))
+def delete_booking(code: str) -> Any:
+    """Cancel a booking (``?series=1``: and the rest of its series)."""
+    worker = _worker_from_headers()
+    cancelled = cancel_booking(
+        get_session(),
+        worker,
+        code,
+        whole_series=request.args.get("series") == "1",
+        rules=booking_rules(),
+    )
+    return [booking_json(b) for b in cancelled]
+
+
+@blp.route("/workers/me/bookings")
+@limiter.limit("60/minute")
+@blp.response(200, BookingSchema(many=True))
+def my_bookings() -> Any:
+    """The worker's bookings from today on."""
+    worker = _worker_from_headers()
+    today = booking_rules().local_now().date()
+    return [booking_json(b) for b in list_bookings(get_session(), worker, since=today)]
+
+
+def _error(status: int, error: str, field: str | None) -> Response:
+    response = jsonify({"error": error, "field": field})
+    response.status_code = status
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Register the API, exempt it from CSRF (no cookies used) and map errors to JSON."""
+    api = Api(app)
+    api.register_blueprint(blp)
+    csrf.exempt(blp)
+
+    @app.errorhandler(ApiError)
+    def _api_error(err: ApiError) -> ResponseReturnValue:
+        return _error(err.status, err.error, err.field)
+
+    @app.errorhandler(ServiceError)
+    def _service_error(err: ServiceError) -> ResponseReturnValue:
+        if not request.path.startswith("/api/"):
+            raise err
+        return _error(_STATUS_OF_CODE.get(err.code, 400), str(err), err.field)
+
+    @app.errorhandler(422)
+    @app.errorhandler(400)
+    def _validation_error(err: HTTPException) -> ResponseReturnValue:
+        if not request.path.startswith("/api/"):
+            return err
+        messages = getattr(err, "data", {}).get("messages", {}) if hasattr(err, "data") else {}
+        for location in messages.values():
+            for field, problems in location.items():
+                return _error(400, f"{field}: {'; '.join(map(str, problems))}", field)
+        return _error(400, err.description or "bad request", None)
+
+    @app.errorhandler(429)
+    def _too_many(err: HTTPException) -> ResponseReturnValue:
+        if request.path.startswith("/api/"):
+            return _error(429, "too many requests, try again later", None)
+        return err

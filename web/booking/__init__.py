@@ -1,0 +1,392 @@
+"""Worker pages (blueprint ``booking``): register, book, my rides, report.
+
+Views parse the form, call one service, then render or redirect. A worker signs in
+with personal code and PIN; the session then holds only the worker's id, for a
+limited time. No personal data goes into URLs or logs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import time
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar, cast
+from urllib.parse import urlparse
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from sqlalchemy.orm import Session
+from wtforms.fields.choices import SelectChoice
+
+from mobility.services import (
+    DESTINATION_KINDS,
+    LANGUAGES,
+    PICKUP_KINDS,
+    BookingRules,
+    RideRequest,
+    ServiceError,
+    authenticate_worker,
+    cancel_booking,
+    list_bookings,
+    list_stops,
+    register_worker,
+    request_rides,
+    submit_report,
+)
+from mobility.store import Stop, Worker
+from web.booking.forms import BookForm, CancelForm, LoginForm, RegisterForm, ReportForm
+from web.db import get_session
+from web.extensions import limiter
+from web.i18n import COOKIE, current_language, error_text
+
+bp = Blueprint("booking", __name__, template_folder="../templates/booking")
+
+F = TypeVar("F", bound=Callable[..., ResponseReturnValue])
+
+
+def booking_rules() -> BookingRules:
+    """The booking rules from the app's configuration."""
+    hour, minute = (int(x) for x in current_app.config["BOOKING_CUTOFF"].split(":"))
+    return BookingRules(
+        cutoff=dt.time(hour, minute),
+        max_days_ahead=int(current_app.config["MAX_DAYS_AHEAD"]),
+        max_seats=int(current_app.config["CREW_MAX_SEATS"]),
+    )
+
+
+def hhmm(minutes: int | None) -> str:
+    """Minutes after midnight as HH:MM."""
+    if minutes is None:
+        return ""
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def parse_hhmm(text: str | None) -> int | None:
+    """HH:MM as minutes after midnight, or None."""
+    try:
+        hours, minutes = (int(x) for x in (text or "").split(":"))
+    except ValueError:
+        return None
+    if 0 <= hours < 24 and 0 <= minutes < 60:
+        return hours * 60 + minutes
+    return None
+
+
+@bp.app_template_filter("hhmm")
+def _hhmm_filter(minutes: int | None) -> str:
+    return hhmm(minutes)
+
+
+# --------------------------------------------------------------------------- session
+
+
+def current_worker() -> Worker | None:
+    """The signed-in worker, if the session is recent enough."""
+    worker_id = session.get("worker_id")
+    seen = session.get("worker_seen", 0)
+    ttl = 60 * int(current_app.config["WORKER_SESSION_MINUTES"])
+    if worker_id is None or time.time() - seen > ttl:
+        session.pop("worker_id", None)
+        return None
+    session["worker_seen"] = time.time()
+    return get_session().get(Worker, worker_id)
+
+
+def current_worker_or_abort() -> Worker:
+    """The signed-in worker (views behind :func:`worker_required`)."""
+    worker = current_worker()
+    if worker is None:
+        abort(401)
+    return worker
+
+
+def worker_required(view: F) -> F:
+    """Send to the sign-in page when no worker is signed in."""
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> ResponseReturnValue:
+        if current_worker() is None:
+            return redirect(url_for("booking.login", next=request.path))
+        return view(*args, **kwargs)
+
+    return cast(F, wrapped)
+
+
+def _safe_next(target: str | None) -> str:
+    if target and target.startswith("/") and not urlparse(target).netloc and "//" not in target:
+        return target
+    return url_for("booking.index")
+
+
+# --------------------------------------------------------------------------- pages
+
+
+@bp.route("/")
+def index() -> ResponseReturnValue:
+    """Home: what the service is, and the three things a worker can do."""
+    return render_template("index.html", worker=current_worker())
+
+
+@bp.route("/lang/<code>")
+def set_language(code: str) -> ResponseReturnValue:
+    """Remember the language in a cookie and go back."""
+    if code not in LANGUAGES:
+        abort(404)
+    response = redirect(_safe_next(request.args.get("next")))
+    response.set_cookie(COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+    return response
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@limiter.limit("10/hour", methods=["POST"])
+def register() -> ResponseReturnValue:
+    """Get a personal code and PIN, shown once as a card."""
+    form = RegisterForm(language=current_language())
+    if form.validate_on_submit():
+        phone = form.phone.data if form.sms.data else None
+        try:
+            worker, pin = register_worker(
+                get_session(), language=form.language.data or "it", phone=phone
+            )
+        except ServiceError as err:
+            getattr(form, err.field, form.phone).errors.append(error_text(err))
+        else:
+            session.clear()
+            session["worker_id"] = worker.id
+            session["worker_seen"] = time.time()
+            response = current_app.make_response(
+                render_template("card.html", code=worker.code, pin=pin)
+            )
+            response.set_cookie(COOKIE, worker.language, max_age=365 * 24 * 3600, samesite="Lax")
+            return response
+    return render_template("register.html", form=form)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit("10/minute;60/hour", methods=["POST"])
+def login() -> ResponseReturnValue:
+    """Sign in with personal code and PIN."""
+    form = LoginForm()
+    if form.validate_on_submit():
+        try:
+            worker = authenticate_worker(
+                get_session(), form.code.data or "", form.pin.data or "", rules=booking_rules()
+            )
+        except ServiceError as err:
+            form.pin.errors.append(error_text(err))
+        else:
+            session.clear()
+            session["worker_id"] = worker.id
+            session["worker_seen"] = time.time()
+            return redirect(_safe_next(request.args.get("next")))
+    return render_template("login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout() -> ResponseReturnValue:
+    """Forget the signed-in worker."""
+    form = CancelForm()  # any FlaskForm: checks the CSRF token
+    form.validate()
+    session.clear()
+    return redirect(url_for("booking.index"))
+
+
+def _booking_choices(form: BookForm, db: Session, rules: BookingRules) -> None:
+    today = rules.local_now().date()
+    pickups = list_stops(db, kinds=PICKUP_KINDS)
+    destinations = list_stops(db, kinds=DESTINATION_KINDS)
+    form.from_stop.choices = [
+        SelectChoice(
+            str(s.id), s.name, render_kw={"data-lat": f"{s.lat:.5f}", "data-lon": f"{s.lon:.5f}"}
+        )
+        for s in pickups
+        if s.lat is not None and s.lon is not None
+    ]
+    form.to_stop.choices = [SelectChoice(str(s.id), s.name) for s in destinations]
+    days = [today + dt.timedelta(days=n) for n in range(rules.max_days_ahead + 1)]
+    form.date.choices = [SelectChoice(d.isoformat(), _day_label(d, today)) for d in days]
+    form.repeat_until.choices = form.date.choices
+    form.time.choices = [SelectChoice(hhmm(m), hhmm(m)) for m in range(4 * 60, 10 * 60 + 1, 15)]
+    form.return_time.choices = [
+        SelectChoice(hhmm(m), hhmm(m)) for m in range(11 * 60, 21 * 60 + 1, 15)
+    ]
+    if not form.is_submitted():
+        tomorrow = (today + dt.timedelta(days=1)).isoformat()
+        form.date.data = tomorrow
+        form.repeat_until.data = tomorrow
+        form.time.data = "06:00"
+        form.return_time.data = "17:00"
+
+
+def _day_label(day: dt.date, today: dt.date) -> str:
+    names = [_("Mon"), _("Tue"), _("Wed"), _("Thu"), _("Fri"), _("Sat"), _("Sun")]
+    label = f"{names[day.weekday()]} {day.day:02d}/{day.month:02d}"
+    if day == today + dt.timedelta(days=1):
+        label += " - " + _("tomorrow")
+    elif day == today:
+        label += " - " + _("today")
+    return label
+
+
+def _ride_from_form(form: BookForm) -> RideRequest:
+    """Parse the form into a ride request (field errors as ServiceError)."""
+    try:
+        day = dt.date.fromisoformat(form.date.data or "")
+    except ValueError:
+        raise ServiceError("date", "required", "date") from None
+    minute = parse_hhmm(form.time.data)
+    if minute is None:
+        raise ServiceError("time", "bad_time", "time")
+    back = parse_hhmm(form.return_time.data) if form.with_return.data else None
+    if form.with_return.data and back is None:
+        raise ServiceError("return_time", "bad_time", "return_time")
+    until = None
+    if form.repeat.data:
+        try:
+            until = dt.date.fromisoformat(form.repeat_until.data or "")
+        except ValueError:
+            raise ServiceError("repeat_until", "required", "repeat_until") from None
+    return RideRequest(
+        service_date=day,
+        from_stop_id=form.from_stop.data or 0,
+        to_stop_id=form.to_stop.data or 0,
+        time_min=minute,
+        seats=form.seats.data or 0,
+        return_time_min=back,
+        repeat_until=until,
+    )
+
+
+@bp.route("/book", methods=["GET", "POST"])
+@worker_required
+@limiter.limit("30/hour", methods=["POST"])
+def book() -> ResponseReturnValue:
+    """The booking form; a valid form goes to the confirmation page."""
+    db = get_session()
+    rules = booking_rules()
+    form = BookForm()
+    _booking_choices(form, db, rules)
+    if form.validate_on_submit():
+        try:
+            ride = _ride_from_form(form)
+            request_rides(db, current_worker_or_abort(), ride, rules=rules, dry_run=True)
+        except ServiceError as err:
+            getattr(form, err.field, form.date).errors.append(error_text(err))
+        else:
+            form.nonce.data = secrets.token_hex(12)
+            stops = {
+                s.id: s
+                for s in db.query(Stop).filter(Stop.id.in_([ride.from_stop_id, ride.to_stop_id]))
+            }
+            return render_template(
+                "confirm.html",
+                form=form,
+                ride=ride,
+                from_stop=stops[ride.from_stop_id],
+                to_stop=stops[ride.to_stop_id],
+                late=rules.is_late(ride.service_date),
+            )
+    return render_template("book.html", form=form, max_seats=rules.max_seats)
+
+
+@bp.route("/book/confirm", methods=["POST"])
+@worker_required
+@limiter.limit("30/hour")
+def confirm() -> ResponseReturnValue:
+    """Make the bookings (once, even if the button is pressed twice)."""
+    db = get_session()
+    rules = booking_rules()
+    form = BookForm()
+    _booking_choices(form, db, rules)
+    worker = current_worker_or_abort()
+    if not form.validate_on_submit():
+        return render_template("book.html", form=form, max_seats=rules.max_seats)
+    try:
+        bookings = request_rides(
+            db,
+            worker,
+            _ride_from_form(form),
+            idempotency_key=form.nonce.data or None,
+            rules=rules,
+        )
+    except ServiceError as err:
+        getattr(form, err.field, form.date).errors.append(error_text(err))
+        return render_template("book.html", form=form, max_seats=rules.max_seats)
+    session["just_booked"] = [b.code for b in bookings]
+    return redirect(url_for("booking.done"))
+
+
+@bp.route("/book/done")
+@worker_required
+def done() -> ResponseReturnValue:
+    """The booking codes just made."""
+    codes = session.get("just_booked", [])
+    worker = current_worker_or_abort()
+    mine = [b for b in list_bookings(get_session(), worker) if b.code in codes]
+    return render_template("done.html", bookings=mine)
+
+
+@bp.route("/rides")
+@worker_required
+def rides() -> ResponseReturnValue:
+    """My rides: status, and pickup time and place once published."""
+    worker = current_worker_or_abort()
+    today = booking_rules().local_now().date()
+    bookings = list_bookings(get_session(), worker, since=today - dt.timedelta(days=7))
+    return render_template("rides.html", bookings=bookings, cancel_form=CancelForm(), today=today)
+
+
+@bp.route("/rides/cancel", methods=["POST"])
+@worker_required
+def cancel() -> ResponseReturnValue:
+    """Cancel a ride or the rest of a series."""
+    form = CancelForm()
+    worker = current_worker_or_abort()
+    if form.validate_on_submit():
+        try:
+            cancelled = cancel_booking(
+                get_session(),
+                worker,
+                form.booking.data or "",
+                whole_series=form.whole_series.data == "1",
+                rules=booking_rules(),
+            )
+        except ServiceError as err:
+            flash(error_text(err), "error")
+        else:
+            flash(_("Cancelled: %(count)s ride(s).", count=len(cancelled)), "info")
+    return redirect(url_for("booking.rides"))
+
+
+@bp.route("/report", methods=["GET", "POST"])
+@limiter.limit("10/hour", methods=["POST"])
+def report() -> ResponseReturnValue:
+    """A confidential report to the hub's staff."""
+    form = ReportForm()
+    if form.validate_on_submit():
+        try:
+            submit_report(
+                get_session(),
+                kind=form.kind.data or "",
+                text=form.text.data or "",
+                booking_code=form.booking_code.data,
+                language=current_language(),
+            )
+        except ServiceError as err:
+            getattr(form, err.field, form.text).errors.append(error_text(err))
+        else:
+            return render_template("report_done.html")
+    return render_template("report.html", form=form)

@@ -1,0 +1,96 @@
+"""Languages: choice remembered in a cookie, right-to-left for Arabic, and the
+sentences for the rule codes of :class:`mobility.services.ServiceError`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, current_app, request
+from flask_babel import Babel, get_locale, lazy_gettext
+from flask_babel import gettext as _
+
+from mobility.services import ServiceError
+
+__all__ = ["LANGUAGE_NAMES", "current_language", "error_text", "init_app", "text_direction"]
+
+COOKIE = "lang"
+RTL = frozenset({"ar"})
+#: Each language named in itself, so a reader finds their own.
+LANGUAGE_NAMES = {
+    "it": "Italiano",
+    "en": "English",
+    "fr": "Français",
+    "ar": "العربية",
+    "bg": "Български",
+    "ro": "Română",
+}
+
+babel = Babel()
+
+
+def select_locale() -> str:
+    """The cookie's language, else the browser's best match, else Italian."""
+    languages: list[str] = current_app.config["LANGUAGES"]
+    chosen = request.cookies.get(COOKIE)
+    if chosen in languages:
+        return chosen
+    return request.accept_languages.best_match(languages) or languages[0]
+
+
+def current_language() -> str:
+    """Code of the language of this request."""
+    return str(get_locale() or "it")
+
+
+def text_direction() -> str:
+    """``rtl`` for Arabic, else ``ltr``."""
+    return "rtl" if current_language() in RTL else "ltr"
+
+
+_MESSAGES: dict[str, Any] = {
+    "required": lazy_gettext("Please fill in this field."),
+    "unknown_stop": lazy_gettext("Please choose a stop from the list."),
+    "wrong_stop_kind": lazy_gettext("This stop cannot be used for this part of the ride."),
+    "same_stop": lazy_gettext("Pickup and destination must be different."),
+    "date_past": lazy_gettext("This date is in the past."),
+    "date_too_far": lazy_gettext("You can book at most %(days)s days ahead."),
+    "seats_range": lazy_gettext("Seats must be between %(low)s and %(high)s."),
+    "bad_time": lazy_gettext("Please choose a time."),
+    "duplicate_direction": lazy_gettext("You already have a ride booked that way on this day."),
+    "repeat_before_start": lazy_gettext("The last day must come after the first day."),
+    "auth_failed": lazy_gettext(
+        "Code or PIN is wrong, or there were too many attempts. Try again later or ask the hub."
+    ),
+    "not_found": lazy_gettext("Booking not found."),
+    "not_cancellable": lazy_gettext("This ride can no longer be cancelled."),
+    "bad_language": lazy_gettext("Please choose a language."),
+    "bad_phone": lazy_gettext("This is not a phone number."),
+    "bad_kind": lazy_gettext("Please choose what happened."),
+    "text_too_long": lazy_gettext("The text is too long (at most %(high)s characters)."),
+    "bad_key": lazy_gettext("Invalid request key."),
+}
+
+
+def error_text(error: ServiceError) -> str:
+    """The rule broken, as a sentence in the current language."""
+    template = _MESSAGES.get(error.code)
+    if template is None:
+        return _("Something is wrong with this field.")
+    return str(template) % error.params if error.params else str(template)
+
+
+def init_app(app: Flask) -> None:
+    """Attach Flask-Babel and the template helpers."""
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        default_translation_directories=str(app.root_path + "/translations"),
+    )
+
+    @app.context_processor
+    def _language_helpers() -> dict[str, Any]:
+        return {
+            "lang": current_language(),
+            "text_dir": text_direction(),
+            "language_names": LANGUAGE_NAMES,
+        }
