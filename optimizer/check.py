@@ -38,7 +38,6 @@ def check(problem: RoutingProblem, plan: Plan) -> list[str]:
         One sentence per violation; empty when the plan is feasible.
     """
     errors: list[str] = []
-    dur, dist = problem.durations, problem.distance_matrix
     parts = problem.parts
     if len(plan.routes) != len(problem.vehicles):
         errors.append(f"plan has {len(plan.routes)} routes for {len(problem.vehicles)} vehicles")
@@ -51,6 +50,7 @@ def check(problem: RoutingProblem, plan: Plan) -> list[str]:
             errors.append(f"route of unknown vehicle {k}")
             continue
         vehicle = problem.vehicles[k]
+        dur, dist = problem.travel(k)
         visits = route.visits
         if not visits:
             continue

@@ -128,6 +128,9 @@ class Vehicle:
         cannot reach a field that only a farm track reaches).
     label
         The caller's name for the vehicle.
+    profile
+        Which of the problem's travel matrices this vehicle drives by (a bus is
+        slower than a minibus on the same roads); 0 when there is one.
     """
 
     seats: int
@@ -138,6 +141,7 @@ class Vehicle:
     fixed_cost: int = 0
     serves: frozenset[int] | None = None
     label: str = ""
+    profile: int = 0
 
     def __post_init__(self) -> None:
         if self.seats < 1:
@@ -175,13 +179,23 @@ class RoutingProblem:
     Parameters
     ----------
     durations
-        Square matrix of travel times between locations (integers >= 0).
+        Square matrix of travel times between locations (integers >= 0), or a stack
+        of them, one per vehicle profile (shape profiles x n x n).
     requests
         The rides to plan.
     vehicles
         The fleet.
     distances
-        Square matrix of distances (integers >= 0); defaults to ``durations``.
+        Distances (integers >= 0), shaped like ``durations``; defaults to them.
+
+    Attributes
+    ----------
+    durations, distances
+        The matrices of profile 0.
+    profile_durations, profile_distances
+        The matrices of every profile.
+    parts
+        The requests as served: crews too large for any vehicle are split.
     """
 
     durations: IntMatrix
@@ -189,17 +203,22 @@ class RoutingProblem:
     vehicles: tuple[Vehicle, ...]
     distances: IntMatrix | None = None
     parts: tuple[RequestPart, ...] = field(init=False)
+    profile_durations: tuple[IntMatrix, ...] = field(init=False)
+    profile_distances: tuple[IntMatrix, ...] = field(init=False)
 
     def __post_init__(self) -> None:
-        durations = _matrix(self.durations, "durations")
-        object.__setattr__(self, "durations", durations)
+        stack = _matrices(self.durations, "durations")
+        object.__setattr__(self, "profile_durations", stack)
         if self.distances is None:
-            object.__setattr__(self, "distances", durations)
+            object.__setattr__(self, "profile_distances", stack)
         else:
-            distances = _matrix(self.distances, "distances")
-            if distances.shape != durations.shape:
+            distances = _matrices(self.distances, "distances")
+            if [d.shape for d in distances] != [d.shape for d in stack]:
                 raise ValueError("distances: must have the same shape as durations")
-            object.__setattr__(self, "distances", distances)
+            object.__setattr__(self, "profile_distances", distances)
+        durations = stack[0]
+        object.__setattr__(self, "durations", durations)
+        object.__setattr__(self, "distances", self.profile_distances[0])
         object.__setattr__(self, "requests", tuple(self.requests))
         object.__setattr__(self, "vehicles", tuple(self.vehicles))
         if not self.vehicles:
@@ -215,6 +234,8 @@ class RoutingProblem:
                 loc = getattr(v, name)
                 if not 0 <= loc < n:
                     raise ValueError(f"vehicles[{k}].{name}: unknown location index {loc}")
+            if not 0 <= v.profile < len(stack):
+                raise ValueError(f"vehicles[{k}].profile: no travel matrix {v.profile}")
             if v.serves is not None:
                 bad = [r for r in v.serves if not 0 <= r < len(self.requests)]
                 if bad:
@@ -231,6 +252,11 @@ class RoutingProblem:
         """The distance matrix (``durations`` when none was given)."""
         assert self.distances is not None
         return self.distances
+
+    def travel(self, vehicle: int) -> tuple[IntMatrix, IntMatrix]:
+        """Durations and distances that vehicle ``vehicle`` drives by."""
+        profile = self.vehicles[vehicle].profile
+        return self.profile_durations[profile], self.profile_distances[profile]
 
     def eligible_vehicles(self, request: int) -> list[int]:
         """Indices of the vehicles that may serve request ``request``."""
@@ -250,6 +276,15 @@ class RoutingProblem:
             for p in range(count):
                 parts.append(RequestPart(i, p, count, base + (1 if p < extra else 0)))
         return parts
+
+
+def _matrices(value: object, name: str) -> tuple[IntMatrix, ...]:
+    array = np.asarray(value)
+    if array.ndim == 3:
+        if array.shape[0] == 0:
+            raise ValueError(f"{name}: no matrices")
+        return tuple(_matrix(m, name) for m in array)
+    return (_matrix(array, name),)
 
 
 def _matrix(value: object, name: str) -> IntMatrix:

@@ -177,16 +177,24 @@ def _tighten(
 ) -> tuple[tuple[int, int], tuple[int, int]] | None:
     """Tighten a request's windows until nothing changes; None if they empty out."""
     req = problem.requests[r]
-    dur = problem.durations
-    direct = int(dur[req.pickup, req.delivery])
+    # lower bounds over the vehicles that may serve it (each drives its own matrix)
+    direct = min(int(problem.travel(k)[0][req.pickup, req.delivery]) for k in eligible)
     sp, sd, ride = req.pickup_service, req.delivery_service, req.max_ride
     if ride != UNLIMITED and direct > ride:
         return None
     pe, pl = req.pickup_window
     de, dl = req.delivery_window
-    vehicles = [problem.vehicles[k] for k in eligible]
-    reach = min(v.shift[0] + int(dur[v.start, req.pickup]) for v in vehicles)
-    home = max(v.shift[1] - sd - int(dur[req.delivery, v.end]) for v in vehicles)
+    reach = min(
+        problem.vehicles[k].shift[0]
+        + int(problem.travel(k)[0][problem.vehicles[k].start, req.pickup])
+        for k in eligible
+    )
+    home = max(
+        problem.vehicles[k].shift[1]
+        - sd
+        - int(problem.travel(k)[0][req.delivery, problem.vehicles[k].end])
+        for k in eligible
+    )
     while True:
         before = (pe, pl, de, dl)
         pe = max(pe, reach)
@@ -206,7 +214,7 @@ def _alone_feasible(
     problem: RoutingProblem, r: int, k: int, pw: tuple[int, int], dw: tuple[int, int]
 ) -> bool:
     """Whether vehicle ``k`` could serve request ``r`` on an otherwise empty route."""
-    req, v, dur = problem.requests[r], problem.vehicles[k], problem.durations
+    req, v, dur = problem.requests[r], problem.vehicles[k], problem.travel(k)[0]
     to_p = int(dur[v.start, req.pickup])
     direct = int(dur[req.pickup, req.delivery])
     b_p = max(v.shift[0] + to_p, pw[0])
@@ -277,17 +285,25 @@ def _search(prepared: _Prepared, params: SolverParams, config: SearchConfig) -> 
         service[n_depots + 2 * m + 1] = req.delivery_service
         demand[n_depots + 2 * m] = part.seats
         demand[n_depots + 2 * m + 1] = -part.seats
-    travel = problem.durations[np.ix_(locs, locs)]
-    transit = travel + service[:, None]
-    np.fill_diagonal(transit, 0)
-    cost_matrix = (
-        travel if params.arc_cost == "duration" else problem.distance_matrix[np.ix_(locs, locs)]
-    )
+    # one transit and one cost matrix per vehicle profile
+    time_indices, cost_indices, max_cost = [], [], 0
+    for profile, durations in enumerate(problem.profile_durations):
+        travel = durations[np.ix_(locs, locs)]
+        transit = travel + service[:, None]
+        np.fill_diagonal(transit, 0)
+        costs = (
+            travel
+            if params.arc_cost == "duration"
+            else problem.profile_distances[profile][np.ix_(locs, locs)]
+        )
+        max_cost = max(max_cost, int(costs.max(initial=0)))
+        time_indices.append(routing.RegisterTransitMatrix(transit.tolist()))
+        cost_indices.append(routing.RegisterTransitMatrix(costs.tolist()))
 
     # arc costs
-    cost_index = routing.RegisterTransitMatrix(cost_matrix.tolist())
-    routing.SetArcCostEvaluatorOfAllVehicles(cost_index)
-    route_cost_bound = int(cost_matrix.max(initial=0)) * (n_nodes + 2 * len(vehicles)) + 1
+    for k, v in enumerate(vehicles):
+        routing.SetArcCostEvaluatorOfVehicle(cost_indices[v.profile], k)
+    route_cost_bound = max_cost * (n_nodes + 2 * len(vehicles)) + 1
     for k, v in enumerate(vehicles):
         fixed = v.fixed_cost * route_cost_bound if params.lexicographic else v.fixed_cost
         if fixed:
@@ -305,8 +321,9 @@ def _search(prepared: _Prepared, params: SolverParams, config: SearchConfig) -> 
             max((w[1] for w in prepared.delivery_window), default=0),
         )
     )
-    time_index = routing.RegisterTransitMatrix(transit.tolist())
-    routing.AddDimension(time_index, horizon, horizon, False, "time")
+    routing.AddDimensionWithVehicleTransits(
+        [time_indices[v.profile] for v in vehicles], horizon, horizon, False, "time"
+    )
     time_dim = routing.GetDimensionOrDie("time")
     for k, v in enumerate(vehicles):
         time_dim.CumulVar(routing.Start(k)).SetRange(v.shift[0], v.shift[1])
@@ -426,12 +443,12 @@ def _search_job(args: tuple[_Prepared, SolverParams, SearchConfig]) -> _Raw:
 def _to_plan(prepared: _Prepared, raw: _Raw, wall_time_s: float) -> Plan:
     problem = prepared.problem
     node_loc, _, n_depots = _node_layout(prepared)
-    dur, dist = problem.durations, problem.distance_matrix
     routes: list[Route] = []
     travel_total = distance_total = fixed_total = 0
     served: set[int] = set()
     for k, visits_raw in enumerate(raw.routes):
         v = problem.vehicles[k]
+        dur, dist = problem.travel(k)
         if len(visits_raw) <= 2:
             routes.append(Route(k, ()))
             continue

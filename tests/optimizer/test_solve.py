@@ -194,3 +194,22 @@ def test_extra_search_settings_are_applied_and_unknown_ones_rejected() -> None:
     bad = SearchConfig(settings=(("no_such_field", 1),))
     with pytest.raises(ValueError, match="settings: unknown search parameter 'no_such_field'"):
         solve(problem, SolverParams(time_limit_s=0.5, workers=1, portfolio=(bad,)))
+
+
+def test_each_vehicle_drives_by_its_own_profile_matrix() -> None:
+    # profile 1 (a bus) is twice as slow: only the minibus can make the tight window
+    slow = LINE * 2
+    requests = (Request(1, 2, pickup_window=(0, 12), delivery_window=(0, 100)),)
+    bus = Vehicle(28, 0, 0, profile=1, label="bus")
+    minibus = Vehicle(8, 0, 0, profile=0, label="minibus")
+    problem = RoutingProblem(np.stack([LINE, slow]), requests, (bus, minibus))
+    plan = solve_and_check(problem)
+    assert plan.vehicle_of() == {0: 1}
+    only_bus = RoutingProblem(np.stack([LINE, slow]), requests, (bus,))
+    plan = solve_and_check(only_bus)
+    assert [u.reason for u in plan.unassigned] == [UnassignedReason.UNREACHABLE_IN_WINDOW]
+
+
+def test_unknown_vehicle_profile_is_rejected() -> None:
+    with pytest.raises(ValueError, match=r"vehicles\[0\]\.profile"):
+        RoutingProblem(LINE, (), (Vehicle(8, 0, 0, profile=1),))
