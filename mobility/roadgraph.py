@@ -19,7 +19,6 @@ How a graph is made (:func:`build_road_graphs`):
 from __future__ import annotations
 
 import hashlib
-import itertools
 import json
 import math
 import os
@@ -356,25 +355,6 @@ class RoadGraph:
         return np.asarray(self.edge_ticks + self.edge_length_m * 1e-6, dtype=np.float64)
 
     @cached_property
-    def _pair_index(self) -> tuple[IntArray, IntArray]:
-        """Keys ``u * n + v`` (sorted, unique) and the lightest edge for each."""
-        key = self.edge_u.astype(np.int64) * self.n_nodes + self.edge_v
-        order = np.lexsort((self.edge_weight, key))
-        sorted_key = key[order]
-        first = np.ones(len(order), dtype=bool)
-        first[1:] = sorted_key[1:] != sorted_key[:-1]
-        return sorted_key[first], order[first]
-
-    def edge_between(self, u: int, v: int) -> int:
-        """Return the fastest edge from node ``u`` to node ``v``."""
-        keys, edges = self._pair_index
-        key = u * self.n_nodes + v
-        pos = int(np.searchsorted(keys, key))
-        if pos >= len(keys) or keys[pos] != key:
-            raise KeyError((u, v))
-        return int(edges[pos])
-
-    @cached_property
     def _snap_index(self) -> tuple[Any, IntArray, FloatArray, FloatArray]:
         """KD-tree of points sampled along every road, with their segment ids."""
         from scipy.spatial import cKDTree
@@ -669,66 +649,82 @@ class RoadGraph:
     # ---------------------------------------------------------------- route
 
     def route(self, origin: tuple[float, float], destination: tuple[float, float]) -> Route:
-        """Fastest route between two ``(lat, lon)`` points.
+        """Fastest route between two ``(lat, lon)`` points, with its geometry.
+
+        Uses the contraction hierarchy (a millisecond or so), so it agrees with
+        :func:`mobility.travel_times.travel_time_matrix`.
 
         Raises
         ------
         SnapError
             If a point is off the network, or the destination cannot be reached.
         """
-        from scipy.sparse.csgraph import dijkstra
+        import routingkit_cch
 
         snaps = self.snap([origin[0], destination[0]], [origin[1], destination[1]])
-        matrix, src, dst = self.augmented_csr(snaps)
-        dist, pred = dijkstra(matrix, indices=int(src[0]), return_predecessors=True)
-        total = float(dist[dst[1]])
-        if not math.isfinite(total):
+        o, d = snaps
+        (xp, xn, xt, xm), (np_, nn, nt, nm) = self.point_links(snaps)
+        exits = {
+            int(n): (int(t), float(m)) for p, n, t, m in zip(xp, xn, xt, xm, strict=True) if p == 0
+        }
+        entries = {
+            int(n): (int(t), float(m)) for p, n, t, m in zip(np_, nn, nt, nm, strict=True) if p == 1
+        }
+        query = routingkit_cch.CCHQuery(self.cch_metric)
+        result = query.run_multi(
+            [(n, t) for n, (t, _) in exits.items()], [(n, t) for n, (t, _) in entries.items()]
+        )
+        ticks, nodes, arcs = result.distance, list(result.node_path), list(result.arc_path)
+        del result, query
+        best: tuple[float, float, list[tuple[float, float]]] | None = None
+        if ticks is not None:
+            first, last = nodes[0], nodes[-1]
+            metres = exits[first][1] + entries[last][1] + float(self.edge_length_m[arcs].sum())
+            coords = self._leave(o, first)
+            for arc in arcs:
+                coords += self._edge_part(int(arc), 0.0, 1.0)[1:]
+            coords += self._reach(d, last)[1:]
+            best = (float(ticks), metres, coords)
+        # the destination may lie ahead on the origin's own road
+        pi, pj, pe, pf = self.same_road_pairs(snaps)
+        for i, j, e, f in zip(pi, pj, pe, pf, strict=True):
+            direct = float(np.rint(self.edge_ticks[e] * f))
+            if i == 0 and j == 1 and (best is None or direct < best[0]):
+                start = o.fraction if e == o.edge else 1 - o.fraction
+                best = (
+                    direct,
+                    float(self.edge_length_m[e] * f),
+                    self._edge_part(int(e), start, start + f),
+                )
+        if best is None:
             raise SnapError(
                 f"no {self.profile} route from ({origin[0]}, {origin[1]}) "
                 f"to ({destination[0]}, {destination[1]})"
             )
-        duration_s, distance_m = decode_weight(np.array([total]))
-        path = [int(dst[1])]
-        while path[-1] != src[0]:
-            path.append(int(pred[path[-1]]))
-        path.reverse()
-        geometry = self._path_geometry(path, snaps, int(src[0]))
         return Route(
-            duration_s=float(duration_s[0]),
-            distance_m=float(distance_m[0]),
-            snap_m=(snaps[0].distance_m, snaps[1].distance_m),
-            geometry=geometry,
+            duration_s=best[0] * TIME_RESOLUTION_S,
+            distance_m=best[1],
+            snap_m=(o.distance_m, d.distance_m),
+            geometry=best[2],
         )
 
-    def _path_geometry(
-        self, path: list[int], snaps: Sequence[Snap], source_node: int
-    ) -> list[tuple[float, float]]:
-        origin, dest = snaps[0], snaps[1]
-        n = self.n_nodes
-        inner = path[1:-1]
-        if not inner:  # origin and destination on the same road
-            edge, f0, f1 = origin.edge, origin.fraction, dest.fraction
-            if f1 < f0 and self.edge_reverse[edge] >= 0:
-                return self._edge_part(int(self.edge_reverse[edge]), 1 - f0, 1 - f1)
-            return self._edge_part(edge, f0, f1)
-        coords: list[tuple[float, float]] = []
-        first, last = inner[0], inner[-1]
-        o_rev, d_rev = int(self.edge_reverse[origin.edge]), int(self.edge_reverse[dest.edge])
-        if first == self.edge_v[origin.edge]:
-            coords += self._edge_part(origin.edge, origin.fraction, 1.0)
-        elif o_rev >= 0:
-            coords += self._edge_part(o_rev, 1 - origin.fraction, 1.0)
-        else:  # the origin is the start node itself
-            coords.append((float(self.node_lat[first]), float(self.node_lon[first])))
-        for u, v in itertools.pairwise(inner):
-            if u < n and v < n:
-                coords += self._edge_part(self.edge_between(u, v), 0.0, 1.0)[1:]
-        if last == self.edge_u[dest.edge]:
-            coords += self._edge_part(dest.edge, 0.0, dest.fraction)[1:]
-        elif d_rev >= 0:
-            coords += self._edge_part(d_rev, 0.0, 1 - dest.fraction)[1:]
-        # else the destination is the end node itself, already the last point
-        return coords
+    def _leave(self, snap: Snap, node: int) -> list[tuple[float, float]]:
+        """Geometry from a snapped point to the node it leaves its road by."""
+        rev = int(self.edge_reverse[snap.edge])
+        if node == self.edge_v[snap.edge]:
+            return self._edge_part(snap.edge, snap.fraction, 1.0)
+        if rev >= 0 and node == self.edge_u[snap.edge]:
+            return self._edge_part(rev, 1 - snap.fraction, 1.0)
+        return [(float(self.node_lat[node]), float(self.node_lon[node]))]
+
+    def _reach(self, snap: Snap, node: int) -> list[tuple[float, float]]:
+        """Geometry from the node a road is entered by to the snapped point."""
+        rev = int(self.edge_reverse[snap.edge])
+        if node == self.edge_u[snap.edge]:
+            return self._edge_part(snap.edge, 0.0, snap.fraction)
+        if rev >= 0 and node == self.edge_v[snap.edge]:
+            return self._edge_part(rev, 0.0, 1 - snap.fraction)
+        return [(float(self.node_lat[node]), float(self.node_lon[node]))]
 
     def _edge_part(self, edge: int, f0: float, f1: float) -> list[tuple[float, float]]:
         """Polyline of ``edge`` between fractions ``f0`` and ``f1`` (``f0 <= f1``)."""

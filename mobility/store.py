@@ -31,14 +31,25 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, sessionmaker
 
 __all__ = [
+    "AuditLog",
     "Base",
     "Booking",
     "BookingStatus",
     "Direction",
+    "DriverAssignment",
+    "PlanMove",
+    "PlanRoute",
+    "PlanRun",
+    "PlanStatus",
+    "PlanStop",
+    "Profile",
     "Report",
     "ReportKind",
+    "Role",
+    "StaffUser",
     "Stop",
     "StopKind",
+    "Vehicle",
     "Worker",
     "make_engine",
     "make_session_factory",
@@ -190,6 +201,166 @@ class Report(Base):
     language: Mapped[str] = mapped_column(String(5), default="it")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     handled: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Role(enum.StrEnum):
+    """Staff roles."""
+
+    ADMIN = "admin"
+    DISPATCHER = "dispatcher"
+    MEDIATOR = "mediator"
+    DRIVER = "driver"
+
+
+class Profile(enum.StrEnum):
+    """Vehicle profiles (see :mod:`mobility.profiles`)."""
+
+    MINIBUS = "minibus"
+    BUS = "bus"
+
+
+class Vehicle(Base):
+    """A vehicle of the fleet."""
+
+    __tablename__ = "vehicle"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(60), unique=True)
+    seats: Mapped[int] = mapped_column(Integer)
+    profile: Mapped[Profile] = mapped_column(_enum(Profile, "vehicle_profile"))
+    depot_stop_id: Mapped[int] = mapped_column(ForeignKey("stop.id"))
+    shift_start_min: Mapped[int] = mapped_column(Integer, default=3 * 60)
+    shift_end_min: Mapped[int] = mapped_column(Integer, default=22 * 60)
+    fixed_cost: Mapped[int] = mapped_column(Integer, default=1)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    depot: Mapped[Stop] = relationship()
+
+
+class StaffUser(Base):
+    """A member of the hub's staff (password stored as a slow hash)."""
+
+    __tablename__ = "staff_user"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(60), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[Role] = mapped_column(_enum(Role, "staff_role"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class DriverAssignment(Base):
+    """Which driver drives which vehicle on a day."""
+
+    __tablename__ = "driver_assignment"
+    __table_args__ = (UniqueConstraint("service_date", "vehicle_id", name="uq_assignment"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    service_date: Mapped[dt.date] = mapped_column(Date, index=True)
+    vehicle_id: Mapped[int] = mapped_column(ForeignKey("vehicle.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id"))
+
+    vehicle: Mapped[Vehicle] = relationship()
+    user: Mapped[StaffUser] = relationship()
+
+
+class PlanStatus(enum.StrEnum):
+    """Life of a planning run."""
+
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class PlanRun(Base):
+    """One planning of a day; the newest successful run is the day's plan."""
+
+    __tablename__ = "plan_run"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    service_date: Mapped[dt.date] = mapped_column(Date, index=True)
+    status: Mapped[PlanStatus] = mapped_column(_enum(PlanStatus, "plan_status"))
+    progress: Mapped[str] = mapped_column(String(200), default="")
+    message: Mapped[str] = mapped_column(Text, default="")
+    time_limit_s: Mapped[float] = mapped_column(Float, default=60.0)
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    published_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    published_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    figures: Mapped[str] = mapped_column(Text, default="{}")
+
+    routes: Mapped[list[PlanRoute]] = relationship(
+        back_populates="plan", cascade="all, delete-orphan", order_by="PlanRoute.id"
+    )
+
+
+class PlanRoute(Base):
+    """The route of one vehicle in a plan."""
+
+    __tablename__ = "plan_route"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan_run.id"), index=True)
+    vehicle_id: Mapped[int] = mapped_column(ForeignKey("vehicle.id"))
+    distance_m: Mapped[float] = mapped_column(Float, default=0.0)
+    duration_s: Mapped[int] = mapped_column(Integer, default=0)
+    locked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    plan: Mapped[PlanRun] = relationship(back_populates="routes")
+    vehicle: Mapped[Vehicle] = relationship()
+    stops: Mapped[list[PlanStop]] = relationship(
+        back_populates="route", cascade="all, delete-orphan", order_by="PlanStop.seq"
+    )
+
+
+class PlanStop(Base):
+    """A stop of a route: when, where, who boards and who leaves (by booking code)."""
+
+    __tablename__ = "plan_stop"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    route_id: Mapped[int] = mapped_column(ForeignKey("plan_route.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    stop_id: Mapped[int] = mapped_column(ForeignKey("stop.id"))
+    arrival_s: Mapped[int] = mapped_column(Integer)
+    departure_s: Mapped[int] = mapped_column(Integer)
+    load_after: Mapped[int] = mapped_column(Integer, default=0)
+    actual_arrival_min: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    actual_departure_min: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+    route: Mapped[PlanRoute] = relationship(back_populates="stops")
+    stop: Mapped[Stop] = relationship()
+    moves: Mapped[list[PlanMove]] = relationship(
+        back_populates="plan_stop", cascade="all, delete-orphan", order_by="PlanMove.id"
+    )
+
+
+class PlanMove(Base):
+    """Seats of a booking boarding or leaving at a plan stop."""
+
+    __tablename__ = "plan_move"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    plan_stop_id: Mapped[int] = mapped_column(ForeignKey("plan_stop.id"), index=True)
+    booking_id: Mapped[int] = mapped_column(ForeignKey("booking.id"), index=True)
+    boarding: Mapped[bool] = mapped_column(Boolean)
+    seats: Mapped[int] = mapped_column(Integer)
+
+    plan_stop: Mapped[PlanStop] = relationship(back_populates="moves")
+    booking: Mapped[Booking] = relationship()
+
+
+class AuditLog(Base):
+    """Who read or exported personal data, and when."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"), nullable=True)
+    action: Mapped[str] = mapped_column(String(60))
+    detail: Mapped[str] = mapped_column(String(300), default="")
 
 
 # --------------------------------------------------------------------------- engine
