@@ -218,6 +218,77 @@ def _cmd_places(args: argparse.Namespace) -> int:
     return 0
 
 
+def database_url(environ: dict[str, str] | None = None) -> str:
+    """``MOBILITY_DATABASE_URL``, or the web app's SQLite file in ``instance/``."""
+    import os
+
+    from mobility.roadgraph import PROJECT_ROOT
+
+    env = os.environ if environ is None else environ
+    return (
+        env.get("MOBILITY_DATABASE_URL") or f"sqlite:///{PROJECT_ROOT / 'instance' / 'mobility.db'}"
+    )
+
+
+def _open_session() -> object:
+    from mobility.store import make_engine, make_session_factory, upgrade_database
+
+    engine = make_engine(database_url())
+    upgrade_database(engine)
+    return make_session_factory(engine)()
+
+
+def _parse_date(text: str) -> object:
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date YYYY-MM-DD") from None
+
+
+def _cmd_fleet_import(args: argparse.Namespace) -> int:
+    from mobility.dispatch import import_fleet
+
+    session = _open_session()
+    added, updated = import_fleet(session, Path(args.file))  # type: ignore[arg-type]
+    print(f"fleet: {added} vehicles added, {updated} updated")
+    return 0
+
+
+def _cmd_plan(args: argparse.Namespace) -> int:
+    from mobility.dispatch import export_plan, plan_day, publish_plan
+    from mobility.roadgraph import load_road_graph
+    from optimizer.solve import SolverParams
+
+    session = _open_session()
+    if args.export:
+        document = export_plan(session, args.date)  # type: ignore[arg-type]
+        out = Path(args.export)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(document, indent=1, ensure_ascii=False), encoding="utf-8")
+        vehicles, bookings = len(document["vehicles"]), len(document["bookings"])
+        print(f"wrote {out}: {vehicles} vehicles, {bookings} bookings")
+        return 0
+    outcome = plan_day(
+        session,  # type: ignore[arg-type]
+        args.date,
+        load_road_graph,
+        params=SolverParams(time_limit_s=args.time_limit),
+        progress=None if args.json else (lambda msg: print(f"... {msg}", file=sys.stderr)),
+    )
+    figures = dict(outcome.figures)
+    figures["plan_id"] = outcome.plan_id
+    if args.publish:
+        figures["published_version"] = publish_plan(session, args.date)  # type: ignore[arg-type]
+    if args.json:
+        print(json.dumps(figures))
+    else:
+        for key, value in figures.items():
+            print(f"{key}: {value}")
+    return 0
+
+
 # --------------------------------------------------------------------------- parser
 
 
@@ -275,6 +346,22 @@ def build_parser() -> argparse.ArgumentParser:
     download.add_argument("--out", default="data/osm_foggia/", metavar="DIR")
     download.add_argument("--place", default="Provincia di Foggia, Puglia, Italia")
     download.set_defaults(func=_cmd_osm_download)
+
+    fleet = sub.add_parser("fleet", help="vehicles (database: $MOBILITY_DATABASE_URL)")
+    fleet_sub = fleet.add_subparsers(dest="fleet_command", required=True)
+    fleet_import = fleet_sub.add_parser("import", help="load or update vehicles from a CSV")
+    fleet_import.add_argument(
+        "file", metavar="FLEET.csv", help="header name,seats,profile,depot,shift_start,shift_end"
+    )
+    fleet_import.set_defaults(func=_cmd_fleet_import)
+
+    plan = sub.add_parser("plan", help="plan a day's bookings (database: $MOBILITY_DATABASE_URL)")
+    plan.add_argument("--date", required=True, type=_parse_date, metavar="YYYY-MM-DD")
+    plan.add_argument("--time-limit", type=float, default=60.0, metavar="S")
+    plan.add_argument("--publish", action="store_true", help="publish the plan to the workers")
+    plan.add_argument("--export", metavar="PLAN.json", help="write the stored plan as JSON instead")
+    plan.add_argument("--json", action="store_true")
+    plan.set_defaults(func=_cmd_plan)
 
     places = sub.add_parser("places", help="list the named places (candidate stops)")
     places.add_argument("--file", help="places CSV (default: ../shared/data/places_foggia.csv)")

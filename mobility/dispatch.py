@@ -1,0 +1,465 @@
+"""Use cases of the hub's staff: fleet, staff accounts, planning a day, publishing.
+
+Like :mod:`mobility.services`, every function takes a session and primitives and
+commits explicitly. A planning run writes its plan in one transaction at the end:
+a run that fails leaves the previous plan and every booking as they were.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from werkzeug.security import generate_password_hash
+
+from mobility.errors import InputDataError
+from mobility.planning import (
+    BookingRow,
+    FleetVehicle,
+    PlanningSettings,
+    ProfileMatrix,
+    StopPoint,
+    plan_bookings,
+    profile_matrix,
+)
+from mobility.roadgraph import RoadGraph
+from mobility.services import ServiceError
+from mobility.store import (
+    ACTIVE_STATUSES,
+    AuditLog,
+    Booking,
+    BookingStatus,
+    PlanMove,
+    PlanRoute,
+    PlanRun,
+    PlanStatus,
+    PlanStop,
+    Profile,
+    Role,
+    StaffUser,
+    Stop,
+    Vehicle,
+    utcnow,
+)
+from optimizer.solve import SolverParams
+
+__all__ = [
+    "PlanOutcome",
+    "create_staff_user",
+    "export_plan",
+    "import_fleet",
+    "latest_plan",
+    "log_access",
+    "plan_day",
+    "publish_plan",
+]
+
+GraphLoader = Callable[[str], RoadGraph]
+
+
+def log_access(session: Session, user_id: int | None, action: str, detail: str = "") -> None:
+    """Record that staff read or exported personal data (committed with the caller)."""
+    session.add(AuditLog(user_id=user_id, action=action, detail=detail[:300]))
+
+
+def create_staff_user(session: Session, username: str, role: str, password: str) -> StaffUser:
+    """Create a staff account with a hashed password.
+
+    Raises
+    ------
+    ServiceError
+        For an unknown role, a taken name or a password under 10 characters.
+    """
+    try:
+        staff_role = Role(role)
+    except ValueError:
+        raise ServiceError(
+            "role", "bad_role", f"role: must be one of {[r.value for r in Role]}"
+        ) from None
+    if not username.strip():
+        raise ServiceError("username", "required", "username: required")
+    if len(password) < 10:
+        raise ServiceError("password", "weak_password", "password: at least 10 characters")
+    if session.scalar(select(StaffUser.id).where(StaffUser.username == username)) is not None:
+        raise ServiceError("username", "taken", f"username: {username!r} exists already")
+    user = StaffUser(
+        username=username.strip(), password_hash=generate_password_hash(password), role=staff_role
+    )
+    session.add(user)
+    session.commit()
+    return user
+
+
+def _minutes(text: str, field: str, line: int) -> int:
+    try:
+        hours, minutes = (int(x) for x in text.strip().split(":"))
+    except ValueError:
+        raise InputDataError(f"fleet line {line}: {field} {text!r} is not HH:MM") from None
+    if not (0 <= hours < 24 and 0 <= minutes < 60):
+        raise InputDataError(f"fleet line {line}: {field} {text!r} is not a time of day")
+    return hours * 60 + minutes
+
+
+def import_fleet(session: Session, path: Path) -> tuple[int, int]:
+    """Load or update vehicles from ``name,seats,profile,depot,shift_start,shift_end``.
+
+    The depot is a stop name. All rows are checked before anything is written.
+
+    Returns
+    -------
+    tuple
+        Vehicles added and vehicles updated.
+
+    Raises
+    ------
+    InputDataError
+        Naming the line and the field.
+    """
+    try:
+        with path.open(newline="", encoding="utf-8") as fh:
+            reader = csv.DictReader(fh)
+            expected = ["name", "seats", "profile", "depot", "shift_start", "shift_end"]
+            if [h.strip() for h in (reader.fieldnames or [])] != expected:
+                raise InputDataError(f"{path}: the header must be {','.join(expected)}")
+            rows = list(reader)
+    except FileNotFoundError:
+        raise InputDataError(f"{path}: no such file") from None
+    stops = {s.name: s for s in session.scalars(select(Stop))}
+    parsed = []
+    for line, row in enumerate(rows, start=2):
+        name = (row["name"] or "").strip()
+        if not name:
+            raise InputDataError(f"fleet line {line}: name is empty")
+        try:
+            seats = int(row["seats"])
+        except (TypeError, ValueError):
+            raise InputDataError(
+                f"fleet line {line}: seats {row['seats']!r} is not a number"
+            ) from None
+        if not 1 <= seats <= 90:
+            raise InputDataError(f"fleet line {line}: seats {seats} is out of range 1-90")
+        try:
+            profile = Profile((row["profile"] or "").strip())
+        except ValueError:
+            raise InputDataError(
+                f"fleet line {line}: profile {row['profile']!r} is not minibus or bus"
+            ) from None
+        depot = stops.get((row["depot"] or "").strip())
+        if depot is None or not depot.is_placed:
+            raise InputDataError(f"fleet line {line}: depot {row['depot']!r} is not a placed stop")
+        start = _minutes(row["shift_start"] or "", "shift_start", line)
+        end = _minutes(row["shift_end"] or "", "shift_end", line)
+        if end <= start:
+            raise InputDataError(f"fleet line {line}: shift_end is not after shift_start")
+        parsed.append((name, seats, profile, depot.id, start, end))
+    existing = {v.name: v for v in session.scalars(select(Vehicle))}
+    added = updated = 0
+    for name, seats, profile, depot_id, start, end in parsed:
+        vehicle = existing.get(name)
+        if vehicle is None:
+            vehicle = Vehicle(name=name)
+            session.add(vehicle)
+            added += 1
+        else:
+            updated += 1
+        vehicle.seats, vehicle.profile, vehicle.depot_stop_id = seats, profile, depot_id
+        vehicle.shift_start_min, vehicle.shift_end_min, vehicle.active = start, end, True
+        vehicle.fixed_cost = 1 if seats <= 9 else (2 if seats <= 30 else 3)
+    session.commit()
+    return added, updated
+
+
+# --------------------------------------------------------------------------- planning
+
+
+@dataclass(frozen=True)
+class PlanOutcome:
+    """What a planning run produced."""
+
+    plan_id: int
+    figures: dict[str, Any]
+
+
+def latest_plan(session: Session, service_date: dt.date) -> PlanRun | None:
+    """The newest successful planning run of a day."""
+    return session.scalar(
+        select(PlanRun)
+        .where(PlanRun.service_date == service_date, PlanRun.status == PlanStatus.DONE)
+        .order_by(PlanRun.id.desc())
+        .limit(1)
+    )
+
+
+def _stop_point(stop: Stop) -> StopPoint:
+    assert stop.lat is not None and stop.lon is not None
+    return StopPoint(stop.id, stop.name, stop.lat, stop.lon)
+
+
+def plan_day(
+    session: Session,
+    service_date: dt.date,
+    graphs: GraphLoader,
+    *,
+    settings: PlanningSettings | None = None,
+    params: SolverParams | None = None,
+    run: PlanRun | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> PlanOutcome:
+    """Plan a day's bookings on the active fleet and store the plan.
+
+    Bookings the plan cannot serve become ``unserved`` with the optimizer's reason;
+    served bookings get their planned pickup, shown to workers once published.
+
+    Parameters
+    ----------
+    session
+        Database session.
+    service_date
+        The day.
+    graphs
+        Loads a profile's road graph (``"minibus"``, ``"bus"``).
+    settings, params
+        Planning and solver settings.
+    run
+        An existing ``running`` PlanRun to fill (the web page's background job);
+        one is created otherwise.
+    progress
+        Called with a short message at each step.
+
+    Returns
+    -------
+    PlanOutcome
+
+    Raises
+    ------
+    Exception
+        Whatever fails is re-raised after marking the run failed; bookings and the
+        previous plan are left untouched.
+    """
+    params = params or SolverParams(time_limit_s=60)
+    say = progress or (lambda _msg: None)
+    if run is None:
+        run = PlanRun(
+            service_date=service_date, status=PlanStatus.RUNNING, time_limit_s=params.time_limit_s
+        )
+        session.add(run)
+        session.commit()
+    run_id = run.id
+    try:
+        say("loading bookings and fleet")
+        bookings = list(
+            session.scalars(
+                select(Booking).where(
+                    Booking.service_date == service_date,
+                    Booking.status.in_([*ACTIVE_STATUSES, BookingStatus.UNSERVED]),
+                )
+            )
+        )
+        vehicles = list(
+            session.scalars(select(Vehicle).where(Vehicle.active.is_(True)).order_by(Vehicle.id))
+        )
+        rows = [
+            BookingRow(
+                b.id,
+                b.code,
+                b.direction.value,
+                b.from_stop_id,
+                b.to_stop_id,
+                b.time_min,
+                b.seats,
+                b.pickup_time_min * 60
+                if b.status is BookingStatus.SCHEDULED and b.pickup_time_min is not None
+                else None,
+            )
+            for b in bookings
+        ]
+        fleet = [
+            FleetVehicle(
+                v.id,
+                v.name,
+                v.seats,
+                v.profile.value,
+                v.depot_stop_id,
+                v.shift_start_min * 60,
+                v.shift_end_min * 60,
+                v.fixed_cost,
+            )
+            for v in vehicles
+        ]
+        stop_ids = (
+            {b.from_stop for b in rows} | {b.to_stop for b in rows} | {v.depot_stop for v in fleet}
+        )
+        stops = [_stop_point(s) for s in session.scalars(select(Stop).where(Stop.id.in_(stop_ids)))]
+        say("computing travel times on the road network")
+        matrices: dict[str, ProfileMatrix] = {
+            profile: profile_matrix(graphs(profile), stops)
+            for profile in {v.profile for v in fleet}
+        }
+        say(f"optimizing routes ({params.time_limit_s:.0f} s)")
+        day = plan_bookings(rows, fleet, matrices, settings=settings, params=params)
+        say("saving the plan")
+        _store(session, run_id, day, bookings)
+        return PlanOutcome(run_id, day.figures)
+    except Exception as exc:
+        session.rollback()
+        failed = session.get(PlanRun, run_id)
+        if failed is not None:
+            failed.status = PlanStatus.FAILED
+            failed.message = f"{type(exc).__name__}: {exc}"[:2000]
+            failed.finished_at = utcnow()
+            session.commit()
+        raise
+
+
+def _store(session: Session, run_id: int, day: Any, bookings: list[Booking]) -> None:
+    """Write routes, stops and moves, and update bookings, in one transaction."""
+    run = session.get(PlanRun, run_id)
+    assert run is not None
+    for route in day.routes:
+        plan_route = PlanRoute(
+            vehicle_id=route.vehicle_id, distance_m=route.distance_m, duration_s=route.duration_s
+        )
+        run.routes.append(plan_route)
+        for seq, stop in enumerate(route.stops):
+            plan_stop = PlanStop(
+                seq=seq,
+                stop_id=stop.stop_id,
+                arrival_s=stop.arrival_s,
+                departure_s=stop.departure_s,
+                load_after=stop.load_after,
+            )
+            plan_route.stops.append(plan_stop)
+            for booking_id, seats in stop.board:
+                plan_stop.moves.append(PlanMove(booking_id=booking_id, boarding=True, seats=seats))
+            for booking_id, seats in stop.alight:
+                plan_stop.moves.append(PlanMove(booking_id=booking_id, boarding=False, seats=seats))
+    for booking in bookings:
+        if booking.id in day.unserved and booking.id not in day.pickups:
+            booking.status = BookingStatus.UNSERVED
+            booking.reason = day.unserved[booking.id]
+        elif booking.status is BookingStatus.UNSERVED:
+            booking.status = BookingStatus.REQUESTED  # served now: back in the queue to publish
+            booking.reason = None
+    run.figures = json.dumps(day.figures)
+    run.status = PlanStatus.DONE
+    run.progress = "done"
+    run.finished_at = utcnow()
+    session.commit()
+
+
+def _plan_pickups(run: PlanRun) -> dict[int, tuple[int, int]]:
+    pickups: dict[int, tuple[int, int]] = {}
+    for route in run.routes:
+        for stop in route.stops:
+            for move in stop.moves:
+                if move.boarding:
+                    pickups.setdefault(move.booking_id, (stop.departure_s, stop.stop_id))
+    return pickups
+
+
+def publish_plan(session: Session, service_date: dt.date) -> int:
+    """Publish the day's latest plan: served bookings get pickup time and stop.
+
+    Returns
+    -------
+    int
+        The published version number (1, 2, ... per day).
+
+    Raises
+    ------
+    ServiceError
+        If the day has no plan.
+    """
+    run = latest_plan(session, service_date)
+    if run is None:
+        raise ServiceError("date", "no_plan", f"date: no plan for {service_date}")
+    pickups = _plan_pickups(run)
+    for booking in session.scalars(select(Booking).where(Booking.id.in_(pickups))):
+        if booking.status in (BookingStatus.REQUESTED, BookingStatus.LATE, BookingStatus.SCHEDULED):
+            seconds, stop_id = pickups[booking.id]
+            booking.status = BookingStatus.SCHEDULED
+            booking.pickup_time_min = seconds // 60
+            booking.pickup_stop_id = stop_id
+    previous = session.scalar(
+        select(func.max(PlanRun.published_version)).where(PlanRun.service_date == service_date)
+    )
+    run.published_version = (previous or 0) + 1
+    run.published_at = utcnow()
+    session.commit()
+    return run.published_version
+
+
+def _hhmm(seconds: int) -> str:
+    minutes = seconds // 60
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def export_plan(session: Session, service_date: dt.date) -> dict[str, Any]:
+    """The stored plan as the JSON document of ``mobility plan --export``."""
+    run = latest_plan(session, service_date)
+    vehicles_json = []
+    names: dict[int, list[str]] = {}
+    pickups = _plan_pickups(run) if run else {}
+    if run is not None:
+        for route in run.routes:
+            stops_json = []
+            for stop in route.stops:
+                board = [
+                    {"booking": m.booking.code, "seats": m.seats} for m in stop.moves if m.boarding
+                ]
+                alight = [
+                    {"booking": m.booking.code, "seats": m.seats}
+                    for m in stop.moves
+                    if not m.boarding
+                ]
+                for m in stop.moves:
+                    if m.boarding:
+                        names.setdefault(m.booking_id, [])
+                        if route.vehicle.name not in names[m.booking_id]:
+                            names[m.booking_id].append(route.vehicle.name)
+                stops_json.append(
+                    {
+                        "stop": stop.stop.name,
+                        "lat": stop.stop.lat,
+                        "lon": stop.stop.lon,
+                        "arrival": _hhmm(stop.arrival_s),
+                        "departure": _hhmm(stop.departure_s),
+                        "board": board,
+                        "alight": alight,
+                    }
+                )
+            vehicles_json.append(
+                {
+                    "name": route.vehicle.name,
+                    "seats": route.vehicle.seats,
+                    "profile": route.vehicle.profile.value,
+                    "stops": stops_json,
+                }
+            )
+    bookings_json = []
+    for b in session.scalars(
+        select(Booking).where(Booking.service_date == service_date).order_by(Booking.id)
+    ):
+        pickup = pickups.get(b.id)
+        bookings_json.append(
+            {
+                "code": b.code,
+                "status": b.status.value,
+                "direction": b.direction.value,
+                "from": b.from_stop.name,
+                "to": b.to_stop.name,
+                "time": f"{b.time_min // 60:02d}:{b.time_min % 60:02d}",
+                "seats": b.seats,
+                "vehicles": names.get(b.id, []),
+                "pickup": _hhmm(pickup[0]) if pickup else None,
+                "reason": b.reason,
+            }
+        )
+    return {"date": service_date.isoformat(), "vehicles": vehicles_json, "bookings": bookings_json}

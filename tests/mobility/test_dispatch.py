@@ -1,0 +1,224 @@
+"""Planning a day on a small graph: grouping, reasons, publishing, late requests,
+a failed run, the export, the fleet import."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from mobility.dispatch import export_plan, import_fleet, latest_plan, plan_day, publish_plan
+from mobility.errors import InputDataError
+from mobility.roadgraph import RoadGraph
+from mobility.services import RideRequest, register_worker, request_rides
+from mobility.store import Booking, BookingStatus, PlanStatus, Profile, Stop, StopKind, Vehicle
+from optimizer.solve import SolverParams
+from tests.conftest import NODES
+
+FAST = SolverParams(time_limit_s=1.0, workers=1)
+DAY = dt.date.today() + dt.timedelta(days=2)
+
+
+@pytest.fixture
+def small_day(db: Session) -> dict[str, int]:
+    """Stops on the tiny network: a settlement at A, a farm at C, a farm on the
+    track at F, a depot at B; one 8-seat minibus."""
+    ids = {}
+    for key, name, kind in [
+        ("A", "Test settlement", StopKind.SETTLEMENT),
+        ("C", "Test farm", StopKind.FARM),
+        ("F", "Track farm", StopKind.FARM),
+        ("B", "Test depot", StopKind.DEPOT),
+    ]:
+        stop = Stop(name=name, kind=kind, lat=NODES[key][0], lon=NODES[key][1], active=True)
+        db.add(stop)
+        db.flush()
+        ids[key] = stop.id
+    db.add(Vehicle(name="MB-1", seats=8, profile=Profile.MINIBUS, depot_stop_id=ids["B"]))
+    db.commit()
+    return ids
+
+
+def book(
+    db: Session, ids: dict[str, int], seats: int, *, to: str = "C", time_min: int = 360
+) -> Booking:
+    worker, _ = register_worker(db)
+    ride = RideRequest(DAY, ids["A"], ids[to], time_min, seats=seats)
+    (booking,) = request_rides(db, worker, ride)
+    return booking
+
+
+def loader(graphs: dict[str, RoadGraph]):  # type: ignore[no-untyped-def]
+    return lambda profile: graphs[profile]
+
+
+def test_bookings_with_same_route_and_time_are_grouped_and_served(
+    db: Session, small_day: dict[str, int], tiny_graphs: dict[str, RoadGraph]
+) -> None:
+    codes = [book(db, small_day, s).code for s in (2, 3, 3)]
+    outcome = plan_day(db, DAY, loader(tiny_graphs), params=FAST)
+    assert outcome.figures["requests"] == 1
+    assert outcome.figures["served_seats"] == 8 and outcome.figures["vehicles_used"] == 1
+    plan = latest_plan(db, DAY)
+    assert plan is not None and plan.status is PlanStatus.DONE
+    (route,) = plan.routes
+    boarding = [m for s in route.stops for m in s.moves if m.boarding]
+    assert sorted(m.booking.code for m in boarding) == sorted(codes)
+    assert max(s.load_after for s in route.stops) == 8
+
+
+def test_arrival_is_within_the_30_minutes_before_arrive_by(
+    db: Session, small_day: dict[str, int], tiny_graphs: dict[str, RoadGraph]
+) -> None:
+    book(db, small_day, 4, time_min=6 * 60)
+    plan_day(db, DAY, loader(tiny_graphs), params=FAST)
+    plan = latest_plan(db, DAY)
+    assert plan is not None
+    (route,) = plan.routes
+    drop = next(s for s in route.stops if any(not m.boarding for m in s.moves))
+    assert 5 * 3600 + 30 * 60 <= drop.arrival_s <= 6 * 3600
+
+
+def test_what_the_fleet_cannot_serve_is_unserved_with_a_reason(
+    db: Session, small_day: dict[str, int], tiny_graphs: dict[str, RoadGraph]
+) -> None:
+    vehicle = db.scalar(select(Vehicle))
+    assert vehicle is not None
+    vehicle.profile = Profile.BUS  # a bus cannot take the track to F
+    vehicle.seats = 28
+    db.commit()
+    served = book(db, small_day, 4, to="C")
+    stranded = book(db, small_day, 4, to="F")
+    plan_day(db, DAY, loader(tiny_graphs), params=FAST)
+    db.refresh(served)
+    db.refresh(stranded)
+    assert stranded.status is BookingStatus.UNSERVED and stranded.reason
+    assert served.status is BookingStatus.REQUESTED
+
+
+def test_publish_gives_workers_pickup_time_and_place(
+    db: Session, small_day: dict[str, int], tiny_graphs: dict[str, RoadGraph]
+) -> None:
+    booking = book(db, small_day, 3)
+    plan_day(db, DAY, loader(tiny_graphs), params=FAST)
+    assert publish_plan(db, DAY) == 1
+    db.refresh(booking)
+    assert booking.status is BookingStatus.SCHEDULED
+    assert booking.pickup_stop_id == small_day["A"]
+    assert booking.pickup_time_min is not None and booking.pickup_time_min < 6 * 60
+    plan_day(db, DAY, loader(tiny_graphs), params=FAST)
+    assert publish_plan(db, DAY) == 2
+
+
+def test_late_request_is_inserted_without_moving_published_pickups(
+    db: Session, small_day: dict[str, int], tiny_graphs: dict[str, RoadGraph]
+) -> None:
+    first = book(db, small_day, 3)
+    plan_day(db, DAY, loader(tiny_graphs), params=FAST)
+    publish_plan(db, DAY)
+    db.refresh(first)
+    published = first.pickup_time_min
+    assert published is not None
+    late = book(db, small_day, 2, time_min=6 * 60 + 15)
+    plan_day(db, DAY, loader(tiny_graphs), params=FAST)
+    publish_plan(db, DAY)
+    db.refresh(first)
+    db.refresh(late)
+    assert late.status is BookingStatus.SCHEDULED
+    assert first.status is BookingStatus.SCHEDULED
+    assert first.pickup_time_min is not None and abs(first.pickup_time_min - published) <= 10
+
+
+def test_failed_run_keeps_the_previous_plan_and_bookings(
+    db: Session, small_day: dict[str, int], tiny_graphs: dict[str, RoadGraph]
+) -> None:
+    booking = book(db, small_day, 3)
+    plan_day(db, DAY, loader(tiny_graphs), params=FAST)
+    before = latest_plan(db, DAY)
+    assert before is not None
+
+    def broken(_profile: str) -> RoadGraph:
+        raise RuntimeError("road graph unavailable")
+
+    with pytest.raises(RuntimeError):
+        plan_day(db, DAY, broken, params=FAST)
+    after = latest_plan(db, DAY)
+    assert after is not None and after.id == before.id
+    db.refresh(booking)
+    assert booking.status is BookingStatus.REQUESTED
+
+
+def test_export_has_the_documented_shape(
+    db: Session, small_day: dict[str, int], tiny_graphs: dict[str, RoadGraph]
+) -> None:
+    booking = book(db, small_day, 3)
+    plan_day(db, DAY, loader(tiny_graphs), params=FAST)
+    doc = json.loads(json.dumps(export_plan(db, DAY)))
+    assert doc["date"] == DAY.isoformat()
+    (vehicle,) = doc["vehicles"]
+    assert set(vehicle) == {"name", "seats", "profile", "stops"}
+    assert set(vehicle["stops"][0]) == {
+        "stop",
+        "lat",
+        "lon",
+        "arrival",
+        "departure",
+        "board",
+        "alight",
+    }
+    boards = [b for s in vehicle["stops"] for b in s["board"]]
+    assert boards == [{"booking": booking.code, "seats": 3}]
+    (entry,) = doc["bookings"]
+    assert entry["vehicles"] == ["MB-1"] and entry["pickup"] is not None
+    assert set(entry) == {
+        "code",
+        "status",
+        "direction",
+        "from",
+        "to",
+        "time",
+        "seats",
+        "vehicles",
+        "pickup",
+        "reason",
+    }
+
+
+def test_fleet_import_adds_then_updates(
+    db: Session, small_day: dict[str, int], tmp_path: Path
+) -> None:
+    csv_path = tmp_path / "fleet.csv"
+    csv_path.write_text(
+        "name,seats,profile,depot,shift_start,shift_end\n"
+        "BUS-1,28,bus,Test depot,03:30,13:00\nMB-9,8,minibus,Test depot,03:00,12:00\n",
+        encoding="utf-8",
+    )
+    assert import_fleet(db, csv_path) == (2, 0)
+    assert import_fleet(db, csv_path) == (0, 2)
+    bus = db.scalar(select(Vehicle).where(Vehicle.name == "BUS-1"))
+    assert bus is not None and bus.seats == 28 and bus.shift_start_min == 210
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ("X,8,tractor,Test depot,03:00,12:00", "line 2: profile 'tractor'"),
+        ("X,eight,bus,Test depot,03:00,12:00", "line 2: seats 'eight'"),
+        ("X,8,bus,Nowhere,03:00,12:00", "line 2: depot 'Nowhere'"),
+        ("X,8,bus,Test depot,12:00,03:00", "line 2: shift_end is not after"),
+    ],
+)
+def test_bad_fleet_rows_name_line_and_field(
+    db: Session, small_day: dict[str, int], tmp_path: Path, row: str, message: str
+) -> None:
+    csv_path = tmp_path / "fleet.csv"
+    csv_path.write_text(
+        f"name,seats,profile,depot,shift_start,shift_end\n{row}\n", encoding="utf-8"
+    )
+    with pytest.raises(InputDataError, match=message):
+        import_fleet(db, csv_path)
+    assert db.scalar(select(Vehicle).where(Vehicle.name == "X")) is None
