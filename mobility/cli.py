@@ -289,6 +289,45 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_demo(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from mobility.demo import run_demo
+    from mobility.roadgraph import load_road_graph
+    from mobility.services import BookingRules
+
+    session = _open_session()
+    day = args.date or BookingRules().local_now().date() + dt.timedelta(days=1)
+    cache: dict[str, object] = {}
+
+    def graphs(profile: str) -> object:
+        if profile not in cache:
+            cache[profile] = load_road_graph(profile)
+        return cache[profile]
+
+    result = run_demo(
+        session,  # type: ignore[arg-type]
+        graphs,  # type: ignore[arg-type]
+        Path(args.out),
+        day=day,
+        seed=args.seed,
+        workers=args.workers,
+        time_limit_s=args.time_limit,
+    )
+    f = result.figures
+    print(
+        f"day {result.day}: {f['served_seats']} of {f['seats']} seats served by "
+        f"{f['vehicles_used']} vehicles, {f['vehicle_km']} vehicle-km, "
+        f"{f['unserved_seats']} seats unserved"
+    )
+    for path in result.outputs:
+        print(f"wrote {path}")
+    print("demo logins (staff pages at /dispatch/login):")
+    for user, password in result.logins.items():
+        print(f"  {user:<10} {password}")
+    return 0
+
+
 # --------------------------------------------------------------------------- parser
 
 
@@ -362,6 +401,14 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--export", metavar="PLAN.json", help="write the stored plan as JSON instead")
     plan.add_argument("--json", action="store_true")
     plan.set_defaults(func=_cmd_plan)
+
+    demo = sub.add_parser("demo", help="seed, plan and publish a demo day; write map and sheets")
+    demo.add_argument("--date", type=_parse_date, default=None, help="default: tomorrow")
+    demo.add_argument("--seed", type=int, default=7)
+    demo.add_argument("--workers", type=int, default=1200)
+    demo.add_argument("--time-limit", type=float, default=60.0, metavar="S")
+    demo.add_argument("--out", default="out")
+    demo.set_defaults(func=_cmd_demo)
 
     places = sub.add_parser("places", help="list the named places (candidate stops)")
     places.add_argument("--file", help="places CSV (default: ../shared/data/places_foggia.csv)")

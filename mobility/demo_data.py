@@ -105,7 +105,7 @@ def synthetic_crews(
         left = int(count)
         while left > 0:
             if rng.random() < crew_share and left >= 5:
-                seats = min(left, int(rng.integers(5, 31)))
+                seats = min(left, int(rng.integers(5, 29)))  # a crew leader books <= 28
             else:
                 seats = min(left, int(rng.integers(1, 3)))
             farm = int(home_farms[rng.integers(0, len(home_farms))])

@@ -324,7 +324,7 @@ def _store(session: Session, run_id: int, day: Any, bookings: list[Booking]) -> 
     assert run is not None
     for route in day.routes:
         plan_route = PlanRoute(
-            vehicle_id=route.vehicle_id, distance_m=route.distance_m, duration_s=route.duration_s
+            vehicle_id=route.vehicle_id, distance_m=route.distance_m, duration_s=route.driving_s
         )
         run.routes.append(plan_route)
         for seq, stop in enumerate(route.stops):

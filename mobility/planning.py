@@ -43,6 +43,8 @@ __all__ = [
     "profile_matrix",
 ]
 
+#: Visits at one place closer than this are one stop on the sheet.
+_SAME_STOP_GAP_S: Final = 300
 #: Travel time standing for "this profile cannot get there" (10 days).
 UNREACHABLE_S: Final = 864_000
 DAY_S: Final = 86_400
@@ -63,6 +65,10 @@ class PlanningSettings:
         Time to stop and let a group on or off.
     max_shift_min
         On a re-plan, published pickup times move by at most this much.
+    max_group_seats
+        Bookings riding together are packed into requests of at most this many
+        seats (whole bookings), so a large crowd can fill several buses of any size
+        rather than only the largest ones.
     """
 
     window_min: int = 30
@@ -71,6 +77,7 @@ class PlanningSettings:
     boarding_base_s: int = 60
     boarding_per_seat_s: int = 10
     max_shift_min: int = 10
+    max_group_seats: int = 28
 
 
 @dataclass(frozen=True)
@@ -154,8 +161,9 @@ class PlannedRoute:
 
     vehicle_id: int
     stops: list[PlannedStop]
-    duration_s: int
+    duration_s: int  # from leaving the depot to coming back
     distance_m: float
+    driving_s: int = 0
 
 
 @dataclass
@@ -170,15 +178,28 @@ class DayPlan:
     plan: Plan | None = None
 
 
-def group_bookings(bookings: Sequence[BookingRow]) -> list[RideGroup]:
-    """Group bookings that can ride together as one request."""
-    groups: dict[tuple[str, int, int, int], RideGroup] = {}
+def group_bookings(bookings: Sequence[BookingRow], max_seats: int = 28) -> list[RideGroup]:
+    """Group bookings that can ride together as requests of at most ``max_seats``.
+
+    Bookings with the same direction, origin, destination and time ride together;
+    a larger crowd is packed (first fit, largest bookings first) into several
+    requests of whole bookings. A single booking larger than ``max_seats`` stays
+    whole: the optimizer splits it if no vehicle can take it.
+    """
+    by_key: dict[tuple[str, int, int, int], list[BookingRow]] = defaultdict(list)
     for b in sorted(bookings, key=lambda b: b.id):
-        key = (b.direction, b.from_stop, b.to_stop, b.time_min)
-        if key not in groups:
-            groups[key] = RideGroup(*key)
-        groups[key].bookings.append(b)
-    return list(groups.values())
+        by_key[(b.direction, b.from_stop, b.to_stop, b.time_min)].append(b)
+    groups: list[RideGroup] = []
+    for key, members in by_key.items():
+        packed: list[RideGroup] = []
+        for b in sorted(members, key=lambda b: (-b.seats, b.id)):
+            target = next((g for g in packed if g.seats + b.seats <= max_seats), None)
+            if target is None:
+                target = RideGroup(*key)
+                packed.append(target)
+            target.bookings.append(b)
+        groups += packed
+    return groups
 
 
 def profile_matrix(graph: RoadGraph, stops: Sequence[StopPoint]) -> ProfileMatrix:
@@ -224,7 +245,7 @@ def plan_bookings(
     DayPlan
     """
     settings = settings or PlanningSettings()
-    groups = group_bookings(bookings)
+    groups = group_bookings(bookings, settings.max_group_seats)
     if not groups or not fleet:
         reason = "no vehicle in the fleet" if groups else ""
         return DayPlan([], {}, {}, {b.id: reason for b in bookings}, _empty_figures(bookings))
@@ -361,19 +382,19 @@ def _day_plan(
         stops: list[PlannedStop] = []
         picked_at: dict[int, tuple[int, int]] = {}
         distance = 0.0
+        driving = 0
         for prev, visit in zip((None, *route.visits[:-1]), route.visits, strict=True):
             if prev is not None:
                 distance += float(dist[prev.location, visit.location])
+                driving += int(dur[prev.location, visit.location])
                 seat_seconds_used += prev.load * (visit.arrival - prev.departure)
             stop_id = loc_ids[visit.location]
+            # one stop on the sheet for what happens at a place in one go
             if (
                 stops
                 and stops[-1].stop_id == stop_id
-                and visit.kind
-                not in (
-                    VisitKind.START,
-                    VisitKind.END,
-                )
+                and visit.kind not in (VisitKind.START, VisitKind.END)
+                and visit.arrival <= stops[-1].departure_s + _SAME_STOP_GAP_S
             ):
                 current = stops[-1]
                 current.departure_s = visit.departure
@@ -393,7 +414,7 @@ def _day_plan(
                 left, loc = picked_at[visit.part]
                 rides.append((visit.start - left, int(dur[loc, visit.location])))
         seat_seconds_offered += vehicle.seats * route.duration
-        routes.append(PlannedRoute(vehicle.id, stops, route.duration, distance))
+        routes.append(PlannedRoute(vehicle.id, stops, route.duration, distance, driving))
     unserved: dict[int, str] = {}
     for u in plan.unassigned:
         for booking_id, _ in share[u.part]:

@@ -304,7 +304,7 @@ class PlanRoute(Base):
     plan_id: Mapped[int] = mapped_column(ForeignKey("plan_run.id"), index=True)
     vehicle_id: Mapped[int] = mapped_column(ForeignKey("vehicle.id"))
     distance_m: Mapped[float] = mapped_column(Float, default=0.0)
-    duration_s: Mapped[int] = mapped_column(Integer, default=0)
+    duration_s: Mapped[int] = mapped_column(Integer, default=0)  # driving time
     locked: Mapped[bool] = mapped_column(Boolean, default=False)
 
     plan: Mapped[PlanRun] = relationship(back_populates="routes")

@@ -36,6 +36,8 @@ DEFAULTS: dict[str, Any] = {
     "OPENAPI_URL_PREFIX": "/api",
     "OPENAPI_JSON_PATH": "openapi.json",
     "WTF_CSRF_TIME_LIMIT": None,
+    "PLAN_TIME_LIMIT": 60,
+    "PLAN_SYNC": False,
 }
 
 
@@ -71,13 +73,16 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(instance)
 
-    from web import api, booking, db, extensions, i18n, security
+    from web import api, booking, db, dispatch, driver, extensions, i18n, security, staff
 
     db.init_app(app)
     extensions.init_app(app)
     i18n.init_app(app)
     security.init_app(app)
+    staff.init_app(app)
     app.register_blueprint(booking.bp)
+    app.register_blueprint(dispatch.bp)
+    app.register_blueprint(driver.bp)
     api.init_app(app)
 
     from web.cli import init_cli

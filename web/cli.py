@@ -1,15 +1,17 @@
-"""Flask commands: ``flask --app web init-db``."""
+"""Flask commands: ``flask --app web init-db`` and ``flask --app web create-user``."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
 from flask import Flask
 
+from mobility.dispatch import create_staff_user
 from mobility.places import load_places
-from mobility.services import load_places_as_stops
-from mobility.store import make_session_factory, upgrade_database
+from mobility.services import ServiceError, load_places_as_stops
+from mobility.store import Role, make_session_factory, upgrade_database
 from web.db import engine
 
 __all__ = ["init_cli"]
@@ -37,3 +39,20 @@ def init_cli(app: Flask) -> None:
         click.echo(
             f"database ready ({eng.url.render_as_string(hide_password=True)}); {added} stops added"
         )
+
+    @app.cli.command("create-user")
+    @click.argument("name")
+    @click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
+    def create_user(name: str, role: str) -> None:
+        """Create a staff account (password from MOBILITY_NEW_USER_PASSWORD or a prompt)."""
+        password = os.environ.get("MOBILITY_NEW_USER_PASSWORD") or click.prompt(
+            "Password", hide_input=True, confirmation_prompt=True
+        )
+        session = make_session_factory(engine())()
+        try:
+            user = create_staff_user(session, name, role, password)
+        except ServiceError as err:
+            raise click.ClickException(str(err)) from None
+        finally:
+            session.close()
+        click.echo(f"staff user {user.username!r} created with role {role}")

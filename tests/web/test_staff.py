@@ -1,0 +1,232 @@
+"""Staff pages: login and roles on every URL, planning through the page, drivers'
+sheets (PDF content checked with pdftotext), audit log."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from click.testing import Result
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from mobility.services import RideRequest, register_worker, request_rides
+from mobility.store import AuditLog, DriverAssignment, Profile, StaffUser, Stop, StopKind, Vehicle
+from tests.conftest import NODES
+from tests.web.conftest import csrf_token
+from web import create_app
+from web.db import get_session
+
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "screenshots"
+DAY = dt.date.today() + dt.timedelta(days=2)
+PASSWORD = "correct horse battery"
+
+STAFF_URLS = [
+    ("/dispatch/", {"admin", "dispatcher", "mediator"}),
+    ("/dispatch/stops", {"admin", "dispatcher"}),
+    ("/dispatch/vehicles", {"admin", "dispatcher"}),
+    ("/dispatch/reports", {"admin", "dispatcher", "mediator"}),
+    ("/dispatch/worker", {"admin", "dispatcher", "mediator"}),
+    (f"/dispatch/export/{DAY.isoformat()}.json", {"admin", "dispatcher"}),
+    ("/driver/", {"admin", "dispatcher", "driver"}),
+]
+
+
+@pytest.fixture
+def staff_app(database_url: str, tiny_osm: Path) -> Flask:
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "staff",
+            "RATELIMIT_ENABLED": False,
+            "OSM_PATH": str(tiny_osm),
+            "PLAN_SYNC": True,
+            "PLAN_TIME_LIMIT": 1,
+        }
+    )
+    runner = app.test_cli_runner()
+    for role in ("admin", "dispatcher", "mediator", "driver"):
+        result: Result = runner.invoke(
+            args=["create-user", role, "--role", role], env={"MOBILITY_NEW_USER_PASSWORD": PASSWORD}
+        )
+        assert result.exit_code == 0, result.output
+    return app
+
+
+def login(client: FlaskClient, username: str) -> None:
+    page = client.get("/dispatch/login").get_data(as_text=True)
+    response = client.post(
+        "/dispatch/login",
+        data={"csrf_token": csrf_token(page), "username": username, "password": PASSWORD},
+    )
+    assert response.status_code == 302, username
+
+
+def seed_day(app: Flask) -> tuple[str, str]:
+    """Stops on the tiny network, two minibuses, two bookings; returns a booking code
+    and the phone number of its worker."""
+    with app.app_context():
+        db = get_session()
+        ids = {}
+        for key, name, kind in [
+            ("A", "Settlement A", StopKind.SETTLEMENT),
+            ("C", "Farm C", StopKind.FARM),
+            ("B", "Depot B", StopKind.DEPOT),
+        ]:
+            stop = Stop(name=name, kind=kind, lat=NODES[key][0], lon=NODES[key][1])
+            db.add(stop)
+            db.flush()
+            ids[key] = stop.id
+        for name in ("MB-1", "MB-2"):
+            db.add(Vehicle(name=name, seats=8, profile=Profile.MINIBUS, depot_stop_id=ids["B"]))
+        db.commit()
+        worker, _ = register_worker(db, phone="+39 333 1234567")
+        (booking,) = request_rides(db, worker, RideRequest(DAY, ids["A"], ids["C"], 360, seats=6))
+        other, _ = register_worker(db)
+        request_rides(db, other, RideRequest(DAY, ids["A"], ids["C"], 420, seats=5))
+        driver = db.scalar(select(StaffUser).where(StaffUser.username == "driver"))
+        vehicle = db.scalar(select(Vehicle).where(Vehicle.name == "MB-1"))
+        assert driver is not None and vehicle is not None
+        db.add(DriverAssignment(service_date=DAY, vehicle_id=vehicle.id, user_id=driver.id))
+        db.commit()
+        return booking.code, "3331234567"
+
+
+@pytest.mark.parametrize(("url", "allowed"), STAFF_URLS)
+def test_every_staff_url_needs_login_and_the_right_role(
+    staff_app: Flask, url: str, allowed: set[str]
+) -> None:
+    anonymous = staff_app.test_client()
+    response = anonymous.get(url)
+    assert response.status_code == 302 and "/dispatch/login" in response.headers["Location"]
+    for role in ("admin", "dispatcher", "mediator", "driver"):
+        client = staff_app.test_client()
+        login(client, role)
+        status = client.get(url).status_code
+        assert (status == 200) == (role in allowed), (url, role, status)
+        if role not in allowed:
+            assert status == 403
+
+
+def test_wrong_password_is_refused(staff_app: Flask) -> None:
+    client = staff_app.test_client()
+    page = client.get("/dispatch/login").get_data(as_text=True)
+    response = client.post(
+        "/dispatch/login",
+        data={"csrf_token": csrf_token(page), "username": "admin", "password": "nope"},
+    )
+    assert response.status_code == 200
+    assert client.get("/dispatch/").status_code == 302
+
+
+def test_create_user_rejects_a_short_password(staff_app: Flask) -> None:
+    result = staff_app.test_cli_runner().invoke(
+        args=["create-user", "x", "--role", "admin"], env={"MOBILITY_NEW_USER_PASSWORD": "short"}
+    )
+    assert result.exit_code != 0 and "password" in result.output
+
+
+def test_plan_publish_and_sheets_through_the_pages(staff_app: Flask, tmp_path: Path) -> None:
+    code, phone = seed_day(staff_app)
+    client = staff_app.test_client()
+    login(client, "dispatcher")
+    home = client.get(f"/dispatch/?date={DAY.isoformat()}").get_data(as_text=True)
+    run = client.post(
+        "/dispatch/plan",
+        data={"csrf_token": csrf_token(home), "date": DAY.isoformat(), "time_limit": "2"},
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "done" in run and "11 / 11" in run  # seats served / seats
+    client.post("/dispatch/publish", data={"csrf_token": csrf_token(home), "date": DAY.isoformat()})
+    export = client.get(f"/dispatch/export/{DAY.isoformat()}.json").get_json()
+    assert {b["status"] for b in export["bookings"]} == {"scheduled"}
+    map_page = client.get(f"/dispatch/map/{DAY.isoformat()}").get_data(as_text=True)
+    assert "OpenStreetMap contributors" in map_page and code in map_page
+
+    pdf = client.get(f"/driver/sheets/{DAY.isoformat()}.pdf")
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    path = tmp_path / "sheets.pdf"
+    path.write_bytes(pdf.data)
+    if not shutil.which("pdftotext"):
+        pytest.fail("poppler-utils is missing: run `make system-deps`")
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    pages = text.split("\f")
+    vehicles_on_pages = [re.search(r"Veicolo (MB-\d)", p).group(1) for p in pages if "Veicolo" in p]  # type: ignore[union-attr]
+    assert len(vehicles_on_pages) == len(set(vehicles_on_pages)) >= 1  # one vehicle per page start
+    assert code in text
+    assert "Il viaggio è gratuito" in text and "OpenStreetMap contributors" in text
+    assert phone not in text.replace(" ", "")
+    first_page = [ln for ln in pages[0].splitlines() if re.match(r"\s*\d+\s+\d\d:\d\d", ln)]
+    times = [re.search(r"\d\d:\d\d", ln).group(0) for ln in first_page]  # type: ignore[union-attr]
+    assert times == sorted(times)  # stops in route order
+    SCREENSHOTS.mkdir(exist_ok=True)
+    subprocess.run(
+        [
+            "pdftoppm",
+            "-png",
+            "-r",
+            "60",
+            "-f",
+            "1",
+            "-l",
+            "1",
+            str(path),
+            str(SCREENSHOTS / "route_sheet"),
+        ],
+        check=True,
+    )
+    with staff_app.app_context():
+        actions = {a.action for a in get_session().scalars(select(AuditLog))}
+    assert {"export_plan", "export_route_sheets", "view_plan_map"} <= actions
+
+
+def test_driver_sees_only_their_own_vehicle(staff_app: Flask) -> None:
+    seed_day(staff_app)
+    dispatcher = staff_app.test_client()
+    login(dispatcher, "dispatcher")
+    home = dispatcher.get(f"/dispatch/?date={DAY.isoformat()}").get_data(as_text=True)
+    dispatcher.post(
+        "/dispatch/plan",
+        data={"csrf_token": csrf_token(home), "date": DAY.isoformat(), "time_limit": "2"},
+    )
+    export = dispatcher.get(f"/dispatch/export/{DAY.isoformat()}.json").get_json()
+    used = [v["name"] for v in export["vehicles"]]
+    driver = staff_app.test_client()
+    login(driver, "driver")
+    for name in used:
+        status = driver.get(f"/driver/sheets/{DAY.isoformat()}/{name}").status_code
+        assert status == (200 if name == "MB-1" else 404)
+
+
+def test_sheet_html_has_codes_and_no_names_or_phones(staff_app: Flask) -> None:
+    _, phone = seed_day(staff_app)
+    client = staff_app.test_client()
+    login(client, "dispatcher")
+    home = client.get(f"/dispatch/?date={DAY.isoformat()}").get_data(as_text=True)
+    client.post(
+        "/dispatch/plan",
+        data={"csrf_token": csrf_token(home), "date": DAY.isoformat(), "time_limit": "2"},
+    )
+    export = client.get(f"/dispatch/export/{DAY.isoformat()}.json").get_json()
+    name = next(v["name"] for v in export["vehicles"] if any(s["board"] for s in v["stops"]))
+    html = client.get(f"/driver/sheets/{DAY.isoformat()}/{name}").get_data(as_text=True)
+    assert "Il viaggio è gratuito" in html
+    assert phone not in html.replace(" ", "")
+    assert re.search(r"☐ [A-Z0-9]{7} ×\d", html)
+
+
+def test_mediator_reads_reports_and_the_reading_is_logged(staff_app: Flask) -> None:
+    client = staff_app.test_client()
+    login(client, "mediator")
+    assert client.get("/dispatch/reports").status_code == 200
+    with staff_app.app_context():
+        actions = [a.action for a in get_session().scalars(select(AuditLog))]
+    assert actions == ["read_reports"]
