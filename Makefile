@@ -40,16 +40,15 @@ lint: install
 test: lint system-deps
 	$(BIN)/pytest -q -n 2
 
+# the main job: road graph, a planned and published demo day, then the web app
 demo: install
 	$(BIN)/mobility graph build
-	$(BIN)/mobility graph info --profile minibus
-	$(BIN)/mobility graph info --profile bus
 	@echo "Borgo Mezzanone -> Foggia centre:"
 	$(BIN)/mobility route 41.4206,15.7096 41.4620,15.5433
-	$(BIN)/mobility route 41.4206,15.7096 41.4620,15.5433 --profile bus
-	$(BIN)/mobility places --csv out/places.csv
-	$(BIN)/mobility matrix out/places.csv --out out/places_matrix.csv
 	$(BIN)/flask --app web init-db
+	$(BIN)/mobility demo --out out
+	@echo "Serving http://127.0.0.1:5000 (workers: /, staff: /dispatch/login) - Ctrl+C to stop"
+	$(BIN)/flask --app web run --host 127.0.0.1 --port 5000
 
 serve: install
 	$(BIN)/flask --app web init-db

@@ -328,6 +328,29 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    from mobility.dispatch import monthly_report
+    from mobility.roadgraph import load_road_graph
+
+    try:
+        year, month = (int(x) for x in args.month.split("-"))
+        if not 1 <= month <= 12:
+            raise ValueError
+    except ValueError:
+        raise InputDataError(f"--month {args.month!r} is not YYYY-MM") from None
+    session = _open_session()
+    rows = monthly_report(session, year, month, load_road_graph)  # type: ignore[arg-type]
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fields = ["settlement", "destination", "rides", "seats", "no_shows", "km"]
+    with out.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+    print(f"wrote {out}: {len(rows)} rows, {sum(r['rides'] for r in rows)} rides")
+    return 0
+
+
 # --------------------------------------------------------------------------- parser
 
 
@@ -409,6 +432,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--time-limit", type=float, default=60.0, metavar="S")
     demo.add_argument("--out", default="out")
     demo.set_defaults(func=_cmd_demo)
+
+    report = sub.add_parser("report", help="monthly ridership report for the Region (CSV)")
+    report.add_argument("--month", required=True, metavar="YYYY-MM")
+    report.add_argument("--out", required=True, metavar="FILE.csv")
+    report.set_defaults(func=_cmd_report)
 
     places = sub.add_parser("places", help="list the named places (candidate stops)")
     places.add_argument("--file", help="places CSV (default: ../shared/data/places_foggia.csv)")

@@ -463,3 +463,122 @@ def export_plan(session: Session, service_date: dt.date) -> dict[str, Any]:
             }
         )
     return {"date": service_date.isoformat(), "vehicles": vehicles_json, "bookings": bookings_json}
+
+
+# --------------------------------------------------------------------------- after the day
+
+
+def record_outcome(
+    session: Session,
+    service_date: dt.date,
+    *,
+    boarded: dict[str, bool],
+    stop_times: dict[int, tuple[int | None, int | None]] | None = None,
+) -> dict[str, int]:
+    """Type in a route sheet's results: who boarded, and the real times per stop.
+
+    Parameters
+    ----------
+    session
+        Database session (committed here).
+    service_date
+        The day.
+    boarded
+        Booking code -> boarded (True) or no-show (False), for the day's scheduled
+        bookings; a no-show is a recorded fact, never a sanction.
+    stop_times
+        Plan stop id -> (real arrival, real departure) in minutes after midnight.
+
+    Returns
+    -------
+    dict
+        Counts of ``completed`` and ``no_show`` bookings.
+
+    Raises
+    ------
+    ServiceError
+        If a code is not a booking of that day, or a stop not of the day's plan.
+    """
+    bookings = {
+        b.code: b
+        for b in session.scalars(select(Booking).where(Booking.service_date == service_date))
+    }
+    unknown = sorted(set(boarded) - set(bookings))
+    if unknown:
+        raise ServiceError(
+            "booking", "not_found", f"booking: {unknown[0]} is not a booking of that day"
+        )
+    run = latest_plan(session, service_date)
+    stops = {s.id: s for r in (run.routes if run else []) for s in r.stops}
+    for stop_id, (arrival, departure) in (stop_times or {}).items():
+        if stop_id not in stops:
+            raise ServiceError(
+                "stop", "not_found", f"stop: {stop_id} is not a stop of that day's plan"
+            )
+        for value in (arrival, departure):
+            if value is not None and not 0 <= value < 24 * 60:
+                raise ServiceError("stop", "bad_time", "stop: real times must be times of day")
+        stops[stop_id].actual_arrival_min = arrival
+        stops[stop_id].actual_departure_min = departure
+    counts = {"completed": 0, "no_show": 0}
+    for code, rode in boarded.items():
+        booking = bookings[code]
+        booking.status = BookingStatus.COMPLETED if rode else BookingStatus.NO_SHOW
+        counts["completed" if rode else "no_show"] += 1
+    session.commit()
+    return counts
+
+
+def monthly_report(
+    session: Session, year: int, month: int, graphs: GraphLoader | None = None
+) -> list[dict[str, Any]]:
+    """Ridership of a month by settlement and destination, for the Region.
+
+    Counts only, no personal data: rides (bookings done or scheduled), seats,
+    no-shows, and km (road distance between the two stops by minibus, per ride;
+    0 when no road graph is given).
+    """
+    first = dt.date(year, month, 1)
+    after = dt.date(year + (month == 12), month % 12 + 1, 1)
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    distance_cache: dict[tuple[int, int], float] = {}
+    graph = graphs("minibus") if graphs else None
+    counted = (BookingStatus.COMPLETED, BookingStatus.NO_SHOW, BookingStatus.SCHEDULED)
+    query = select(Booking).where(
+        Booking.service_date >= first, Booking.service_date < after, Booking.status.in_(counted)
+    )
+    for b in session.scalars(query.order_by(Booking.id)):
+        settlement, destination = (
+            (b.from_stop, b.to_stop) if b.direction.value == "to_work" else (b.to_stop, b.from_stop)
+        )
+        key = (settlement.name, destination.name)
+        row = rows.setdefault(
+            key,
+            {
+                "settlement": key[0],
+                "destination": key[1],
+                "rides": 0,
+                "seats": 0,
+                "no_shows": 0,
+                "km": 0.0,
+            },
+        )
+        pair = (b.from_stop_id, b.to_stop_id)
+        if graph is not None and pair not in distance_cache:
+            try:
+                distance_cache[pair] = (
+                    graph.route(
+                        (b.from_stop.lat or 0.0, b.from_stop.lon or 0.0),
+                        (b.to_stop.lat or 0.0, b.to_stop.lon or 0.0),
+                    ).distance_m
+                    / 1000
+                )
+            except Exception:  # a stop off the map counts no km
+                distance_cache[pair] = 0.0
+        if b.status is BookingStatus.NO_SHOW:
+            row["no_shows"] += 1
+            continue
+        row["rides"] += 1
+        row["seats"] += b.seats
+        row["km"] = round(row["km"] + distance_cache.get(pair, 0.0), 1)
+    return [rows[k] for k in sorted(rows)]

@@ -222,3 +222,64 @@ def test_bad_fleet_rows_name_line_and_field(
     with pytest.raises(InputDataError, match=message):
         import_fleet(db, csv_path)
     assert db.scalar(select(Vehicle).where(Vehicle.name == "X")) is None
+
+
+def test_recorded_outcome_marks_bookings_completed_or_no_show(
+    db: Session, small_day: dict[str, int], tiny_graphs: dict[str, RoadGraph]
+) -> None:
+    from mobility.dispatch import record_outcome
+
+    rode, missed = book(db, small_day, 3), book(db, small_day, 2)
+    plan_day(db, DAY, loader(tiny_graphs), params=FAST)
+    publish_plan(db, DAY)
+    plan = latest_plan(db, DAY)
+    assert plan is not None
+    first_stop = plan.routes[0].stops[1]
+    counts = record_outcome(
+        db,
+        DAY,
+        boarded={rode.code: True, missed.code: False},
+        stop_times={first_stop.id: (5 * 60 + 2, 5 * 60 + 5)},
+    )
+    assert counts == {"completed": 1, "no_show": 1}
+    db.refresh(rode)
+    db.refresh(missed)
+    db.refresh(first_stop)
+    assert rode.status is BookingStatus.COMPLETED and missed.status is BookingStatus.NO_SHOW
+    assert first_stop.actual_arrival_min == 302
+    with pytest.raises(Exception, match="not a booking of that day"):
+        record_outcome(db, DAY, boarded={"ZZZZZZZ": True})
+
+
+def test_monthly_report_counts_match_the_bookings(
+    db: Session, small_day: dict[str, int], tiny_graphs: dict[str, RoadGraph]
+) -> None:
+    from mobility.dispatch import monthly_report, record_outcome
+
+    bookings = [book(db, small_day, s) for s in (3, 2, 4)]
+    book(db, small_day, 5, to="F")  # stays requested: not counted
+    plan_day(db, DAY, loader(tiny_graphs), params=FAST)
+    publish_plan(db, DAY)
+    record_outcome(
+        db, DAY, boarded={bookings[0].code: True, bookings[1].code: True, bookings[2].code: False}
+    )
+    rows = monthly_report(db, DAY.year, DAY.month, loader(tiny_graphs))
+    farm = next(r for r in rows if r["destination"] == "Test farm")
+    assert (farm["rides"], farm["seats"], farm["no_shows"]) == (2, 5, 1)
+    assert farm["km"] == pytest.approx(2 * 1.67, abs=0.1)
+    assert set(farm) == {"settlement", "destination", "rides", "seats", "no_shows", "km"}
+    assert all("code" not in r and "phone" not in r for r in rows)
+
+
+def test_demo_generator_is_reproducible_from_its_seed() -> None:
+    from mobility.demo_data import synthetic_crews, synthetic_farms
+
+    assert synthetic_crews(600, 30, seed=5) == synthetic_crews(600, 30, seed=5)
+    assert synthetic_farms(30, seed=5) == synthetic_farms(30, seed=5)
+    assert synthetic_crews(600, 30, seed=5) != synthetic_crews(600, 30, seed=6)
+    crews = synthetic_crews(600, 30, seed=5)
+    assert sum(c.seats for c in crews) == 600
+    assert all(1 <= c.seats <= 28 for c in crews)
+    assert all(270 <= c.arrive_by_min <= 390 for c in crews)
+    assert sum(c.seats for c in crews if c.seats >= 5) > 0.7 * 600  # most in crews
+    assert all("synthetic" in f.name for f in synthetic_farms(30, seed=5))

@@ -27,7 +27,7 @@ from sqlalchemy import func, select
 from werkzeug.security import check_password_hash
 from wtforms.fields.choices import SelectChoice
 
-from mobility.dispatch import export_plan, latest_plan, plan_day, publish_plan
+from mobility.dispatch import export_plan, latest_plan, plan_day, publish_plan, record_outcome
 from mobility.maps import plan_map
 from mobility.services import ServiceError, cancel_booking, list_bookings
 from mobility.store import (
@@ -311,6 +311,39 @@ def vehicles() -> ResponseReturnValue:
             return redirect(url_for("dispatch.vehicles"))
     fleet = list(db.scalars(select(Vehicle).order_by(Vehicle.name)))
     return render_template("vehicles.html", form=form, fleet=fleet)
+
+
+@bp.route("/outcome/<day>", methods=["GET", "POST"])
+@roles_required(*PLANNERS)
+def outcome(day: str) -> ResponseReturnValue:
+    """Type in the route sheets: boarded or no-show per booking, real times per stop."""
+    the_day = _day(day)
+    db = get_session()
+    run = latest_plan(db, the_day)
+    if run is None:
+        abort(404)
+    form = DayForm(date=the_day.isoformat())
+    if request.method == "POST" and form.validate_on_submit():
+        codes = {m.booking.code for r in run.routes for s in r.stops for m in s.moves if m.boarding}
+        times = {}
+        for route in run.routes:
+            for stop in route.stops:
+                arrival = parse_hhmm(request.form.get(f"arr-{stop.id}"))
+                departure = parse_hhmm(request.form.get(f"dep-{stop.id}"))
+                if arrival is not None or departure is not None:
+                    times[stop.id] = (arrival, departure)
+        boarded = {code: request.form.get(f"board-{code}") == "1" for code in codes}
+        try:
+            counts = record_outcome(db, the_day, boarded=boarded, stop_times=times)
+        except ServiceError as err:
+            flash(str(err), "error")
+        else:
+            flash(
+                _("Saved.") + f" {counts['completed']} / {counts['no_show']}",
+                "info",
+            )
+        return redirect(url_for("dispatch.outcome", day=the_day.isoformat()))
+    return render_template("outcome.html", run=run, day=the_day, form=form)
 
 
 @bp.route("/reports")
