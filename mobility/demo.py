@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from mobility.demo_data import synthetic_crews, synthetic_farms
 from mobility.dispatch import create_staff_user, latest_plan, plan_day, publish_plan
-from mobility.maps import plan_map
+from mobility.maps import plan_map, plan_overview_png
 from mobility.places import load_places
 from mobility.roadgraph import RoadGraph
 from mobility.services import (
@@ -57,9 +57,9 @@ DEMO_SETTLEMENTS: Final = (
     "San Severo",
 )
 DEMO_FLEET: Final = (
-    [("MB", 8, Profile.MINIBUS)] * 8
-    + [("BUS", 28, Profile.BUS)] * 12
-    + [("COACH", 50, Profile.BUS)] * 6
+    [("MB", 8, Profile.MINIBUS)] * 10
+    + [("BUS", 28, Profile.BUS)] * 20
+    + [("COACH", 50, Profile.BUS)] * 12
 )
 DEMO_STAFF: Final = (
     ("admin", "admin"),
@@ -221,6 +221,8 @@ def run_demo(
     out.mkdir(parents=True, exist_ok=True)
     map_path = out / "plan_map.html"
     plan_map(run, graphs).save(str(map_path))
+    overview_path = out / "plan_overview.png"
+    overview_path.write_bytes(plan_overview_png(run, graphs))
     sheets_path = out / "route_sheets.pdf"
     sheets_path.write_bytes(
         render_sheets_pdf(run, list(run.routes), graphs, language="it", hub_phone="+39 0881 000000")
@@ -231,4 +233,5 @@ def run_demo(
     day_path = out / "day.json"
     day_path.write_text(json.dumps(figures, indent=1), encoding="utf-8")
     bookings = len(list(session.scalars(select(Booking.id).where(Booking.service_date == day))))
-    return DemoResult(day, workers, bookings, figures, logins, [map_path, sheets_path, day_path])
+    outputs = [map_path, overview_path, sheets_path, day_path]
+    return DemoResult(day, workers, bookings, figures, logins, outputs)

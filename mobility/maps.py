@@ -98,7 +98,47 @@ def plan_map(run: PlanRun, graphs: Callable[[str], RoadGraph]) -> Any:
         lons = [p[1] for p in bounds]
         fmap.fit_bounds([[min(lats), min(lons)], [max(lats), max(lons)]])
     title = f"Passaggio - {run.service_date}"
-    fmap.get_root().html.add_child(  # type: ignore[attr-defined]
-        folium.Element(f"<title>{html.escape(title)}</title>")
-    )
+    root: Any = fmap.get_root()
+    root.html.add_child(folium.Element(f"<title>{html.escape(title)}</title>"))
     return fmap
+
+
+def plan_overview_png(run: PlanRun, graphs: Callable[[str], RoadGraph]) -> bytes:
+    """A static picture of every route of a plan (no map tiles needed)."""
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 7), dpi=110)
+    for n, route in enumerate(run.routes):
+        line = route_geometry(route, graphs(route.vehicle.profile.value))
+        if line:
+            colour = COLOURS[n % len(COLOURS)]
+            ax.plot(
+                [p[1] for p in line],
+                [p[0] for p in line],
+                color=colour,
+                linewidth=1.2,
+                label=route.vehicle.name,
+            )
+        for stop in route.stops:
+            ax.plot(
+                float(stop.stop.lon or 0),
+                float(stop.stop.lat or 0),
+                "o",
+                color="#333",
+                markersize=2.5,
+            )
+    ax.set_aspect(1.33)
+    ax.set_title(f"Passaggio - {run.service_date} - {len(run.routes)} vehicles")
+    ax.text(0.99, 0.01, ATTRIBUTION, transform=ax.transAxes, fontsize=7, ha="right")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    plt.close(fig)
+    return buffer.getvalue()
