@@ -394,7 +394,7 @@ def _day_plan(
                 stops
                 and stops[-1].stop_id == stop_id
                 and visit.kind not in (VisitKind.START, VisitKind.END)
-                and visit.arrival <= stops[-1].departure_s + _SAME_STOP_GAP_S
+                and visit.start <= stops[-1].departure_s + _SAME_STOP_GAP_S
             ):
                 current = stops[-1]
                 current.departure_s = visit.departure

@@ -315,7 +315,7 @@ def render_sheets_pdf(
             body.append(
                 [
                     Paragraph(str(row["seq"]), small),
-                    Paragraph(f"{row['time']}<br/>→{row['departure']}", small),
+                    Paragraph(f"{row['time']}<br/>&gt; {row['departure']}", small),
                     Paragraph(f"<b>{row['stop']}</b><br/>{row['landmark']}", small),
                     Paragraph(str(row["coords"]), small),
                     cell(row["board"]),
@@ -325,7 +325,7 @@ def render_sheets_pdf(
                     Paragraph("____", small),
                 ]
             )
-        widths = [7 * mm, 14 * mm, 38 * mm, 27 * mm, 30 * mm, 30 * mm, 12 * mm, 16 * mm, 16 * mm]
+        widths = [7 * mm, 17 * mm, 36 * mm, 26 * mm, 30 * mm, 30 * mm, 12 * mm, 16 * mm, 16 * mm]
         table = Table(body, colWidths=widths, repeatRows=1)
         table.setStyle(
             TableStyle(
