@@ -62,10 +62,12 @@ def test_book_a_ride_on_a_small_phone(
         assert page.get_attribute("html", "dir") == direction
         page.screenshot(path=str(SCREENSHOTS / f"register-{lang}.png"), full_page=True)
         page.click("button[type=submit]")
+        page.wait_for_selector("p.code")
         codes = page.locator("p.code").all_inner_texts()
         assert len(codes) == 2 and codes[1].isdigit()
         page.screenshot(path=str(SCREENSHOTS / f"card-{lang}.png"), full_page=True)
         page.click("a.button")
+        page.wait_for_selector("#from_stop")
         page.select_option("#from_stop", label="Borgo Mezzanone")
         page.select_option("#to_stop", label="Foggia (centre)")
         page.select_option("#time", "05:30")
@@ -74,8 +76,10 @@ def test_book_a_ride_on_a_small_phone(
         page.screenshot(path=str(SCREENSHOTS / f"book-{lang}.png"), full_page=True)
         assert page.evaluate("document.documentElement.scrollWidth") <= 360
         page.click("button[type=submit]")
+        page.wait_for_selector("dl.ride")
         assert "05:30" in page.inner_text("dl.ride")
         page.click("button[type=submit]")
+        page.wait_for_selector("ul.codes")
         assert booked in page.inner_text("h1")
         assert page.locator("ul.codes .code").count() == 2
         assert page.get_attribute("html", "dir") == direction

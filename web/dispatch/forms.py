@@ -15,7 +15,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from mobility.store import Profile
+from mobility.store import Profile, StopKind
 
 REQUIRED = _l("Please fill in this field.")
 
@@ -40,13 +40,7 @@ class StopForm(FlaskForm):
     name = StringField(_l("Name"), validators=[InputRequired(REQUIRED), Length(max=200)])
     kind = SelectField(
         _l("Kind"),
-        choices=[
-            ("settlement", "settlement"),
-            ("town", "town"),
-            ("farm", "farm"),
-            ("service", "service"),
-            ("depot", "depot"),
-        ],
+        choices=[SelectChoice(k.value, k.value) for k in StopKind],
     )
     lat = DecimalField(_l("Latitude"), places=6, validators=[Optional(), NumberRange(-90, 90)])
     lon = DecimalField(_l("Longitude"), places=6, validators=[Optional(), NumberRange(-180, 180)])
