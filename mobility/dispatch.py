@@ -11,7 +11,7 @@ import csv
 import datetime as dt
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -181,10 +181,15 @@ def import_fleet(session: Session, path: Path) -> tuple[int, int]:
 
 @dataclass(frozen=True)
 class PlanOutcome:
-    """What a planning run produced."""
+    """What a planning run produced.
+
+    ``plan_id`` is -1 for a preview that was not saved; ``moved`` tells, for each
+    booking a dispatcher moved, the vehicles it now rides or why it does not ride.
+    """
 
     plan_id: int
     figures: dict[str, Any]
+    moved: dict[str, str] = field(default_factory=dict)
 
 
 def latest_plan(session: Session, service_date: dt.date) -> PlanRun | None:
@@ -211,6 +216,9 @@ def plan_day(
     params: SolverParams | None = None,
     run: PlanRun | None = None,
     progress: Callable[[str], None] | None = None,
+    moves: dict[str, str | None] | None = None,
+    locked: set[str] | None = None,
+    save: bool = True,
 ) -> PlanOutcome:
     """Plan a day's bookings on the active fleet and store the plan.
 
@@ -232,6 +240,13 @@ def plan_day(
         one is created otherwise.
     progress
         Called with a short message at each step.
+    moves
+        Manual edits: booking code -> the vehicle name it must ride, or ``None`` to
+        leave it unassigned.
+    locked
+        Names of vehicles whose routes keep exactly their current bookings.
+    save
+        Store the plan (otherwise a preview: nothing is written).
 
     Returns
     -------
@@ -245,13 +260,15 @@ def plan_day(
     """
     params = params or SolverParams(time_limit_s=60)
     say = progress or (lambda _msg: None)
-    if run is None:
+    moves = moves or {}
+    locked = locked or set()
+    if run is None and save:
         run = PlanRun(
             service_date=service_date, status=PlanStatus.RUNNING, time_limit_s=params.time_limit_s
         )
         session.add(run)
         session.commit()
-    run_id = run.id
+    run_id = run.id if run is not None else -1
     try:
         say("loading bookings and fleet")
         bookings = list(
@@ -265,6 +282,7 @@ def plan_day(
         vehicles = list(
             session.scalars(select(Vehicle).where(Vehicle.active.is_(True)).order_by(Vehicle.id))
         )
+        pins, dropped = _manual_pins(session, service_date, bookings, vehicles, moves, locked)
         rows = [
             BookingRow(
                 b.id,
@@ -277,8 +295,10 @@ def plan_day(
                 b.pickup_time_min * 60
                 if b.status is BookingStatus.SCHEDULED and b.pickup_time_min is not None
                 else None,
+                pins.get(b.id),
             )
             for b in bookings
+            if b.id not in dropped
         ]
         fleet = [
             FleetVehicle(
@@ -290,6 +310,7 @@ def plan_day(
                 v.shift_start_min * 60,
                 v.shift_end_min * 60,
                 v.fixed_cost,
+                locked=v.name in locked,
             )
             for v in vehicles
         ]
@@ -304,18 +325,84 @@ def plan_day(
         }
         say(f"optimizing routes ({params.time_limit_s:.0f} s)")
         day = plan_bookings(rows, fleet, matrices, settings=settings, params=params)
+        names = {v.id: v.name for v in vehicles}
+        by_code = {b.code: b for b in bookings}
+        moved: dict[str, str] = {}
+        for code, target in moves.items():
+            b = by_code[code]
+            if target is None:
+                moved[code] = LEFT_UNASSIGNED
+            elif b.id in day.vehicles_of:
+                moved[code] = ", ".join(names[v] for v in day.vehicles_of[b.id])
+            else:
+                moved[code] = day.unserved.get(b.id, "not served")
+        if not save:
+            return PlanOutcome(-1, day.figures, moved)
         say("saving the plan")
+        for b in bookings:
+            if b.id in dropped:
+                day.unserved[b.id] = LEFT_UNASSIGNED
         _store(session, run_id, day, bookings)
-        return PlanOutcome(run_id, day.figures)
+        return PlanOutcome(run_id, day.figures, moved)
     except Exception as exc:
         session.rollback()
-        failed = session.get(PlanRun, run_id)
+        failed = session.get(PlanRun, run_id) if run_id >= 0 else None
         if failed is not None:
             failed.status = PlanStatus.FAILED
             failed.message = f"{type(exc).__name__}: {exc}"[:2000]
             failed.finished_at = utcnow()
             session.commit()
         raise
+
+
+LEFT_UNASSIGNED = "left unassigned by the dispatcher"
+
+
+def _manual_pins(
+    session: Session,
+    service_date: dt.date,
+    bookings: list[Booking],
+    vehicles: list[Vehicle],
+    moves: dict[str, str | None],
+    locked: set[str],
+) -> tuple[dict[int, int], set[int]]:
+    """Booking id -> vehicle id it must ride, and the bookings left unassigned.
+
+    Bookings on a locked route stay on it; a move overrides that.
+
+    Raises
+    ------
+    ServiceError
+        For a booking code not of that day, or an unknown vehicle.
+    """
+    by_code = {b.code: b for b in bookings}
+    by_name = {v.name: v for v in vehicles}
+    for name in locked:
+        if name not in by_name:
+            raise ServiceError("vehicle", "not_found", f"vehicle: no active vehicle {name!r}")
+    pins: dict[int, int] = {}
+    if locked:
+        run = latest_plan(session, service_date)
+        for route in run.routes if run else []:
+            if route.vehicle.name in locked:
+                for stop in route.stops:
+                    for move in stop.moves:
+                        pins[move.booking_id] = route.vehicle_id
+    dropped: set[int] = set()
+    for code, target in moves.items():
+        booking = by_code.get(code)
+        if booking is None:
+            raise ServiceError(
+                "booking", "not_found", f"booking: {code} is not a booking of that day"
+            )
+        pins.pop(booking.id, None)
+        if target is None:
+            dropped.add(booking.id)
+        elif target not in by_name:
+            raise ServiceError("vehicle", "not_found", f"vehicle: no active vehicle {target!r}")
+        else:
+            pins[booking.id] = by_name[target].id
+    return pins, dropped
 
 
 def _store(session: Session, run_id: int, day: Any, bookings: list[Booking]) -> None:

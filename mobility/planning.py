@@ -24,6 +24,7 @@ import numpy.typing as npt
 from mobility.errors import SnapError
 from mobility.roadgraph import RoadGraph
 from mobility.travel_times import travel_time_matrix
+from optimizer.check import check
 from optimizer.plan import Plan, VisitKind
 from optimizer.problem import Request, RoutingProblem, Vehicle, boarding_time
 from optimizer.solve import SolverParams, solve
@@ -102,6 +103,7 @@ class BookingRow:
     time_min: int
     seats: int
     published_pickup_s: int | None = None
+    vehicle_pin: int | None = None  # the fleet vehicle it must ride (a dispatcher's move)
 
 
 @dataclass(frozen=True)
@@ -116,16 +118,18 @@ class FleetVehicle:
     shift_start_s: int
     shift_end_s: int
     fixed_cost: int = 1
+    locked: bool = False  # serves only the bookings pinned to it
 
 
 @dataclass
 class RideGroup:
-    """Bookings with the same direction, origin, destination and time."""
+    """Bookings with the same direction, origin, destination, time (and vehicle pin)."""
 
     direction: str
     from_stop: int
     to_stop: int
     time_min: int
+    pin: int | None = None
     bookings: list[BookingRow] = field(default_factory=list)
 
     @property
@@ -186,9 +190,9 @@ def group_bookings(bookings: Sequence[BookingRow], max_seats: int = 28) -> list[
     requests of whole bookings. A single booking larger than ``max_seats`` stays
     whole: the optimizer splits it if no vehicle can take it.
     """
-    by_key: dict[tuple[str, int, int, int], list[BookingRow]] = defaultdict(list)
+    by_key: dict[tuple[str, int, int, int, int | None], list[BookingRow]] = defaultdict(list)
     for b in sorted(bookings, key=lambda b: b.id):
-        by_key[(b.direction, b.from_stop, b.to_stop, b.time_min)].append(b)
+        by_key[(b.direction, b.from_stop, b.to_stop, b.time_min, b.vehicle_pin)].append(b)
     groups: list[RideGroup] = []
     for key, members in by_key.items():
         packed: list[RideGroup] = []
@@ -317,7 +321,10 @@ def plan_bookings(
     vehicles = []
     for v in fleet:
         serves = frozenset(
-            i for i, g in enumerate(groups) if {g.from_stop, g.to_stop} <= reach[v.profile]
+            i
+            for i, g in enumerate(groups)
+            if {g.from_stop, g.to_stop} <= reach[v.profile]
+            and (g.pin == v.id if (v.locked or g.pin is not None) else True)
         )
         vehicles.append(
             Vehicle(
@@ -333,7 +340,10 @@ def plan_bookings(
         )
     problem = RoutingProblem(durations, tuple(requests), tuple(vehicles), distances=distances)
     plan = solve(problem, params or SolverParams(time_limit_s=60))
-    return _day_plan(problem, plan, groups, fleet, loc_ids, bookings)
+    day = _day_plan(problem, plan, groups, fleet, loc_ids, bookings)
+    # every plan is re-checked independently before anyone sees it
+    day.figures["violations"] = check(problem, plan)
+    return day
 
 
 def _allocate(group: RideGroup, part_seats: list[int]) -> list[list[tuple[int, int]]]:

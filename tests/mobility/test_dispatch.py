@@ -283,3 +283,42 @@ def test_demo_generator_is_reproducible_from_its_seed() -> None:
     assert all(270 <= c.arrive_by_min <= 390 for c in crews)
     assert sum(c.seats for c in crews if c.seats >= 5) > 0.7 * 600  # most in crews
     assert all("synthetic" in f.name for f in synthetic_farms(30, seed=5))
+
+
+def test_manual_edits_move_lock_and_unassign(
+    db: Session, small_day: dict[str, int], tiny_graphs: dict[str, RoadGraph]
+) -> None:
+    from mobility.dispatch import LEFT_UNASSIGNED
+
+    db.add(Vehicle(name="MB-2", seats=8, profile=Profile.MINIBUS, depot_stop_id=small_day["B"]))
+    db.commit()
+    a, b, c = book(db, small_day, 3), book(db, small_day, 2), book(db, small_day, 2, time_min=420)
+    plan_day(db, DAY, loader(tiny_graphs), params=FAST)
+    from mobility.store import PlanRun
+
+    runs_before = len(list(db.scalars(select(PlanRun))))
+    preview = plan_day(
+        db, DAY, loader(tiny_graphs), params=FAST, moves={a.code: "MB-2"}, save=False
+    )
+    assert preview.plan_id == -1 and preview.moved == {a.code: "MB-2"}
+    assert preview.figures["violations"] == []
+    assert len(list(db.scalars(select(PlanRun)))) == runs_before  # a preview writes nothing
+    saved = plan_day(
+        db, DAY, loader(tiny_graphs), params=FAST, moves={a.code: "MB-2", c.code: None}
+    )
+    assert saved.moved == {a.code: "MB-2", c.code: LEFT_UNASSIGNED}
+    doc = export_plan(db, DAY)
+    rides = {e["code"]: e for e in doc["bookings"]}
+    assert rides[a.code]["vehicles"] == ["MB-2"]
+    assert rides[c.code]["status"] == "unserved" and rides[c.code]["reason"] == LEFT_UNASSIGNED
+    # lock MB-2: exactly its bookings stay on it; c, no longer held back, is planned again
+    before = {e["code"] for e in doc["bookings"] if "MB-2" in e["vehicles"]}
+    locked = plan_day(db, DAY, loader(tiny_graphs), params=FAST, locked={"MB-2"})
+    assert locked.figures["violations"] == []
+    doc = export_plan(db, DAY)
+    after = {e["code"] for e in doc["bookings"] if "MB-2" in e["vehicles"]}
+    assert a.code in before and after == before
+    assert {e["code"]: e["status"] for e in doc["bookings"]}[c.code] == "requested"
+    del b
+    with pytest.raises(Exception, match="no active vehicle"):
+        plan_day(db, DAY, loader(tiny_graphs), params=FAST, moves={a.code: "MB-9"}, save=False)

@@ -188,16 +188,21 @@ def test_plan_publish_and_sheets_through_the_pages(staff_app: Flask, tmp_path: P
     assert {"export_plan", "export_route_sheets", "view_plan_map"} <= actions
 
 
-def test_driver_sees_only_their_own_vehicle(staff_app: Flask) -> None:
-    seed_day(staff_app)
-    dispatcher = staff_app.test_client()
-    login(dispatcher, "dispatcher")
-    home = dispatcher.get(f"/dispatch/?date={DAY.isoformat()}").get_data(as_text=True)
-    dispatcher.post(
+def planned_by_dispatcher(app: Flask) -> tuple[FlaskClient, dict]:
+    """A dispatcher's client after planning DAY through the page; and the export."""
+    client = app.test_client()
+    login(client, "dispatcher")
+    home = client.get(f"/dispatch/?date={DAY.isoformat()}").get_data(as_text=True)
+    client.post(
         "/dispatch/plan",
         data={"csrf_token": csrf_token(home), "date": DAY.isoformat(), "time_limit": "2"},
     )
-    export = dispatcher.get(f"/dispatch/export/{DAY.isoformat()}.json").get_json()
+    return client, client.get(f"/dispatch/export/{DAY.isoformat()}.json").get_json()
+
+
+def test_driver_sees_only_their_own_vehicle(staff_app: Flask) -> None:
+    seed_day(staff_app)
+    _, export = planned_by_dispatcher(staff_app)
     used = [v["name"] for v in export["vehicles"]]
     driver = staff_app.test_client()
     login(driver, "driver")
@@ -208,14 +213,7 @@ def test_driver_sees_only_their_own_vehicle(staff_app: Flask) -> None:
 
 def test_sheet_html_has_codes_and_no_names_or_phones(staff_app: Flask) -> None:
     _, phone = seed_day(staff_app)
-    client = staff_app.test_client()
-    login(client, "dispatcher")
-    home = client.get(f"/dispatch/?date={DAY.isoformat()}").get_data(as_text=True)
-    client.post(
-        "/dispatch/plan",
-        data={"csrf_token": csrf_token(home), "date": DAY.isoformat(), "time_limit": "2"},
-    )
-    export = client.get(f"/dispatch/export/{DAY.isoformat()}.json").get_json()
+    client, export = planned_by_dispatcher(staff_app)
     name = next(v["name"] for v in export["vehicles"] if any(s["board"] for s in v["stops"]))
     html = client.get(f"/driver/sheets/{DAY.isoformat()}/{name}").get_data(as_text=True)
     assert "Il viaggio è gratuito" in html
@@ -230,3 +228,53 @@ def test_mediator_reads_reports_and_the_reading_is_logged(staff_app: Flask) -> N
     with staff_app.app_context():
         actions = [a.action for a in get_session().scalars(select(AuditLog))]
     assert actions == ["read_reports"]
+
+
+def test_dispatcher_assigns_a_vehicle_to_a_driver(staff_app: Flask) -> None:
+    seed_day(staff_app)
+    client, export = planned_by_dispatcher(staff_app)
+    with staff_app.app_context():
+        db = get_session()
+        mb2 = db.scalar(select(Vehicle).where(Vehicle.name == "MB-2"))
+        driver = db.scalar(select(StaffUser).where(StaffUser.username == "driver"))
+        assert mb2 is not None and driver is not None
+        mb2_id, driver_id = mb2.id, driver.id
+    page = client.get(f"/dispatch/vehicles?date={DAY.isoformat()}").get_data(as_text=True)
+    response = client.post(
+        "/dispatch/assign",
+        data={
+            "csrf_token": csrf_token(page),
+            "date": DAY.isoformat(),
+            "vehicle": mb2_id,
+            "driver": driver_id,
+        },
+    )
+    assert response.status_code == 302
+    driver_client = staff_app.test_client()
+    login(driver_client, "driver")
+    for vehicle in export["vehicles"]:
+        status = driver_client.get(
+            f"/driver/sheets/{DAY.isoformat()}/{vehicle['name']}"
+        ).status_code
+        assert status == (200 if vehicle["name"] in ("MB-1", "MB-2") else 404)
+
+
+def test_manual_edit_is_checked_before_it_is_saved(staff_app: Flask) -> None:
+    code, _ = seed_day(staff_app)
+    client, export = planned_by_dispatcher(staff_app)
+    client.set_cookie("lang", "en")
+    home = client.get(f"/dispatch/?date={DAY.isoformat()}").get_data(as_text=True)
+    form = {
+        "csrf_token": csrf_token(home),
+        "date": DAY.isoformat(),
+        "booking": code,
+        "vehicle": "MB-2",
+    }
+    preview = client.post("/dispatch/edit", data={**form, "action": "check"}).get_data(as_text=True)
+    assert "The plan passes every check." in preview and f"{code}</span>: MB-2" in preview
+    unchanged = client.get(f"/dispatch/export/{DAY.isoformat()}.json").get_json()
+    assert unchanged == export  # checking saved nothing
+    saved = client.post("/dispatch/edit", data={**form, "action": "save"})
+    assert saved.status_code == 302
+    after = client.get(f"/dispatch/export/{DAY.isoformat()}.json").get_json()
+    assert next(b for b in after["bookings"] if b["code"] == code)["vehicles"] == ["MB-2"]

@@ -32,6 +32,7 @@ from mobility.maps import plan_map
 from mobility.services import ServiceError, cancel_booking, list_bookings
 from mobility.store import (
     Booking,
+    DriverAssignment,
     PlanRun,
     PlanStatus,
     Report,
@@ -224,6 +225,51 @@ def publish() -> ResponseReturnValue:
     return redirect(url_for("dispatch.home", date=day.isoformat()))
 
 
+@bp.route("/edit", methods=["POST"])
+@roles_required(*PLANNERS)
+def edit() -> ResponseReturnValue:
+    """Manual edits: move a booking to a vehicle or leave it unassigned, lock routes.
+
+    "Check" re-plans with the edits, checks the plan with the independent checker
+    and shows the result without saving; "Save" stores it as the day's new plan.
+    """
+    form = DayForm()
+    if not form.validate_on_submit():
+        abort(400)
+    day = _day(form.date.data)
+    code = (request.form.get("booking") or "").strip().upper()
+    target = request.form.get("vehicle") or None
+    moves: dict[str, str | None] = {code: target} if code else {}
+    locked = set(request.form.getlist("lock"))
+    save = request.form.get("action") == "save"
+    db = get_session()
+    try:
+        outcome = plan_day(
+            db,
+            day,
+            graph_loader(),
+            params=SolverParams(time_limit_s=float(current_app.config.get("EDIT_TIME_LIMIT", 20))),
+            moves=moves,
+            locked=locked,
+            save=save,
+        )
+    except ServiceError as err:
+        flash(str(err), "error")
+        return redirect(url_for("dispatch.home", date=day.isoformat()))
+    if save:
+        return redirect(url_for("dispatch.run", run_id=outcome.plan_id))
+    return render_template(
+        "edit.html",
+        day=day,
+        outcome=outcome,
+        figures=outcome.figures,
+        code=code,
+        target=target or "",
+        locked=sorted(locked),
+        form=DayForm(date=day.isoformat()),
+    )
+
+
 @bp.route("/map/<day>")
 @roles_required(*DESK)
 def map_view(day: str) -> ResponseReturnValue:
@@ -310,7 +356,50 @@ def vehicles() -> ResponseReturnValue:
             db.commit()
             return redirect(url_for("dispatch.vehicles"))
     fleet = list(db.scalars(select(Vehicle).order_by(Vehicle.name)))
-    return render_template("vehicles.html", form=form, fleet=fleet)
+    drivers = list(
+        db.scalars(
+            select(StaffUser).where(StaffUser.role == Role.DRIVER).order_by(StaffUser.username)
+        )
+    )
+    day = _day(request.args.get("date"))
+    assigned = {
+        a.vehicle_id: a.user.username
+        for a in db.scalars(select(DriverAssignment).where(DriverAssignment.service_date == day))
+    }
+    return render_template(
+        "vehicles.html", form=form, fleet=fleet, drivers=drivers, day=day, assigned=assigned
+    )
+
+
+@bp.route("/assign", methods=["POST"])
+@roles_required(*PLANNERS)
+def assign() -> ResponseReturnValue:
+    """Give a vehicle to a driver for a day (a driver then sees only that vehicle)."""
+    form = DayForm()
+    if not form.validate_on_submit():
+        abort(400)
+    day = _day(form.date.data)
+    db = get_session()
+    vehicle = db.get(Vehicle, request.form.get("vehicle", type=int))
+    driver_id = request.form.get("driver", type=int)
+    if vehicle is None:
+        abort(400)
+    current = db.scalar(
+        select(DriverAssignment).where(
+            DriverAssignment.service_date == day, DriverAssignment.vehicle_id == vehicle.id
+        )
+    )
+    if current is not None:
+        db.delete(current)
+        db.flush()
+    if driver_id:
+        user = db.get(StaffUser, driver_id)
+        if user is None or user.role is not Role.DRIVER:
+            abort(400)
+        db.add(DriverAssignment(service_date=day, vehicle_id=vehicle.id, user_id=user.id))
+    db.commit()
+    flash(_("Saved."), "info")
+    return redirect(url_for("dispatch.vehicles", date=day.isoformat()))
 
 
 @bp.route("/outcome/<day>", methods=["GET", "POST"])
