@@ -410,7 +410,9 @@ def _day_plan(
                 current.departure_s = visit.departure
                 current.load_after = visit.load
             else:
-                current = PlannedStop(stop_id, visit.arrival, visit.departure, visit.load)
+                # the planned time is when service starts: a vehicle early for a window
+                # waits, and the sheet gives the time to be there
+                current = PlannedStop(stop_id, visit.start, visit.departure, visit.load)
                 stops.append(current)
             if visit.kind is VisitKind.PICKUP:
                 current.board += share[visit.part]

@@ -325,7 +325,7 @@ def render_sheets_pdf(
                     Paragraph("____", small),
                 ]
             )
-        widths = [7 * mm, 17 * mm, 36 * mm, 26 * mm, 30 * mm, 30 * mm, 12 * mm, 16 * mm, 16 * mm]
+        widths = [9 * mm, 17 * mm, 34 * mm, 26 * mm, 30 * mm, 30 * mm, 12 * mm, 16 * mm, 16 * mm]
         table = Table(body, colWidths=widths, repeatRows=1)
         table.setStyle(
             TableStyle(
