@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
+from mobility.clock import hhmm, parse_hhmm, seconds_hhmm
 from mobility.errors import InputDataError
 from mobility.planning import (
     BookingRow,
@@ -98,13 +99,10 @@ def create_staff_user(session: Session, username: str, role: str, password: str)
 
 
 def _minutes(text: str, field: str, line: int) -> int:
-    try:
-        hours, minutes = (int(x) for x in text.strip().split(":"))
-    except ValueError:
-        raise InputDataError(f"fleet line {line}: {field} {text!r} is not HH:MM") from None
-    if not (0 <= hours < 24 and 0 <= minutes < 60):
-        raise InputDataError(f"fleet line {line}: {field} {text!r} is not a time of day")
-    return hours * 60 + minutes
+    minutes = parse_hhmm(text)
+    if minutes is None:
+        raise InputDataError(f"fleet line {line}: {field} {text!r} is not a time of day HH:MM")
+    return minutes
 
 
 def import_fleet(session: Session, path: Path) -> tuple[int, int]:
@@ -483,11 +481,6 @@ def publish_plan(session: Session, service_date: dt.date) -> int:
     return run.published_version
 
 
-def _hhmm(seconds: int) -> str:
-    minutes = seconds // 60
-    return f"{minutes // 60:02d}:{minutes % 60:02d}"
-
-
 def export_plan(session: Session, service_date: dt.date) -> dict[str, Any]:
     """The stored plan as the JSON document of ``mobility plan --export``."""
     run = latest_plan(session, service_date)
@@ -516,8 +509,8 @@ def export_plan(session: Session, service_date: dt.date) -> dict[str, Any]:
                         "stop": stop.stop.name,
                         "lat": stop.stop.lat,
                         "lon": stop.stop.lon,
-                        "arrival": _hhmm(stop.arrival_s),
-                        "departure": _hhmm(stop.departure_s),
+                        "arrival": seconds_hhmm(stop.arrival_s),
+                        "departure": seconds_hhmm(stop.departure_s),
                         "board": board,
                         "alight": alight,
                     }
@@ -542,10 +535,10 @@ def export_plan(session: Session, service_date: dt.date) -> dict[str, Any]:
                 "direction": b.direction.value,
                 "from": b.from_stop.name,
                 "to": b.to_stop.name,
-                "time": f"{b.time_min // 60:02d}:{b.time_min % 60:02d}",
+                "time": hhmm(b.time_min),
                 "seats": b.seats,
                 "vehicles": names.get(b.id, []),
-                "pickup": _hhmm(pickup[0]) if pickup else None,
+                "pickup": seconds_hhmm(pickup[0]) if pickup else None,
                 "reason": b.reason,
             }
         )

@@ -11,6 +11,7 @@ import itertools
 from collections.abc import Callable
 from typing import Any, Final
 
+from mobility.clock import seconds_hhmm
 from mobility.errors import SnapError
 from mobility.roadgraph import RoadGraph
 from mobility.store import PlanRoute, PlanRun
@@ -32,10 +33,6 @@ COLOURS: Final = (
     "#6a3d9a",
     "#b15928",
 )
-
-
-def _hhmm(seconds: int) -> str:
-    return f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}"
 
 
 def route_geometry(route: PlanRoute, graph: RoadGraph) -> list[tuple[float, float]]:
@@ -79,7 +76,7 @@ def plan_map(run: PlanRun, graphs: Callable[[str], RoadGraph]) -> Any:
             text = (
                 f"<b>{html.escape(vehicle.name)}</b> #{stop.seq + 1}<br>"
                 f"{html.escape(stop.stop.name)}<br>"
-                f"{_hhmm(stop.arrival_s)}-{_hhmm(stop.departure_s)}<br>"
+                f"{seconds_hhmm(stop.arrival_s)}-{seconds_hhmm(stop.departure_s)}<br>"
                 f"+{board} / -{alight} (on board {stop.load_after})<br>{html.escape(codes)}"
             )
             folium.CircleMarker(
@@ -89,7 +86,7 @@ def plan_map(run: PlanRun, graphs: Callable[[str], RoadGraph]) -> Any:
                 fill=True,
                 fill_opacity=0.9,
                 popup=folium.Popup(text, max_width=260),
-                tooltip=f"{_hhmm(stop.arrival_s)} {stop.stop.name}",
+                tooltip=f"{seconds_hhmm(stop.arrival_s)} {stop.stop.name}",
             ).add_to(layer)
         layer.add_to(fmap)
     folium.LayerControl(collapsed=True).add_to(fmap)

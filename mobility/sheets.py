@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
+from mobility.clock import seconds_hhmm
 from mobility.maps import ATTRIBUTION, route_geometry
 from mobility.roadgraph import RoadGraph
 from mobility.store import PlanRoute, PlanRun
@@ -135,10 +136,6 @@ TEXTS: Final = {
 }
 
 
-def _hhmm(seconds: int) -> str:
-    return f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}"
-
-
 def sheet_rows(route: PlanRoute) -> list[dict[str, object]]:
     """The rows of a sheet: one per stop, in route order (codes and counts only)."""
     rows = []
@@ -148,8 +145,8 @@ def sheet_rows(route: PlanRoute) -> list[dict[str, object]]:
         rows.append(
             {
                 "seq": stop.seq + 1,
-                "time": _hhmm(stop.arrival_s),
-                "departure": _hhmm(stop.departure_s),
+                "time": seconds_hhmm(stop.arrival_s),
+                "departure": seconds_hhmm(stop.departure_s),
                 "stop": stop.stop.name,
                 "landmark": stop.stop.note or stop.stop.kind.value,
                 "coords": f"{stop.stop.lat:.5f}, {stop.stop.lon:.5f}",
@@ -296,7 +293,7 @@ def render_sheets_pdf(
         story.append(
             Paragraph(
                 f"{texts.driver}: {driver} · {texts.depot}: {depot.stop.name if depot else '-'}, "
-                f"{texts.departure} {_hhmm(depot.departure_s) if depot else '-'} · "
+                f"{texts.departure} {seconds_hhmm(depot.departure_s) if depot else '-'} · "
                 f"{texts.hub_phone}: {hub_phone}",
                 small,
             )

@@ -15,6 +15,7 @@ from flask_smorest import Api, Blueprint
 from marshmallow import Schema, fields, validate
 from werkzeug.exceptions import HTTPException
 
+from mobility.clock import hhmm, parse_hhmm
 from mobility.services import (
     LANGUAGES,
     RideRequest,
@@ -28,7 +29,7 @@ from mobility.services import (
     request_rides,
 )
 from mobility.store import Booking, Direction, Worker
-from web.booking import booking_rules, hhmm, parse_hhmm
+from web.booking import booking_rules
 from web.db import get_session
 from web.extensions import csrf, limiter
 

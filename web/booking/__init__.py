@@ -31,6 +31,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 from wtforms.fields.choices import SelectChoice
 
+from mobility.clock import hhmm, parse_hhmm
 from mobility.services import (
     DESTINATION_KINDS,
     LANGUAGES,
@@ -65,24 +66,6 @@ def booking_rules() -> BookingRules:
         max_days_ahead=int(current_app.config["MAX_DAYS_AHEAD"]),
         max_seats=int(current_app.config["CREW_MAX_SEATS"]),
     )
-
-
-def hhmm(minutes: int | None) -> str:
-    """Minutes after midnight as HH:MM."""
-    if minutes is None:
-        return ""
-    return f"{minutes // 60:02d}:{minutes % 60:02d}"
-
-
-def parse_hhmm(text: str | None) -> int | None:
-    """HH:MM as minutes after midnight, or None."""
-    try:
-        hours, minutes = (int(x) for x in (text or "").split(":"))
-    except ValueError:
-        return None
-    if 0 <= hours < 24 and 0 <= minutes < 60:
-        return hours * 60 + minutes
-    return None
 
 
 @bp.app_template_filter("hhmm")

@@ -27,6 +27,7 @@ from sqlalchemy import func, select
 from werkzeug.security import check_password_hash
 from wtforms.fields.choices import SelectChoice
 
+from mobility.clock import parse_hhmm
 from mobility.dispatch import export_plan, latest_plan, plan_day, publish_plan, record_outcome
 from mobility.maps import plan_map
 from mobility.services import ServiceError, cancel_booking, list_bookings
@@ -45,7 +46,7 @@ from mobility.store import (
     make_session_factory,
 )
 from optimizer.solve import SolverParams
-from web.booking import booking_rules, parse_hhmm
+from web.booking import booking_rules
 from web.db import engine, get_session
 from web.dispatch.forms import (
     DayForm,

@@ -16,8 +16,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from mobility.store import Profile, StopKind
-
-REQUIRED = _l("Please fill in this field.")
+from web.booking.forms import REQUIRED
 
 
 class StaffLoginForm(FlaskForm):
