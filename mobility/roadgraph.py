@@ -996,8 +996,3 @@ def load_road_graph(
     for name, graph in built.items():
         graph.save(cache_path(path, get_profile(name), cache_dir))
     return built[prof.name]
-
-
-def is_cached(source: Path, profile: str, cache_dir: Path | None = None) -> bool:
-    """Whether a cache for ``profile`` built from ``source`` exists."""
-    return cache_path(source, get_profile(profile), cache_dir).is_file()

@@ -247,12 +247,6 @@ class RoutingProblem:
         """Number of locations (rows of the matrices)."""
         return int(self.durations.shape[0])
 
-    @property
-    def distance_matrix(self) -> IntMatrix:
-        """The distance matrix (``durations`` when none was given)."""
-        assert self.distances is not None
-        return self.distances
-
     def travel(self, vehicle: int) -> tuple[IntMatrix, IntMatrix]:
         """Durations and distances that vehicle ``vehicle`` drives by."""
         profile = self.vehicles[vehicle].profile

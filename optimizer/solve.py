@@ -24,7 +24,7 @@ import os
 import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Final, Literal
 
 import numpy as np
@@ -539,8 +539,3 @@ def solve(problem: RoutingProblem, params: SolverParams | None = None) -> Plan:
             results = list(pool.map(_search_job, [(prepared, params, c) for c in configs]))
     best = min(results, key=lambda r: (r.objective < 0, r.unserved_seats, r.objective))
     return _to_plan(prepared, best, time.perf_counter() - started)
-
-
-def with_time_limit(params: SolverParams, seconds: float) -> SolverParams:
-    """A copy of ``params`` with another time limit."""
-    return replace(params, time_limit_s=seconds)
