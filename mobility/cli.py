@@ -328,6 +328,33 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_sheets(args: argparse.Namespace) -> int:
+    import os
+
+    from mobility.dispatch import latest_plan
+    from mobility.roadgraph import load_road_graph
+    from mobility.sheets import render_sheets_pdf
+
+    session = _open_session()
+    run = latest_plan(session, args.date)  # type: ignore[arg-type]
+    if run is None or not run.routes:
+        raise InputDataError(f"--date {args.date}: no plan with routes for that day")
+    base = os.environ.get("MOBILITY_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+    pdf = render_sheets_pdf(
+        run,
+        list(run.routes),
+        load_road_graph,
+        language=args.lang,
+        hub_phone=os.environ.get("MOBILITY_HUB_PHONE", ""),
+        route_url=lambda r: f"{base}/driver/sheets/{run.service_date}/{r.vehicle.name}",
+    )
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(pdf)
+    print(f"wrote {out}: {len(run.routes)} vehicles, one per page")
+    return 0
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
     from mobility.dispatch import monthly_report
     from mobility.roadgraph import load_road_graph
@@ -432,6 +459,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--time-limit", type=float, default=60.0, metavar="S")
     demo.add_argument("--out", default="out")
     demo.set_defaults(func=_cmd_demo)
+
+    sheets = sub.add_parser("sheets", help="drivers' route sheets of a day as one PDF")
+    sheets.add_argument("--date", required=True, type=_parse_date, metavar="YYYY-MM-DD")
+    sheets.add_argument("--out", required=True, metavar="FILE.pdf")
+    sheets.add_argument("--lang", default="it", choices=["it", "en", "fr"])
+    sheets.set_defaults(func=_cmd_sheets)
 
     report = sub.add_parser("report", help="monthly ridership report for the Region (CSV)")
     report.add_argument("--month", required=True, metavar="YYYY-MM")

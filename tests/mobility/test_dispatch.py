@@ -322,3 +322,33 @@ def test_manual_edits_move_lock_and_unassign(
     del b
     with pytest.raises(Exception, match="no active vehicle"):
         plan_day(db, DAY, loader(tiny_graphs), params=FAST, moves={a.code: "MB-9"}, save=False)
+
+
+def test_sheets_command_writes_one_pdf_for_the_day(
+    db: Session,
+    small_day: dict[str, int],
+    tiny_graphs: dict[str, RoadGraph],
+    tiny_osm: Path,
+    database_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import shutil
+    import subprocess
+
+    from mobility.cli import main
+
+    booking = book(db, small_day, 3)
+    plan_day(db, DAY, loader(tiny_graphs), params=FAST)
+    monkeypatch.setenv("MOBILITY_DATABASE_URL", database_url)
+    monkeypatch.setenv("MOBILITY_OSM_PATH", str(tiny_osm))
+    out = tmp_path / "sheets.pdf"
+    assert main(["sheets", "--date", DAY.isoformat(), "--out", str(out), "--lang", "en"]) == 0
+    assert "one per page" in capsys.readouterr().out
+    assert shutil.which("pdftotext"), "poppler-utils is missing: run `make system-deps`"
+    text = subprocess.run(
+        ["pdftotext", str(out), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "Route sheet" in text and "MB-1" in text and booking.code in text
+    assert main(["sheets", "--date", "2001-01-01", "--out", str(out)]) == 2

@@ -278,3 +278,43 @@ def test_manual_edit_is_checked_before_it_is_saved(staff_app: Flask) -> None:
     assert saved.status_code == 302
     after = client.get(f"/dispatch/export/{DAY.isoformat()}.json").get_json()
     assert next(b for b in after["bookings"] if b["code"] == code)["vehicles"] == ["MB-2"]
+
+
+def test_mediator_books_for_a_worker_by_personal_code(staff_app: Flask) -> None:
+    from mobility.store import Booking
+
+    client = staff_app.test_client()
+    worker = client.post("/api/v1/workers", json={"language": "fr"}).get_json()
+    login(client, "mediator")
+    page = client.get("/dispatch/worker").get_data(as_text=True)
+    response = client.post(
+        "/dispatch/worker",
+        data={"csrf_token": csrf_token(page), "code": worker["code"], "book_for": "1"},
+    )
+    assert response.status_code == 302 and response.headers["Location"].endswith("/book")
+    book = client.get("/book").get_data(as_text=True)
+    ids = {
+        name: re.search(r'value="(\d+)"', attrs).group(1)  # type: ignore[union-attr]
+        for attrs, name in re.findall(r"<option([^>]*)>([^<]+)</option>", book)
+        if re.search(r'value="\d+"', attrs)
+    }
+    day = re.search(r'<option selected value="([0-9-]+)"', book).group(1)  # type: ignore[union-attr]
+    form = {
+        "csrf_token": csrf_token(book),
+        "from_stop": ids["Borgo Mezzanone"],
+        "to_stop": ids["Foggia (centre)"],
+        "date": day,
+        "time": "06:00",
+        "seats": "1",
+        "return_time": "17:00",
+        "repeat_until": "",
+    }
+    confirm = client.post("/book", data=form).get_data(as_text=True)
+    fields = dict(re.findall(r'<input type="hidden" name="([a-z_]+)" value="([^"]*)"', confirm))
+    fields["csrf_token"] = csrf_token(confirm)
+    client.post("/book/confirm", data=fields)
+    with staff_app.app_context():
+        booking = get_session().scalar(select(Booking))
+        assert booking is not None and booking.made_by == "mediator"
+        actions = {a.action for a in get_session().scalars(select(AuditLog))}
+    assert "book_for_worker" in actions

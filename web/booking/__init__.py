@@ -302,6 +302,7 @@ def confirm() -> ResponseReturnValue:
             db,
             worker,
             _ride_from_form(form),
+            made_by=session.get("acting_for", "worker"),
             idempotency_key=form.nonce.data or None,
             rules=rules,
         )

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import threading
+import time
 from typing import Any
 
 from flask import (
@@ -18,6 +19,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask.typing import ResponseReturnValue
@@ -455,6 +457,15 @@ def worker() -> ResponseReturnValue:
     found: Worker | None = None
     bookings: list[Booking] = []
     code = (form.code.data or request.args.get("code") or "").strip().upper()
+    if request.method == "POST" and "book_for" in request.form and form.validate_on_submit():
+        found = get_session().scalar(select(Worker).where(Worker.code == code))
+        if found is not None:
+            # the booking pages now act for this worker; the bookings say "mediator"
+            session["worker_id"] = found.id
+            session["worker_seen"] = time.time()
+            session["acting_for"] = current_user.role.value
+            audit("book_for_worker", code)
+            return redirect(url_for("booking.book"))
     if request.method == "POST" and "cancel" in request.form and form.validate_on_submit():
         found = get_session().scalar(select(Worker).where(Worker.code == code))
         if found is not None:
