@@ -230,12 +230,27 @@ def database_url(environ: dict[str, str] | None = None) -> str:
     )
 
 
+# sessions and engines a command opened, closed by main() when the command ends
+_OPENED: list[object] = []
+
+
 def _open_session() -> object:
     from mobility.store import make_engine, make_session_factory, upgrade_database
 
     engine = make_engine(database_url())
     upgrade_database(engine)
-    return make_session_factory(engine)()
+    session = make_session_factory(engine)()
+    _OPENED.extend([session, engine])
+    return session
+
+
+def _close_opened() -> None:
+    while _OPENED:
+        item = _OPENED.pop(0)  # the session first, then its engine
+        if hasattr(item, "dispose"):
+            item.dispose()
+        else:
+            item.close()  # type: ignore[attr-defined]
 
 
 def _parse_date(text: str) -> object:
@@ -490,6 +505,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("mobility: interrupted", file=sys.stderr)
         return 130
+    finally:
+        _close_opened()
     return status
 
 
