@@ -342,6 +342,11 @@ class RoadGraph:
         return np.asarray(lon) * k_lon, np.asarray(lat) * _M_PER_DEG_LAT
 
     @cached_property
+    def _geom_xy(self) -> tuple[FloatArray, FloatArray]:
+        """Every polyline vertex in local planar metres (projected once)."""
+        return self.project(self.geom_lat, self.geom_lon)
+
+    @cached_property
     def edge_weight(self) -> FloatArray:
         """Edge weights that encode time and distance in one float.
 
@@ -359,7 +364,7 @@ class RoadGraph:
         """KD-tree of points sampled along every road, with their segment ids."""
         from scipy.spatial import cKDTree
 
-        gx, gy = self.project(self.geom_lat, self.geom_lon)
+        gx, gy = self._geom_xy
         canonical = np.flatnonzero(
             (self.edge_reverse < 0) | (self.edge_reverse > np.arange(self.n_edges))
         )
@@ -381,7 +386,7 @@ class RoadGraph:
     @cached_property
     def _geom_cumlen(self) -> FloatArray:
         """Planar length from each edge's start to each of its polyline vertices."""
-        gx, gy = self.project(self.geom_lat, self.geom_lon)
+        gx, gy = self._geom_xy
         step = np.hypot(np.diff(gx), np.diff(gy))
         cum = np.concatenate([[0.0], np.cumsum(step)])
         return np.asarray(cum - np.repeat(cum[self.geom_ptr[:-1]], np.diff(self.geom_ptr)))
@@ -437,7 +442,7 @@ class RoadGraph:
         _, idx = tree.query(np.column_stack([px, py]), k=k)
         idx = np.asarray(idx).reshape(len(px), k)
         seg = sample_seg[idx]  # (points, k) candidate segments
-        gx, gy = self.project(self.geom_lat, self.geom_lon)
+        gx, gy = self._geom_xy
         first = seg_first[seg]
         x0, y0, x1, y1 = gx[first], gy[first], gx[first + 1], gy[first + 1]
         dx, dy = x1 - x0, y1 - y0

@@ -88,6 +88,12 @@ def current_worker() -> Worker | None:
     return get_session().get(Worker, worker_id)
 
 
+def remember_worker(worker_id: int) -> None:
+    """Act as this worker in the booking pages (until the session times out)."""
+    session["worker_id"] = worker_id
+    session["worker_seen"] = time.time()
+
+
 def current_worker_or_abort() -> Worker:
     """The signed-in worker (views behind :func:`worker_required`)."""
     worker = current_worker()
@@ -148,8 +154,7 @@ def register() -> ResponseReturnValue:
             getattr(form, err.field, form.phone).errors.append(error_text(err))
         else:
             session.clear()
-            session["worker_id"] = worker.id
-            session["worker_seen"] = time.time()
+            remember_worker(worker.id)
             response = current_app.make_response(
                 render_template("card.html", code=worker.code, pin=pin)
             )
@@ -172,8 +177,7 @@ def login() -> ResponseReturnValue:
             form.pin.errors.append(error_text(err))
         else:
             session.clear()
-            session["worker_id"] = worker.id
-            session["worker_seen"] = time.time()
+            remember_worker(worker.id)
             return redirect(_safe_next(request.args.get("next")))
     return render_template("login.html", form=form)
 

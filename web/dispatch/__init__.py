@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import threading
-import time
 from typing import Any
 
 from flask import (
@@ -48,7 +47,7 @@ from mobility.store import (
     make_session_factory,
 )
 from optimizer.solve import SolverParams
-from web.booking import booking_rules
+from web.booking import booking_rules, remember_worker
 from web.db import engine, get_session
 from web.dispatch.forms import (
     DayForm,
@@ -461,8 +460,7 @@ def worker() -> ResponseReturnValue:
         found = get_session().scalar(select(Worker).where(Worker.code == code))
         if found is not None:
             # the booking pages now act for this worker; the bookings say "mediator"
-            session["worker_id"] = found.id
-            session["worker_seen"] = time.time()
+            remember_worker(found.id)
             session["acting_for"] = current_user.role.value
             audit("book_for_worker", code)
             return redirect(url_for("booking.book"))
