@@ -15,6 +15,8 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@# compile the optimizer's numba code once (about 30 s); later runs load it from disk
+	$(BIN)/python -c "from optimizer.lns import warm_up; print(f'optimizer compiled in {warm_up():.0f} s')"
 	touch $(STAMP)
 
 # compiled translation catalogues (the .po files are the source)

@@ -24,11 +24,12 @@ import os
 import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Final, Literal
 
 import numpy as np
 
+from optimizer.lns import BIG, LnsData, improve, warm_up
 from optimizer.plan import Plan, Route, Unassigned, UnassignedReason, Visit, VisitKind
 from optimizer.problem import UNLIMITED, RoutingProblem
 
@@ -106,6 +107,21 @@ class SolverParams:
         Derive tighter time windows from the data before solving.
     log_search
         Print OR-Tools' search log.
+    lns
+        After OR-Tools, improve its plan with the dial-a-ride large-neighbourhood
+        search of :mod:`optimizer.lns` for the rest of the time limit.
+    ortools_share
+        With ``lns``: share of the time limit given to OR-Tools first.
+    lns_iterations
+        With ``lns``: run exactly this many iterations instead of until the time
+        limit (with ``solution_limit`` and one worker, a reproducible run).
+    lns_temperature
+        With ``lns``: annealing temperature at the start and at the end, as shares
+        of the starting plan's arc cost (a plan that much worse is accepted with
+        probability 1/e).
+    seed
+        Random seed of the large-neighbourhood search (worker ``i`` uses
+        ``seed + i``).
     """
 
     time_limit_s: float = 30.0
@@ -116,6 +132,11 @@ class SolverParams:
     lexicographic: bool = True
     tighten_windows: bool = True
     log_search: bool = False
+    lns: bool = True
+    ortools_share: float = 0.2
+    lns_iterations: int | None = None
+    lns_temperature: tuple[float, float] = (0.03, 0.001)
+    seed: int = 0
 
     def __post_init__(self) -> None:
         if self.time_limit_s <= 0:
@@ -128,6 +149,15 @@ class SolverParams:
             raise ValueError("arc_cost: must be 'duration' or 'distance'")
         if self.solution_limit is not None and self.solution_limit < 1:
             raise ValueError("solution_limit: must be at least 1")
+        if not 0 < self.ortools_share <= 1:
+            raise ValueError("ortools_share: must be in (0, 1]")
+        if self.lns_iterations is not None and self.lns_iterations < 0:
+            raise ValueError("lns_iterations: must be >= 0")
+        if (
+            len(self.lns_temperature) != 2
+            or not 0 <= self.lns_temperature[1] <= self.lns_temperature[0]
+        ):
+            raise ValueError("lns_temperature: must be (start, end) with start >= end >= 0")
 
 
 # --------------------------------------------------------------------------- preparation
@@ -245,6 +275,7 @@ class _Raw:
     unserved_seats: int
     status: str
     config: SearchConfig
+    lns: bool = False
 
 
 def _node_layout(prepared: _Prepared) -> tuple[list[int], dict[int, int], int]:
@@ -257,6 +288,19 @@ def _node_layout(prepared: _Prepared) -> tuple[list[int], dict[int, int], int]:
         req = problem.requests[problem.parts[j].request]
         node_loc += [req.pickup, req.delivery]
     return node_loc, depot_node, len(depot_locs)
+
+
+def _cost_scales(
+    problem: RoutingProblem, params: SolverParams, max_cost: int, n_nodes: int
+) -> tuple[int, int]:
+    """Weights of the lexicographic objective: a bound on any plan's arc costs (the
+    unit of fixed costs) and the penalty per unserved seat (more than all else)."""
+    route_cost_bound = max_cost * (n_nodes + 2 * len(problem.vehicles)) + 1
+    fixed_bound = sum(
+        (v.fixed_cost * route_cost_bound if params.lexicographic else v.fixed_cost)
+        for v in problem.vehicles
+    )
+    return route_cost_bound, route_cost_bound + fixed_bound + 1
 
 
 def _search(prepared: _Prepared, params: SolverParams, config: SearchConfig) -> _Raw:
@@ -303,16 +347,11 @@ def _search(prepared: _Prepared, params: SolverParams, config: SearchConfig) -> 
     # arc costs
     for k, v in enumerate(vehicles):
         routing.SetArcCostEvaluatorOfVehicle(cost_indices[v.profile], k)
-    route_cost_bound = max_cost * (n_nodes + 2 * len(vehicles)) + 1
+    route_cost_bound, seat_penalty = _cost_scales(problem, params, max_cost, n_nodes)
     for k, v in enumerate(vehicles):
         fixed = v.fixed_cost * route_cost_bound if params.lexicographic else v.fixed_cost
         if fixed:
             routing.SetFixedCostOfVehicle(int(fixed), k)
-    fixed_bound = sum(
-        (v.fixed_cost * route_cost_bound if params.lexicographic else v.fixed_cost)
-        for v in vehicles
-    )
-    seat_penalty = route_cost_bound + fixed_bound + 1
 
     # time
     horizon = int(
@@ -433,8 +472,113 @@ def _set_field(message: object, dotted: str, value: object) -> None:
     setattr(message, last, value)
 
 
-def _search_job(args: tuple[_Prepared, SolverParams, SearchConfig]) -> _Raw:
-    return _search(*args)
+def _search_job(args: tuple[_Prepared, SolverParams, SearchConfig, int, float]) -> _Raw:
+    """One worker: OR-Tools, then (``params.lns``) the large-neighbourhood search
+    until ``deadline`` (a ``time.perf_counter`` value)."""
+    prepared, params, config, worker, deadline = args
+    if not params.lns:
+        return _search(prepared, params, config)
+    started = time.perf_counter()
+    share = replace(params, time_limit_s=max(0.05, params.ortools_share * (deadline - started)))
+    raw = _search(prepared, share, config)
+    left = deadline - time.perf_counter()
+    if params.lns_iterations is None and left <= 0:
+        return raw
+    start_routes = [[node for node, _ in visits[1:-1]] for visits in raw.routes]
+    if len(start_routes) != len(prepared.problem.vehicles):  # OR-Tools found nothing
+        start_routes = [[] for _ in prepared.problem.vehicles]
+    result = improve(
+        _lns_data(prepared, params),
+        start_routes,
+        time_limit_s=max(left, 0.0),
+        seed=params.seed + worker,
+        iterations=params.lns_iterations,
+        start_temperature=params.lns_temperature[0],
+        end_temperature=params.lns_temperature[1],
+    )
+    if raw.objective >= 0 and result.objective >= raw.objective:
+        return raw
+    served = {node for visits in result.routes for node, _ in visits}
+    n_depots = _node_layout(prepared)[2]
+    unserved = sum(
+        prepared.problem.parts[j].seats
+        for m, j in enumerate(prepared.parts)
+        if n_depots + 2 * m not in served
+    )
+    return _Raw(result.routes, result.objective, unserved, raw.status, config, lns=True)
+
+
+def _lns_data(prepared: _Prepared, params: SolverParams) -> LnsData:
+    """The OR-Tools model of :func:`_search` as arrays for :mod:`optimizer.lns`."""
+    problem = prepared.problem
+    node_loc, depot_node, n_depots = _node_layout(prepared)
+    locs = np.asarray(node_loc, dtype=np.int64)
+    n_nodes = len(node_loc)
+    vehicles = problem.vehicles
+    horizon = int(
+        max(
+            max(v.shift[1] for v in vehicles),
+            max((w[1] for w in prepared.delivery_window), default=0),
+        )
+    )
+    early = np.zeros(n_nodes, dtype=np.int64)
+    late = np.full(n_nodes, horizon, dtype=np.int64)
+    service = np.zeros(n_nodes, dtype=np.int64)
+    demand = np.zeros(n_nodes, dtype=np.int64)
+    n_req = len(prepared.parts)
+    ride = np.full(n_req, BIG, dtype=np.int64)
+    seats = np.zeros(n_req, dtype=np.int64)
+    allowed = np.zeros((n_req, len(vehicles)), dtype=np.bool_)
+    for m, j in enumerate(prepared.parts):
+        part = problem.parts[j]
+        req = problem.requests[part.request]
+        p, d = n_depots + 2 * m, n_depots + 2 * m + 1
+        early[p], late[p] = prepared.pickup_window[m]
+        early[d], late[d] = prepared.delivery_window[m]
+        service[p], service[d] = req.pickup_service, req.delivery_service
+        demand[p], demand[d] = part.seats, -part.seats
+        seats[m] = part.seats
+        if req.max_ride != UNLIMITED:
+            ride[m] = req.max_ride
+        for k in problem.eligible_vehicles(part.request):
+            allowed[m, k] = vehicles[k].seats >= part.seats
+    travel = np.stack([dur[np.ix_(locs, locs)] for dur in problem.profile_durations])
+    if params.arc_cost == "duration":
+        cost = travel
+    else:
+        cost = np.stack([dist[np.ix_(locs, locs)] for dist in problem.profile_distances])
+    route_cost_bound, seat_penalty = _cost_scales(
+        problem, params, int(cost.max(initial=0)), n_nodes
+    )
+    return LnsData(
+        nd=n_depots,
+        travel=np.ascontiguousarray(travel, dtype=np.int64),
+        cost=np.ascontiguousarray(cost, dtype=np.int64),
+        early=early,
+        late=late,
+        service=service,
+        demand=demand,
+        ride=ride,
+        penalty=seat_penalty * seats,
+        v_cap=np.array([v.seats for v in vehicles], dtype=np.int64),
+        v_start=np.array([depot_node[v.start] for v in vehicles], dtype=np.int64),
+        v_end=np.array([depot_node[v.end] for v in vehicles], dtype=np.int64),
+        v_early=np.array([v.shift[0] for v in vehicles], dtype=np.int64),
+        v_late=np.array([v.shift[1] for v in vehicles], dtype=np.int64),
+        v_dur=np.array(
+            [BIG if v.max_duration == UNLIMITED else v.max_duration for v in vehicles],
+            dtype=np.int64,
+        ),
+        v_prof=np.array([v.profile for v in vehicles], dtype=np.int64),
+        v_fixed=np.array(
+            [
+                v.fixed_cost * route_cost_bound if params.lexicographic else v.fixed_cost
+                for v in vehicles
+            ],
+            dtype=np.int64,
+        ),
+        allowed=allowed,
+    )
 
 
 # --------------------------------------------------------------------------- plan
@@ -501,7 +645,7 @@ def _to_plan(prepared: _Prepared, raw: _Raw, wall_time_s: float) -> Plan:
         fixed_cost=fixed_total,
         status=raw.status,
         wall_time_s=wall_time_s,
-        details={"objective": raw.objective, "strategy": raw.config},
+        details={"objective": raw.objective, "strategy": raw.config, "lns": raw.lns},
     )
 
 
@@ -529,13 +673,18 @@ def solve(problem: RoutingProblem, params: SolverParams | None = None) -> Plan:
         return _to_plan(prepared, empty, time.perf_counter() - started)
     workers = params.workers or min(os.cpu_count() or 1, len(params.portfolio))
     configs = [params.portfolio[i % len(params.portfolio)] for i in range(workers)]
+    if params.lns:
+        warm_up()  # compiles once (numba caches it on disk); forked workers inherit it
+    # leave time to collect the workers' results and build the plan
+    deadline = started + params.time_limit_s - min(0.5, 0.03 * params.time_limit_s)
+    jobs = [(prepared, params, c, i, deadline) for i, c in enumerate(configs)]
     if workers == 1:
-        results = [_search(prepared, params, configs[0])]
+        results = [_search_job(jobs[0])]
     else:
         context = multiprocessing.get_context(
             "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
         )
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            results = list(pool.map(_search_job, [(prepared, params, c) for c in configs]))
+            results = list(pool.map(_search_job, jobs))
     best = min(results, key=lambda r: (r.objective < 0, r.unserved_seats, r.objective))
     return _to_plan(prepared, best, time.perf_counter() - started)

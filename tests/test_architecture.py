@@ -30,12 +30,13 @@ def test_optimizer_does_not_import(forbidden: str) -> None:
     assert offenders == []
 
 
-def test_optimizer_imports_only_stdlib_numpy_and_ortools() -> None:
+def test_optimizer_imports_only_stdlib_numpy_ortools_and_numba() -> None:
     import sys
 
+    # numba compiles the dial-a-ride search of optimizer/lns.py, and only that file
     allowed = set(sys.stdlib_module_names) | {"numpy", "ortools", "optimizer", "__future__"}
     extra = {f: names - allowed for f, names in imported_modules("optimizer").items()}
-    assert {f: n for f, n in extra.items() if n} == {}
+    assert {f: n for f, n in extra.items() if n} == {"optimizer/lns.py": {"numba"}}
 
 
 def test_mobility_does_not_import_flask_or_web() -> None:

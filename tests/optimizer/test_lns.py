@@ -1,0 +1,201 @@
+"""The large-neighbourhood search: exact route schedules, and plans that check."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.optimize import linprog
+
+from optimizer.check import check
+from optimizer.darp import plan_cost, read_darp
+from optimizer.lns import BIG, LnsData, _schedule, improve
+from optimizer.problem import Request, RoutingProblem, Vehicle
+from optimizer.solve import SolverParams, _lns_data, _prepare, solve
+from tests.conftest import SHARED
+from tests.optimizer.helpers import line_matrix
+
+
+def _ints(*values: int) -> np.ndarray:
+    return np.array(values, dtype=np.int64)
+
+
+def _random_route(rng: np.random.Generator) -> tuple[LnsData, np.ndarray]:
+    """One vehicle, 1-4 requests in a random valid order, random limits."""
+    n_req = int(rng.integers(1, 5))
+    n_nodes = 1 + 2 * n_req
+    travel = rng.integers(1, 15, size=(n_nodes, n_nodes))
+    np.fill_diagonal(travel, 0)
+    early = rng.integers(0, 60, size=n_nodes)
+    late = early + rng.integers(0, 40, size=n_nodes)
+    early[0], late[0] = 0, 500
+    service = rng.integers(0, 4, size=n_nodes)
+    service[0] = 0
+    demand = np.zeros(n_nodes, dtype=np.int64)
+    demand[1::2], demand[2::2] = 1, -1
+    ride = np.where(rng.random(n_req) < 0.7, rng.integers(5, 50, size=n_req), BIG)
+    duration = int(rng.integers(40, 150)) if rng.random() < 0.5 else BIG
+    # a random order with every pickup before its drop-off
+    order: list[int] = []
+    for r in rng.permutation(n_req):
+        p = 1 + 2 * int(r)
+        a = int(rng.integers(0, len(order) + 1))
+        order.insert(a, p)
+        b = int(rng.integers(a + 1, len(order) + 1))
+        order.insert(b, p + 1)
+    data = LnsData(
+        nd=1,
+        travel=travel[None].astype(np.int64),
+        cost=travel[None].astype(np.int64),
+        early=early.astype(np.int64),
+        late=late.astype(np.int64),
+        service=service.astype(np.int64),
+        demand=demand,
+        ride=ride.astype(np.int64),
+        penalty=np.full(n_req, 1000, dtype=np.int64),
+        v_cap=_ints(n_req),
+        v_start=_ints(0),
+        v_end=_ints(0),
+        v_early=_ints(0),
+        v_late=_ints(int(rng.integers(80, 200))),
+        v_dur=_ints(duration),
+        v_prof=_ints(0),
+        v_fixed=_ints(0),
+        allowed=np.ones((n_req, 1), dtype=np.bool_),
+    )
+    return data, np.array(order, dtype=np.int64)
+
+
+def _lp_feasible(data: LnsData, seq: np.ndarray) -> bool:
+    """Whether service starts exist, by linear programming (the reference)."""
+    nodes = [0, *seq.tolist(), 0]
+    n = len(nodes)
+    t, s = data.travel[0], data.service
+    rows, rhs = [], []
+
+    def at_most(plus: int, minus: int, bound: int) -> None:  # x[plus] - x[minus] <= bound
+        row = np.zeros(n)
+        row[plus] += 1
+        row[minus] -= 1
+        rows.append(row)
+        rhs.append(bound)
+
+    for i in range(n - 1):
+        service = 0 if i == 0 else int(s[nodes[i]])
+        at_most(i, i + 1, -(service + int(t[nodes[i], nodes[i + 1]])))
+    position = {node: i for i, node in enumerate(nodes) if i not in (0, n - 1)}
+    for r in range(len(data.ride)):
+        if data.ride[r] < BIG:
+            p, q = position[1 + 2 * r], position[2 + 2 * r]
+            at_most(q, p, int(data.ride[r]) + int(s[nodes[p]]))
+    if data.v_dur[0] < BIG:
+        at_most(n - 1, 0, int(data.v_dur[0]))
+    bounds = [(int(data.v_early[0]), None)]
+    bounds += [(int(data.early[node]), int(data.late[node])) for node in nodes[1:-1]]
+    bounds += [(None, int(data.v_late[0]))]
+    result = linprog(np.zeros(n), A_ub=np.array(rows), b_ub=np.array(rhs), bounds=bounds)
+    return bool(result.status == 0)
+
+
+def test_route_schedule_is_exact_against_linear_programming() -> None:
+    rng = np.random.default_rng(7)
+    outcomes = []
+    for _ in range(400):
+        data, seq = _random_route(rng)
+        m = len(seq)
+        b = np.zeros(m + 2, dtype=np.int64)
+        feasible = _schedule(
+            seq, m, 0, data.arrays(), b, np.zeros(m + 2, dtype=np.int64), np.zeros(m + 1, np.int64)
+        )
+        assert feasible == _lp_feasible(data, seq), (seq, data)
+        outcomes.append(feasible)
+        if feasible:  # the schedule itself keeps every rule
+            nodes = [0, *seq.tolist(), 0]
+            for i in range(m + 1):
+                service = 0 if i == 0 else data.service[nodes[i]]
+                assert b[i + 1] >= b[i] + service + data.travel[0, nodes[i], nodes[i + 1]]
+            for i, node in enumerate(seq, start=1):
+                assert data.early[node] <= b[i] <= data.late[node]
+    assert 50 < sum(outcomes) < 350  # both answers were exercised
+
+
+def _two_requests() -> RoutingProblem:
+    # depot 0, stops on a line; request 0: 1 -> 3, request 1: 2 -> 4
+    return RoutingProblem(
+        durations=line_matrix([0, 10, 20, 30, 40]),
+        requests=(
+            Request(1, 3, pickup_window=(0, 100), delivery_window=(0, 200), max_ride=40),
+            Request(2, 4, pickup_window=(0, 100), delivery_window=(0, 200), max_ride=40),
+        ),
+        vehicles=(Vehicle(seats=2, start=0, end=0, shift=(0, 300)),) * 2,
+    )
+
+
+def test_improve_builds_a_plan_from_nothing_and_repairs_bad_starts() -> None:
+    problem = _two_requests()
+    params = SolverParams()
+    prepared = _prepare(problem, params)
+    data = _lns_data(prepared, params)
+    p0, p1 = data.nd, data.nd + 2
+    starts: list[list[list[int]]] = [
+        [[], []],
+        [[p0 + 1, p0], []],  # drop-off before pickup
+        [[p0, p0 + 1], [p0, p0 + 1]],  # the same request twice
+        [[p0, p1, p0 + 1], []],  # a request left open
+    ]
+    for start in starts:
+        result = improve(data, start, time_limit_s=1.0, iterations=50)
+        served = [node for visits in result.routes for node, _ in visits[1:-1]]
+        assert sorted(served) == [p0, p0 + 1, p1, p1 + 1]
+        # one vehicle drives 0 -> 10 -> 20 -> 30 -> 40 -> 0: 80
+        assert result.objective == 80
+
+
+def test_search_reaches_the_a2_16_optimum_reproducibly() -> None:
+    instance = read_darp(SHARED / "bench" / "darp_cordeau" / "a2-16.txt")
+    params = SolverParams(
+        time_limit_s=60,
+        workers=1,
+        arc_cost="distance",
+        solution_limit=1,  # OR-Tools' first solution only
+        lns_iterations=3000,
+        seed=3,
+    )
+    first = solve(instance.problem, params)
+    second = solve(instance.problem, params)
+    assert check(instance.problem, first) == []
+    assert first.details["lns"] is True
+    assert plan_cost(instance, first) == pytest.approx(294.25, abs=0.005)
+    assert [r.visits for r in first.routes] == [r.visits for r in second.routes]
+
+
+def test_search_serves_most_seats_before_saving_distance() -> None:
+    # one two-seat vehicle: crews A (1 -> 3) and B (2 -> 4) would be on board
+    # together, so only one rides; the far single rider C (4 -> 1) costs distance
+    # but must ride too
+    problem = RoutingProblem(
+        durations=line_matrix([0, 10, 20, 30, 40]),
+        requests=(
+            Request(1, 3, seats=2, pickup_window=(10, 10), delivery_window=(30, 30)),
+            Request(2, 4, seats=2, pickup_window=(20, 20), delivery_window=(40, 40)),
+            Request(4, 1, seats=1, pickup_window=(100, 200), delivery_window=(0, 300)),
+        ),
+        vehicles=(Vehicle(seats=2, start=0, end=0, shift=(0, 300)),),
+    )
+    plan = solve(problem, SolverParams(time_limit_s=1.0, workers=1, lns_iterations=200))
+    assert check(problem, plan) == []
+    assert plan.served_seats == 3
+    assert plan.travel_time == 80  # A or B, then C: both 80
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("ortools_share", 0), ("ortools_share", 1.5), ("lns_iterations", -1)],
+)
+def test_lns_params_are_validated(field: str, value: object) -> None:
+    with pytest.raises(ValueError, match=field):
+        SolverParams(**{field: value})  # type: ignore[arg-type]
+
+
+def test_lns_temperature_must_fall() -> None:
+    with pytest.raises(ValueError, match="lns_temperature"):
+        SolverParams(lns_temperature=(0.001, 0.01))
