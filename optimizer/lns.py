@@ -3,10 +3,10 @@
 OR-Tools' generic moves rarely respect ride times (see
 ``../shared/notes/optimizer-findings.md``): almost every candidate it tries is
 rejected. This search works on whole requests instead: it removes a few (at random,
-the costliest to keep, or related ones: close in space and time) and re-inserts them
-by greedy or regret insertion, with or without noise, and accepts the result by
-simulated annealing; the methods are chosen by adaptive weights, after Ropke and
-Pisinger's adaptive large-neighbourhood search (Transportation Science, 2006).
+the costliest to keep, related ones: close in space and time, or a whole route) and
+re-inserts them by greedy or regret insertion, with or without noise, and accepts the
+result by simulated annealing; the methods are chosen by adaptive weights, after
+Ropke and Pisinger's adaptive large-neighbourhood search (Transportation Science, 2006).
 
 Feasibility of a route is decided exactly by the least solution of its difference
 constraints: start every stop as early as possible; where a ride or the route is too
@@ -367,7 +367,8 @@ def _service_times(r, state, data):  # type: ignore[no-untyped-def]
 @njit(cache=True)
 def _destroy(op, count, state, data, removed, order, keys):  # type: ignore[no-untyped-def]
     """Choose up to ``count`` served requests to remove: at random (op 0), the
-    costliest to keep (op 1) or related to a random one (op 2)."""
+    costliest to keep (op 1), related to a random one (op 2), or all of a random
+    route (op 3: a vehicle fewer, if the others can take them)."""
     where = state[2]
     d, t = data[0], data[1]
     n = 0
@@ -384,6 +385,14 @@ def _destroy(op, count, state, data, removed, order, keys):  # type: ignore[no-u
             order[x], order[y] = order[y], order[x]
             removed[x] = order[x]
         return count
+    if op == 3:
+        k = where[order[int(np.random.random() * n)]]
+        taken = 0
+        for x in range(n):
+            if where[order[x]] == k:
+                removed[taken] = order[x]
+                taken += 1
+        return taken
     if op == 1:
         for x in range(n):
             keys[x] = -_removal_gain(order[x], state, data)
@@ -555,7 +564,7 @@ def _run(  # type: ignore[no-untyped-def]
 
     ``temps`` = (start, end) temperatures of this batch; ``qrange`` = (fewest, most)
     requests removed; ``costs`` = [current, best], updated; ``adapt`` = (weights,
-    scores, uses) of the 3 destroy and 6 repair methods (3 depths x noise).
+    scores, uses) of the 4 destroy and 6 repair methods (3 depths x noise).
     """
     weights, scores, uses = adapt
     nreq = cur[2].shape[0]
@@ -566,8 +575,8 @@ def _run(  # type: ignore[no-untyped-def]
     for it in range(n_iter):
         temp = temps[0] * ratio ** (it / max(1, n_iter))
         _copy(cur, work)
-        op_d = _roulette(weights[:3])
-        op_r = _roulette(weights[3:])
+        op_d = _roulette(weights[:4])
+        op_r = _roulette(weights[4:])
         count = qrange[0] + int(np.random.random() * (qrange[1] - qrange[0] + 1))
         n_removed = _destroy(op_d, count, work, data, removed, order, keys)
         if not _take_out(removed, n_removed, work, data, ws):
@@ -593,9 +602,9 @@ def _run(  # type: ignore[no-untyped-def]
             _copy(work, cur)
             costs[0] = new
         scores[op_d] += score
-        scores[3 + op_r] += score
+        scores[4 + op_r] += score
         uses[op_d] += 1
-        uses[3 + op_r] += 1
+        uses[4 + op_r] += 1
         if (it + 1) % _PERIOD == 0:
             for x in range(weights.shape[0]):
                 if uses[x] > 0:
@@ -715,7 +724,7 @@ def improve(
     qmax = max(1, min(n_req, 40, round(max_removed_share * n_req)))
     qrange = np.array([min(qmax, 2), qmax], dtype=np.int64)
     noise = _NOISE * float(data.cost.max(initial=0))
-    adapt = (np.ones(9), np.zeros(9), np.zeros(9, dtype=np.int64))
+    adapt = (np.ones(10), np.zeros(10), np.zeros(10, dtype=np.int64))
     done = 0
     batch = 20
     while n_req > 0:

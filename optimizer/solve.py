@@ -10,7 +10,10 @@ Before the model is built, time windows are tightened from the data (what a requ
 implies for its other end, what the depots can reach), and requests no single
 vehicle could serve even alone are set aside with a reason. Several searches with
 different strategies can run at once in worker processes (a *portfolio*); the best
-plan wins.
+plan wins. In each worker OR-Tools has the first share of the time limit
+(``SolverParams.ortools_share``); the dial-a-ride large-neighbourhood search of
+:mod:`optimizer.lns` then improves its plan for the rest (with its own seed per
+worker), and the OR-Tools plan is kept only if the search did not beat it.
 
 Objective, lexicographic by default: most seats served (a request left out costs
 more than any route), then least fixed cost of the vehicles used (with equal fixed
@@ -133,7 +136,7 @@ class SolverParams:
     tighten_windows: bool = True
     log_search: bool = False
     lns: bool = True
-    ortools_share: float = 0.2
+    ortools_share: float = 0.1
     lns_iterations: int | None = None
     lns_temperature: tuple[float, float] = (0.03, 0.001)
     seed: int = 0
