@@ -727,6 +727,7 @@ def improve(
     adapt = (np.ones(10), np.zeros(10), np.zeros(10, dtype=np.int64))
     done = 0
     batch = 20
+    per_iteration = 1e-3  # seconds, until measured
     while n_req > 0:
         if iterations is not None:
             if done >= iterations:
@@ -737,9 +738,10 @@ def improve(
             elapsed = time.perf_counter() - started
             if elapsed >= time_limit_s:
                 break
-            n = batch
+            # batches of about 2 % of the budget, the last one cut to what is left
+            n = max(1, min(batch, int((time_limit_s - elapsed) / per_iteration)))
             frac0 = elapsed / time_limit_s
-            frac1 = min(1.0, frac0 + 0.02)
+            frac1 = min(1.0, (elapsed + n * per_iteration) / time_limit_s)
         temps = np.array(
             [temp0 * (temp1 / temp0) ** frac0, temp0 * (temp1 / temp0) ** frac1], dtype=np.float64
         )
@@ -761,9 +763,8 @@ def improve(
         )
         done += n
         if iterations is None:
-            # batches of about 2 % of the budget
-            spent = time.perf_counter() - tick
-            batch = max(1, min(10_000, int(n * 0.02 * time_limit_s / max(spent, 1e-6))))
+            per_iteration = max(time.perf_counter() - tick, 1e-7) / n
+            batch = max(1, min(10_000, int(0.02 * time_limit_s / per_iteration)))
     return LnsResult(_timed(data, best, ws), int(costs[1]), done)
 
 

@@ -679,7 +679,7 @@ def solve(problem: RoutingProblem, params: SolverParams | None = None) -> Plan:
     if params.lns:
         warm_up()  # compiles once (numba caches it on disk); forked workers inherit it
     # leave time to collect the workers' results and build the plan
-    deadline = started + params.time_limit_s - min(0.5, 0.03 * params.time_limit_s)
+    deadline = started + params.time_limit_s - min(1.0, 0.05 * params.time_limit_s)
     jobs = [(prepared, params, c, i, deadline) for i, c in enumerate(configs)]
     if workers == 1:
         results = [_search_job(jobs[0])]

@@ -35,6 +35,8 @@ def problems(draw: st.DrawFn) -> RoutingProblem:
                 delivery_service=int(rng.integers(0, 5)),
             )
         )
+    # a second, slower profile (a bus), and vehicles that may serve only some requests
+    slow = np.ceil(times * 1.3).astype(int)
     vehicles = [
         Vehicle(
             seats=int(rng.choice([4, 8, 9])),
@@ -43,10 +45,16 @@ def problems(draw: st.DrawFn) -> RoutingProblem:
             shift=(0, int(rng.integers(200, 500))),
             max_duration=int(rng.choice([UNLIMITED, 250])),
             fixed_cost=int(rng.integers(0, 3)),
+            profile=int(rng.integers(0, 2)),
+            serves=(
+                None
+                if rng.random() < 0.5
+                else frozenset(int(r) for r in np.flatnonzero(rng.random(len(requests)) < 0.7))
+            ),
         )
         for _ in range(draw(st.integers(1, 3)))
     ]
-    return RoutingProblem(times, tuple(requests), tuple(vehicles))
+    return RoutingProblem(np.stack([times, slow]), tuple(requests), tuple(vehicles))
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
