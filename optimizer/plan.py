@@ -104,7 +104,8 @@ class Plan:
     fixed_cost
         Sum of the fixed costs of the vehicles used.
     status
-        How the search ended (OR-Tools' routing status name, or ``"EMPTY"``).
+        How the search ended: OR-Tools' routing status name, with ``"+LNS"`` when
+        the large-neighbourhood search improved its plan; or ``"EMPTY"``.
     wall_time_s
         Seconds spent in :func:`~optimizer.solve.solve`.
     """

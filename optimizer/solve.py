@@ -508,7 +508,7 @@ def _search_job(args: tuple[_Prepared, SolverParams, SearchConfig, int, float]) 
         for m, j in enumerate(prepared.parts)
         if n_depots + 2 * m not in served
     )
-    return _Raw(result.routes, result.objective, unserved, raw.status, config, lns=True)
+    return _Raw(result.routes, result.objective, unserved, f"{raw.status}+LNS", config, lns=True)
 
 
 def _lns_data(prepared: _Prepared, params: SolverParams) -> LnsData:
