@@ -295,15 +295,35 @@ def _node_layout(prepared: _Prepared) -> tuple[list[int], dict[int, int], int]:
 
 def _cost_scales(
     problem: RoutingProblem, params: SolverParams, max_cost: int, n_nodes: int
-) -> tuple[int, int]:
-    """Weights of the lexicographic objective: a bound on any plan's arc costs (the
-    unit of fixed costs) and the penalty per unserved seat (more than all else)."""
+) -> tuple[list[int], int]:
+    """Weights of the objective: each vehicle's fixed cost (lexicographic: in units
+    of a bound on any plan's arc costs) and the penalty per unserved seat (more than
+    all else)."""
     route_cost_bound = max_cost * (n_nodes + 2 * len(problem.vehicles)) + 1
-    fixed_bound = sum(
-        (v.fixed_cost * route_cost_bound if params.lexicographic else v.fixed_cost)
-        for v in problem.vehicles
+    unit = route_cost_bound if params.lexicographic else 1
+    fixed = [v.fixed_cost * unit for v in problem.vehicles]
+    return fixed, route_cost_bound + sum(fixed) + 1
+
+
+def _horizon(prepared: _Prepared) -> int:
+    """Latest time in the model: the last shift end or drop-off window close."""
+    return int(
+        max(
+            max(v.shift[1] for v in prepared.problem.vehicles),
+            max((w[1] for w in prepared.delivery_window), default=0),
+        )
     )
-    return route_cost_bound, route_cost_bound + fixed_bound + 1
+
+
+def _unserved_seats(prepared: _Prepared, routes: list[list[tuple[int, int]]]) -> int:
+    """Seats of the modelled parts whose pickup node is on no route."""
+    n_depots = _node_layout(prepared)[2]
+    served = {node for visits in routes for node, _ in visits}
+    return sum(
+        prepared.problem.parts[j].seats
+        for m, j in enumerate(prepared.parts)
+        if n_depots + 2 * m not in served
+    )
 
 
 def _search(prepared: _Prepared, params: SolverParams, config: SearchConfig) -> _Raw:
@@ -350,19 +370,13 @@ def _search(prepared: _Prepared, params: SolverParams, config: SearchConfig) -> 
     # arc costs
     for k, v in enumerate(vehicles):
         routing.SetArcCostEvaluatorOfVehicle(cost_indices[v.profile], k)
-    route_cost_bound, seat_penalty = _cost_scales(problem, params, max_cost, n_nodes)
-    for k, v in enumerate(vehicles):
-        fixed = v.fixed_cost * route_cost_bound if params.lexicographic else v.fixed_cost
+    fixed_costs, seat_penalty = _cost_scales(problem, params, max_cost, n_nodes)
+    for k, fixed in enumerate(fixed_costs):
         if fixed:
             routing.SetFixedCostOfVehicle(int(fixed), k)
 
     # time
-    horizon = int(
-        max(
-            max(v.shift[1] for v in vehicles),
-            max((w[1] for w in prepared.delivery_window), default=0),
-        )
-    )
+    horizon = _horizon(prepared)
     routing.AddDimensionWithVehicleTransits(
         [time_indices[v.profile] for v in vehicles], horizon, horizon, False, "time"
     )
@@ -452,12 +466,7 @@ def _search(prepared: _Prepared, params: SolverParams, config: SearchConfig) -> 
                 break
             index = assignment.Value(routing.NextVar(index))
         routes.append(visits)
-    served_nodes = {n for r in routes for n, _ in r}
-    unserved = sum(
-        problem.parts[j].seats
-        for m, j in enumerate(prepared.parts)
-        if n_depots + 2 * m not in served_nodes
-    )
+    unserved = _unserved_seats(prepared, routes)
     return _Raw(routes, int(assignment.ObjectiveValue()), unserved, status, config)
 
 
@@ -501,13 +510,7 @@ def _search_job(args: tuple[_Prepared, SolverParams, SearchConfig, int, float]) 
     )
     if raw.objective >= 0 and result.objective >= raw.objective:
         return raw
-    served = {node for visits in result.routes for node, _ in visits}
-    n_depots = _node_layout(prepared)[2]
-    unserved = sum(
-        prepared.problem.parts[j].seats
-        for m, j in enumerate(prepared.parts)
-        if n_depots + 2 * m not in served
-    )
+    unserved = _unserved_seats(prepared, result.routes)
     return _Raw(result.routes, result.objective, unserved, f"{raw.status}+LNS", config, lns=True)
 
 
@@ -518,14 +521,8 @@ def _lns_data(prepared: _Prepared, params: SolverParams) -> LnsData:
     locs = np.asarray(node_loc, dtype=np.int64)
     n_nodes = len(node_loc)
     vehicles = problem.vehicles
-    horizon = int(
-        max(
-            max(v.shift[1] for v in vehicles),
-            max((w[1] for w in prepared.delivery_window), default=0),
-        )
-    )
     early = np.zeros(n_nodes, dtype=np.int64)
-    late = np.full(n_nodes, horizon, dtype=np.int64)
+    late = np.full(n_nodes, _horizon(prepared), dtype=np.int64)
     service = np.zeros(n_nodes, dtype=np.int64)
     demand = np.zeros(n_nodes, dtype=np.int64)
     n_req = len(prepared.parts)
@@ -550,9 +547,7 @@ def _lns_data(prepared: _Prepared, params: SolverParams) -> LnsData:
         cost = travel
     else:
         cost = np.stack([dist[np.ix_(locs, locs)] for dist in problem.profile_distances])
-    route_cost_bound, seat_penalty = _cost_scales(
-        problem, params, int(cost.max(initial=0)), n_nodes
-    )
+    fixed_costs, seat_penalty = _cost_scales(problem, params, int(cost.max(initial=0)), n_nodes)
     return LnsData(
         nd=n_depots,
         travel=np.ascontiguousarray(travel, dtype=np.int64),
@@ -573,13 +568,7 @@ def _lns_data(prepared: _Prepared, params: SolverParams) -> LnsData:
             dtype=np.int64,
         ),
         v_prof=np.array([v.profile for v in vehicles], dtype=np.int64),
-        v_fixed=np.array(
-            [
-                v.fixed_cost * route_cost_bound if params.lexicographic else v.fixed_cost
-                for v in vehicles
-            ],
-            dtype=np.int64,
-        ),
+        v_fixed=np.array(fixed_costs, dtype=np.int64),
         allowed=allowed,
     )
 
