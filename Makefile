@@ -4,7 +4,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-MO := $(patsubst %.po,%.mo,$(wildcard web/translations/*/LC_MESSAGES/messages.po))
+MO := $(patsubst %.po,%.mo,$(wildcard mobility/translations/*/LC_MESSAGES/messages.po))
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: install system-deps translations lint test demo serve bench clean
@@ -20,8 +20,8 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # compiled translation catalogues (the .po files are the source)
-web/translations/%/LC_MESSAGES/messages.mo: web/translations/%/LC_MESSAGES/messages.po $(STAMP)
-	$(BIN)/pybabel compile --use-fuzzy -d web/translations -l $* 
+mobility/translations/%/LC_MESSAGES/messages.mo: mobility/translations/%/LC_MESSAGES/messages.po $(STAMP)
+	$(BIN)/pybabel compile --use-fuzzy -d mobility/translations -l $* 
 
 # Debian packages: headless Chromium for the browser tests, fonts for Arabic
 system-deps:
@@ -31,8 +31,8 @@ system-deps:
 
 # re-extract the strings and merge them into every catalogue
 translations: install
-	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k _l -o web/translations/messages.pot .
-	$(BIN)/pybabel update -i web/translations/messages.pot -d web/translations
+	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k _l -o mobility/translations/messages.pot .
+	$(BIN)/pybabel update -i mobility/translations/messages.pot -d mobility/translations
 
 lint: install
 	$(BIN)/ruff check .

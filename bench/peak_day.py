@@ -13,11 +13,17 @@ import argparse
 import json
 import time
 
-from mobility.demo_data import synthetic_crews, synthetic_farms
-from mobility.places import load_places
-from mobility.planning import BookingRow, FleetVehicle, StopPoint, plan_bookings, profile_matrix
-from mobility.roadgraph import load_road_graph
-from optimizer.solve import SolverParams
+from mobility.demo import synthetic_crews, synthetic_farms
+from mobility.planning import (
+    BookingRow,
+    FleetVehicle,
+    PlanningSettings,
+    StopPoint,
+    plan_bookings,
+    profile_matrix,
+)
+from mobility.roads import load_road_graph
+from mobility.stops import load_places
 
 
 def main() -> None:
@@ -83,29 +89,29 @@ def main() -> None:
     matrices_done = time.perf_counter()
 
     day = plan_bookings(
-        bookings, fleet, matrices, params=SolverParams(time_limit_s=args.time_limit)
+        bookings, fleet, matrices, settings=PlanningSettings(time_limit_s=args.time_limit)
     )
     finished = time.perf_counter()
     f = day.figures
     print(
         f"seed {args.seed}: {args.workers} workers, {len(bookings)} bookings, "
-        f"{f['requests']} grouped requests, {len(all_stops)} stops, {len(fleet)} vehicles"
+        f"{f.requests} grouped requests, {len(all_stops)} stops, {len(fleet)} vehicles"
     )
     print(
         f"generate {generated - started:.1f} s, matrices {matrices_done - generated:.1f} s, "
         f"plan {finished - matrices_done:.1f} s, total {finished - started:.1f} s"
     )
-    for key, value in f.items():
+    for key, value in f.to_dict().items():
         print(f"  {key}: {value}")
     print(
         json.dumps(
             {
                 "workers": args.workers,
                 "bookings": len(bookings),
-                "served_seats": f["served_seats"],
-                "unserved_seats": f["unserved_seats"],
-                "vehicles_used": f["vehicles_used"],
-                "vehicle_km": f["vehicle_km"],
+                "served_seats": f.served_seats,
+                "unserved_seats": f.unserved_seats,
+                "vehicles_used": f.vehicles_used,
+                "vehicle_km": f.vehicle_km,
                 "seconds": round(finished - started, 1),
             }
         )

@@ -14,9 +14,14 @@ from pathlib import Path
 import networkx as nx
 import numpy as np
 
-from mobility.profiles import get_profile
-from mobility.roadgraph import RoadGraph, build_road_graphs, cache_path, find_source
-from mobility.travel_times import travel_time_matrix
+from mobility.roads import (
+    RoadGraph,
+    build_road_graphs,
+    cache_path,
+    find_source,
+    get_profile,
+    travel_time_matrix,
+)
 
 FARMS = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "farm_access_points.csv"
 

@@ -1,8 +1,38 @@
-"""Times of day as the service writes them: ``HH:MM``."""
+"""Time as the service counts it: one time zone, times of day written ``HH:MM``."""
 
 from __future__ import annotations
 
-__all__ = ["hhmm", "parse_hhmm", "seconds_hhmm"]
+import datetime as dt
+from typing import Final
+from zoneinfo import ZoneInfo
+
+__all__ = [
+    "DEFAULT_TIMEZONE",
+    "hhmm",
+    "local_now",
+    "parse_hhmm",
+    "seconds_hhmm",
+    "utcnow",
+    "zone",
+]
+
+#: The service's time zone (a deployment may configure another one).
+DEFAULT_TIMEZONE: Final = "Europe/Rome"
+
+
+def utcnow() -> dt.datetime:
+    """The current time in UTC (timezone-aware)."""
+    return dt.datetime.now(dt.UTC)
+
+
+def zone(name: str = DEFAULT_TIMEZONE) -> ZoneInfo:
+    """The time zone called ``name`` (an IANA name such as ``Europe/Rome``)."""
+    return ZoneInfo(name)
+
+
+def local_now(timezone: str = DEFAULT_TIMEZONE, now: dt.datetime | None = None) -> dt.datetime:
+    """``now`` (default: the current time) in the service's time zone."""
+    return (now or utcnow()).astimezone(zone(timezone))
 
 
 def hhmm(minutes: int | None) -> str:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -30,39 +32,41 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, sessionmaker
 
+from mobility.clock import utcnow
+from mobility.paths import PROJECT_ROOT
+
 __all__ = [
+    "DEFAULT_DATABASE_URL",
     "AuditLog",
     "Base",
     "Booking",
     "BookingStatus",
     "Direction",
     "DriverAssignment",
+    "Incident",
+    "IncidentKind",
     "PlanMove",
     "PlanRoute",
     "PlanRun",
     "PlanStatus",
     "PlanStop",
     "Profile",
-    "Report",
-    "ReportKind",
     "Role",
     "StaffUser",
     "Stop",
     "StopKind",
     "Vehicle",
     "Worker",
+    "database_url",
     "make_engine",
     "make_session_factory",
     "upgrade_database",
-    "utcnow",
 ]
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-
-
-def utcnow() -> dt.datetime:
-    """The current time in UTC (timezone-aware)."""
-    return dt.datetime.now(dt.UTC)
+#: The embedded default: a SQLite file in the project's ``instance/`` folder, shared
+#: by the web app and the ``mobility`` command.
+DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'instance' / 'mobility.db'}"
 
 
 class Base(DeclarativeBase):
@@ -102,8 +106,8 @@ class BookingStatus(enum.StrEnum):
 ACTIVE_STATUSES = (BookingStatus.REQUESTED, BookingStatus.LATE, BookingStatus.SCHEDULED)
 
 
-class ReportKind(enum.StrEnum):
-    """What a confidential report is about."""
+class IncidentKind(enum.StrEnum):
+    """What a confidential incident report is about."""
 
     MONEY = "money"
     UNSAFE = "unsafe"
@@ -189,13 +193,16 @@ class Booking(Base):
     pickup_stop: Mapped[Stop | None] = relationship(foreign_keys=[pickup_stop_id])
 
 
-class Report(Base):
-    """A confidential report to the hub's staff (demand for money, unsafe van...)."""
+class Incident(Base):
+    """A confidential incident report to the hub's staff (demand for money, unsafe van...).
+
+    The table keeps its first name, ``report``.
+    """
 
     __tablename__ = "report"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    kind: Mapped[ReportKind] = mapped_column(_enum(ReportKind, "report_kind"))
+    kind: Mapped[IncidentKind] = mapped_column(_enum(IncidentKind, "report_kind"))
     booking_code: Mapped[str | None] = mapped_column(String(16), nullable=True)
     text: Mapped[str] = mapped_column(Text, default="")
     language: Mapped[str] = mapped_column(String(5), default="it")
@@ -304,7 +311,8 @@ class PlanRoute(Base):
     plan_id: Mapped[int] = mapped_column(ForeignKey("plan_run.id"), index=True)
     vehicle_id: Mapped[int] = mapped_column(ForeignKey("vehicle.id"))
     distance_m: Mapped[float] = mapped_column(Float, default=0.0)
-    duration_s: Mapped[int] = mapped_column(Integer, default=0)  # driving time
+    # driving time (the column kept its first name)
+    driving_s: Mapped[int] = mapped_column("duration_s", Integer, default=0)
     locked: Mapped[bool] = mapped_column(Boolean, default=False)
 
     plan: Mapped[PlanRun] = relationship(back_populates="routes")
@@ -364,6 +372,12 @@ class AuditLog(Base):
 
 
 # --------------------------------------------------------------------------- engine
+
+
+def database_url(environ: Mapping[str, str] | None = None) -> str:
+    """``MOBILITY_DATABASE_URL``, or :data:`DEFAULT_DATABASE_URL`."""
+    env = os.environ if environ is None else environ
+    return env.get("MOBILITY_DATABASE_URL") or DEFAULT_DATABASE_URL
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:

@@ -652,6 +652,111 @@ class LnsResult:
     iterations: int
 
 
+def _start_state(
+    data: LnsData, routes: list[list[int]], arrays: tuple[Any, ...], ws: tuple[I64, ...]
+) -> tuple[I64, ...]:
+    """The search's first solution: the given routes that are well formed and
+    feasible, then every request left out inserted where it fits."""
+    n_veh, n_req = len(data.v_cap), len(data.ride)
+    cur = _state(n_veh, n_req, 2 * n_req)
+    lens, where = cur[1], cur[2]
+    for k, seq in enumerate(routes):
+        # a route that is malformed, or serves a request twice or on a vehicle
+        # that may not take it, is left out
+        served = [(node - data.nd) // 2 for node in seq if (node - data.nd) % 2 == 0]
+        if (
+            _well_formed(seq, data.nd, n_req)
+            and data.allowed[served, k].all()
+            and (where[served] < 0).all()
+        ):
+            cur[0][k, : len(seq)] = seq
+            lens[k] = len(seq)
+            where[served] = k
+    for k in range(n_veh):
+        if not _refresh(k, cur, arrays, ws):
+            where[where == k] = -1
+            lens[k] = 0
+            _refresh(k, cur, arrays, ws)
+    pending = np.flatnonzero(where < 0)
+    if len(pending):
+        _repair(2, 0.0, pending, cur, arrays, data.allowed, ws)
+    return cur
+
+
+@dataclass(frozen=True)
+class _Schedule:
+    """When the search stops and how its temperature falls (geometrically, from
+    ``temp0`` at the start to ``temp1`` at the end of the budget)."""
+
+    started: float
+    time_limit_s: float
+    iterations: int | None
+    temp0: float
+    temp1: float
+
+    def temperatures(self, frac0: float, frac1: float) -> npt.NDArray[np.float64]:
+        ratio = self.temp1 / self.temp0
+        return np.array([self.temp0 * ratio**frac0, self.temp0 * ratio**frac1], dtype=np.float64)
+
+
+def _anneal(
+    schedule: _Schedule,
+    n_req: int,
+    qrange: I64,
+    noise: float,
+    arrays: tuple[Any, ...],
+    data: LnsData,
+    cur: tuple[I64, ...],
+    work: tuple[I64, ...],
+    best: tuple[I64, ...],
+    costs: I64,
+    ws: tuple[I64, ...],
+) -> int:
+    """Run the compiled search in batches until the budget is spent; returns the
+    iterations run (``best`` and ``costs`` hold the result)."""
+    iterations, time_limit_s = schedule.iterations, schedule.time_limit_s
+    adapt = (np.ones(10), np.zeros(10), np.zeros(10, dtype=np.int64))
+    done = 0
+    batch = 20
+    per_iteration = 1e-3  # seconds, until measured
+    while n_req > 0:
+        if iterations is not None:
+            if done >= iterations:
+                break
+            n = min(batch, iterations - done)
+            frac0, frac1 = done / iterations, (done + n) / iterations
+        else:
+            elapsed = time.perf_counter() - schedule.started
+            if elapsed >= time_limit_s:
+                break
+            # batches of about 2 % of the budget, the last one cut to what is left
+            n = max(1, min(batch, int((time_limit_s - elapsed) / per_iteration)))
+            frac0 = elapsed / time_limit_s
+            frac1 = min(1.0, (elapsed + n * per_iteration) / time_limit_s)
+        temps = schedule.temperatures(frac0, frac1)
+        tick = time.perf_counter()
+        _run(
+            n,
+            temps,
+            qrange,
+            noise,
+            arrays,
+            data.allowed,
+            data.penalty,
+            cur,
+            work,
+            best,
+            costs,
+            adapt,
+            ws,
+        )
+        done += n
+        if iterations is None:
+            per_iteration = max(time.perf_counter() - tick, 1e-7) / n
+            batch = max(1, min(10_000, int(0.02 * time_limit_s / per_iteration)))
+    return done
+
+
 def improve(
     data: LnsData,
     routes: list[list[int]],
@@ -691,29 +796,9 @@ def improve(
     n_veh, n_req = len(data.v_cap), len(data.ride)
     max_len = 2 * n_req
     ws = _workspace(int(data.early.shape[0]), max_len)
-    cur = _state(n_veh, n_req, max_len)
     _seed(seed)
-    lens, where = cur[1], cur[2]
-    for k, seq in enumerate(routes):
-        # a route that is malformed, or serves a request twice or on a vehicle
-        # that may not take it, is left out
-        served = [(node - data.nd) // 2 for node in seq if (node - data.nd) % 2 == 0]
-        if (
-            _well_formed(seq, data.nd, n_req)
-            and data.allowed[served, k].all()
-            and (where[served] < 0).all()
-        ):
-            cur[0][k, : len(seq)] = seq
-            lens[k] = len(seq)
-            where[served] = k
-    for k in range(n_veh):
-        if not _refresh(k, cur, arrays, ws):
-            where[where == k] = -1
-            lens[k] = 0
-            _refresh(k, cur, arrays, ws)
-    pending = np.flatnonzero(where < 0)
-    if len(pending):
-        _repair(2, 0.0, pending, cur, arrays, data.allowed, ws)
+    cur = _start_state(data, routes, arrays, ws)
+    lens = cur[1]
     total = int(_total(cur, data.penalty))
     costs = np.array([total, total], dtype=np.int64)
     work = _state(n_veh, n_req, max_len)
@@ -724,47 +809,8 @@ def improve(
     qmax = max(1, min(n_req, 40, round(max_removed_share * n_req)))
     qrange = np.array([min(qmax, 2), qmax], dtype=np.int64)
     noise = _NOISE * float(data.cost.max(initial=0))
-    adapt = (np.ones(10), np.zeros(10), np.zeros(10, dtype=np.int64))
-    done = 0
-    batch = 20
-    per_iteration = 1e-3  # seconds, until measured
-    while n_req > 0:
-        if iterations is not None:
-            if done >= iterations:
-                break
-            n = min(batch, iterations - done)
-            frac0, frac1 = done / iterations, (done + n) / iterations
-        else:
-            elapsed = time.perf_counter() - started
-            if elapsed >= time_limit_s:
-                break
-            # batches of about 2 % of the budget, the last one cut to what is left
-            n = max(1, min(batch, int((time_limit_s - elapsed) / per_iteration)))
-            frac0 = elapsed / time_limit_s
-            frac1 = min(1.0, (elapsed + n * per_iteration) / time_limit_s)
-        temps = np.array(
-            [temp0 * (temp1 / temp0) ** frac0, temp0 * (temp1 / temp0) ** frac1], dtype=np.float64
-        )
-        tick = time.perf_counter()
-        _run(
-            n,
-            temps,
-            qrange,
-            noise,
-            arrays,
-            data.allowed,
-            data.penalty,
-            cur,
-            work,
-            best,
-            costs,
-            adapt,
-            ws,
-        )
-        done += n
-        if iterations is None:
-            per_iteration = max(time.perf_counter() - tick, 1e-7) / n
-            batch = max(1, min(10_000, int(0.02 * time_limit_s / per_iteration)))
+    schedule = _Schedule(started, time_limit_s, iterations, temp0, temp1)
+    done = _anneal(schedule, n_req, qrange, noise, arrays, data, cur, work, best, costs, ws)
     return LnsResult(_timed(data, best, ws), int(costs[1]), done)
 
 

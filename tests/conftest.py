@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from mobility.roadgraph import RoadGraph, build_road_graphs, load_road_graph
+from mobility.planning import PlanningSettings
+from mobility.roads import RoadGraph, load_road_graph
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 TAVOLIERE = SHARED / "data" / "osm_foggia" / "tavoliere_roads.osm.bz2"
@@ -42,6 +43,11 @@ WAYS = [
 ]
 NODE_IDS = {name: i + 1 for i, name in enumerate(NODES)}
 
+#: Planning that stops when the answer is known, not at a deadline: OR-Tools' first
+#: solution, then a fixed number of large-neighbourhood iterations, one process (the
+#: same plan on any machine). The time limit is only a guard.
+QUICK = PlanningSettings(time_limit_s=30, solver_workers=1, solution_limit=1, lns_iterations=300)
+
 
 def write_osm(path: Path, nodes: dict[str, tuple[float, float]], ways: list) -> Path:
     """Write a minimal OSM XML file."""
@@ -67,13 +73,15 @@ def tiny_osm(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_graphs(tiny_osm: Path) -> dict[str, RoadGraph]:
-    """Both profiles' graphs of the tiny network."""
-    return build_road_graphs(tiny_osm)
+    """Both profiles' graphs of the tiny network (their caches written, so that the
+    web app, which only loads caches, finds them)."""
+    return {profile: load_road_graph(profile, tiny_osm) for profile in ("minibus", "bus")}
 
 
 @pytest.fixture(scope="session")
 def tavoliere_minibus() -> RoadGraph:
-    """The Tavoliere extract's minibus graph (cached under data/osm_foggia/cache)."""
+    """The Tavoliere extract's minibus graph (both profiles cached under
+    data/osm_foggia/cache on first use)."""
     if not TAVOLIERE.is_file():
         pytest.fail(f"the Tavoliere extract is missing: {TAVOLIERE}")
     return load_road_graph("minibus", TAVOLIERE)

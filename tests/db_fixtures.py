@@ -12,8 +12,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from mobility.places import load_places
-from mobility.services import load_places_as_stops
+from mobility.stops import load_places, load_places_as_stops
 from mobility.store import make_engine, make_session_factory, upgrade_database
 
 POSTGRES_URL = os.environ.get("MOBILITY_TEST_POSTGRES_URL")

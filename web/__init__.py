@@ -14,12 +14,16 @@ from typing import Any
 
 from flask import Flask
 
+from mobility.clock import DEFAULT_TIMEZONE
+from mobility.i18n import LANGUAGES
+from mobility.store import DEFAULT_DATABASE_URL
+
 __all__ = ["create_app"]
 
 DEFAULTS: dict[str, Any] = {
     "BABEL_DEFAULT_LOCALE": "it",
-    "BABEL_DEFAULT_TIMEZONE": "Europe/Rome",
-    "LANGUAGES": ["it", "en", "fr", "ar", "bg", "ro"],
+    "TIMEZONE": DEFAULT_TIMEZONE,
+    "LANGUAGES": list(LANGUAGES),
     "BOOKING_CUTOFF": "20:00",
     "CREW_MAX_SEATS": 28,
     "MAX_DAYS_AHEAD": 14,
@@ -37,6 +41,7 @@ DEFAULTS: dict[str, Any] = {
     "OPENAPI_JSON_PATH": "openapi.json",
     "WTF_CSRF_TIME_LIMIT": None,
     "PLAN_TIME_LIMIT": 60,
+    "EDIT_TIME_LIMIT": 20,
     "PLAN_SYNC": False,
 }
 
@@ -66,16 +71,19 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     instance = Path(app.instance_path)
     instance.mkdir(parents=True, exist_ok=True)
     app.config.from_mapping(DEFAULTS)
-    app.config["DATABASE_URL"] = f"sqlite:///{instance / 'mobility.db'}"
+    app.config["DATABASE_URL"] = DEFAULT_DATABASE_URL
     app.config.from_prefixed_env("MOBILITY")
     if config:
         app.config.from_mapping(config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(instance)
 
-    from web import api, booking, db, dispatch, driver, extensions, i18n, security, staff
+    from web import api, booking, db, dispatch, driver, errors, extensions, i18n, security, staff
+    from web import settings as settings_module
 
+    settings_module.init_app(app)
     db.init_app(app)
+    errors.init_app(app)
     extensions.init_app(app)
     i18n.init_app(app)
     security.init_app(app)

@@ -9,8 +9,8 @@ import click
 from flask import Flask
 
 from mobility.dispatch import create_staff_user
-from mobility.places import load_places
-from mobility.services import ServiceError, load_places_as_stops
+from mobility.errors import ServiceError
+from mobility.stops import load_places, load_places_as_stops
 from mobility.store import Role, make_session_factory, upgrade_database
 from web.db import engine
 

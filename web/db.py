@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from mobility.store import make_engine, make_session_factory
 
-__all__ = ["engine", "get_session", "init_app"]
+__all__ = ["engine", "get_session", "init_app", "session_factory"]
 
 
 def init_app(app: Flask) -> None:
@@ -26,11 +26,15 @@ def engine() -> Engine:
     return cast(Engine, current_app.extensions["mobility.engine"])
 
 
+def session_factory() -> sessionmaker[Session]:
+    """The application's session factory (for work outside the request's session)."""
+    return cast(sessionmaker[Session], current_app.extensions["mobility.sessions"])
+
+
 def get_session() -> Session:
     """The session of the current request."""
     if "db_session" not in g:
-        factory = cast(sessionmaker[Session], current_app.extensions["mobility.sessions"])
-        g.db_session = factory()
+        g.db_session = session_factory()()
     return cast(Session, g.db_session)
 
 

@@ -1,5 +1,7 @@
 """Languages: choice remembered in a cookie, right-to-left for Arabic, and the
-sentences for the rule codes of :class:`mobility.services.ServiceError`."""
+sentences for the rule codes of :class:`mobility.errors.ServiceError`. The
+catalogues are :data:`mobility.i18n.CATALOGUES`, shared with the sheets and
+messages written outside a request."""
 
 from __future__ import annotations
 
@@ -9,12 +11,12 @@ from flask import Flask, current_app, request
 from flask_babel import Babel, get_locale, lazy_gettext
 from flask_babel import gettext as _
 
-from mobility.services import ServiceError
+from mobility.errors import ServiceError
+from mobility.i18n import CATALOGUES, RTL_LANGUAGES
 
 __all__ = ["LANGUAGE_NAMES", "current_language", "error_text", "init_app", "text_direction"]
 
 COOKIE = "lang"
-RTL = frozenset({"ar"})
 #: Each language named in itself, so a reader finds their own.
 LANGUAGE_NAMES = {
     "it": "Italiano",
@@ -44,7 +46,7 @@ def current_language() -> str:
 
 def text_direction() -> str:
     """``rtl`` for Arabic, else ``ltr``."""
-    return "rtl" if current_language() in RTL else "ltr"
+    return "rtl" if current_language() in RTL_LANGUAGES else "ltr"
 
 
 _MESSAGES: dict[str, Any] = {
@@ -84,7 +86,7 @@ def init_app(app: Flask) -> None:
     babel.init_app(
         app,
         locale_selector=select_locale,
-        default_translation_directories=str(app.root_path + "/translations"),
+        default_translation_directories=str(CATALOGUES),
     )
 
     @app.context_processor

@@ -10,9 +10,8 @@ from typing import Any, TypeVar, cast
 from flask import Flask, abort, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import LoginManager, UserMixin, current_user
-from sqlalchemy import select
 
-from mobility.dispatch import log_access
+from mobility.dispatch import get_staff_user, log_access
 from mobility.store import Role, StaffUser
 from web.db import get_session
 
@@ -33,13 +32,16 @@ class StaffPrincipal(UserMixin):
     def get_id(self) -> str:
         return str(self.id)
 
+    @classmethod
+    def of(cls, user: StaffUser) -> StaffPrincipal:
+        """The principal of a staff account."""
+        return cls(user.id, user.username, user.role)
+
 
 @login_manager.user_loader
 def _load(user_id: str) -> StaffPrincipal | None:
-    user = get_session().scalar(
-        select(StaffUser).where(StaffUser.id == int(user_id), StaffUser.active.is_(True))
-    )
-    return StaffPrincipal(user.id, user.username, user.role) if user else None
+    user = get_staff_user(get_session(), int(user_id))
+    return StaffPrincipal.of(user) if user else None
 
 
 def roles_required(*roles: Role) -> Callable[[F], F]:
@@ -61,9 +63,7 @@ def roles_required(*roles: Role) -> Callable[[F], F]:
 
 def audit(action: str, detail: str = "") -> None:
     """Log that the signed-in staff member read or exported personal data."""
-    session = get_session()
-    log_access(session, getattr(current_user, "id", None), action, detail)
-    session.commit()
+    log_access(get_session(), getattr(current_user, "id", None), action, detail)
 
 
 def init_app(app: Flask) -> None:

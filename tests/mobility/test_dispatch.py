@@ -11,15 +11,14 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mobility.dispatch import export_plan, import_fleet, latest_plan, plan_day, publish_plan
-from mobility.errors import InputDataError
-from mobility.roadgraph import RoadGraph
-from mobility.services import RideRequest, register_worker, request_rides
+from mobility.bookings import RideRequest, register_worker, request_rides
+from mobility.dispatch import import_fleet, latest_plan, plan_day, publish_plan
+from mobility.errors import InputDataError, ServiceError
+from mobility.outputs import export_plan
+from mobility.roads import RoadGraph
 from mobility.store import Booking, BookingStatus, PlanStatus, Profile, Stop, StopKind, Vehicle
-from optimizer.solve import SolverParams
-from tests.conftest import NODES
+from tests.conftest import NODES, QUICK
 
-FAST = SolverParams(time_limit_s=1.0, workers=1)
 DAY = dt.date.today() + dt.timedelta(days=2)
 
 
@@ -60,9 +59,9 @@ def test_bookings_with_same_route_and_time_are_grouped_and_served(
     db: Session, small_day: dict[str, int], tiny_graphs: dict[str, RoadGraph]
 ) -> None:
     codes = [book(db, small_day, s).code for s in (2, 3, 3)]
-    outcome = plan_day(db, DAY, loader(tiny_graphs), params=FAST)
-    assert outcome.figures["requests"] == 1
-    assert outcome.figures["served_seats"] == 8 and outcome.figures["vehicles_used"] == 1
+    outcome = plan_day(db, DAY, loader(tiny_graphs), settings=QUICK)
+    assert outcome.figures.requests == 1
+    assert outcome.figures.served_seats == 8 and outcome.figures.vehicles_used == 1
     plan = latest_plan(db, DAY)
     assert plan is not None and plan.status is PlanStatus.DONE
     (route,) = plan.routes
@@ -75,7 +74,7 @@ def test_arrival_is_within_the_30_minutes_before_arrive_by(
     db: Session, small_day: dict[str, int], tiny_graphs: dict[str, RoadGraph]
 ) -> None:
     book(db, small_day, 4, time_min=6 * 60)
-    plan_day(db, DAY, loader(tiny_graphs), params=FAST)
+    plan_day(db, DAY, loader(tiny_graphs), settings=QUICK)
     plan = latest_plan(db, DAY)
     assert plan is not None
     (route,) = plan.routes
@@ -93,7 +92,7 @@ def test_what_the_fleet_cannot_serve_is_unserved_with_a_reason(
     db.commit()
     served = book(db, small_day, 4, to="C")
     stranded = book(db, small_day, 4, to="F")
-    plan_day(db, DAY, loader(tiny_graphs), params=FAST)
+    plan_day(db, DAY, loader(tiny_graphs), settings=QUICK)
     db.refresh(served)
     db.refresh(stranded)
     assert stranded.status is BookingStatus.UNSERVED and stranded.reason
@@ -104,13 +103,13 @@ def test_publish_gives_workers_pickup_time_and_place(
     db: Session, small_day: dict[str, int], tiny_graphs: dict[str, RoadGraph]
 ) -> None:
     booking = book(db, small_day, 3)
-    plan_day(db, DAY, loader(tiny_graphs), params=FAST)
+    plan_day(db, DAY, loader(tiny_graphs), settings=QUICK)
     assert publish_plan(db, DAY) == 1
     db.refresh(booking)
     assert booking.status is BookingStatus.SCHEDULED
     assert booking.pickup_stop_id == small_day["A"]
     assert booking.pickup_time_min is not None and booking.pickup_time_min < 6 * 60
-    plan_day(db, DAY, loader(tiny_graphs), params=FAST)
+    plan_day(db, DAY, loader(tiny_graphs), settings=QUICK)
     assert publish_plan(db, DAY) == 2
 
 
@@ -118,13 +117,13 @@ def test_late_request_is_inserted_without_moving_published_pickups(
     db: Session, small_day: dict[str, int], tiny_graphs: dict[str, RoadGraph]
 ) -> None:
     first = book(db, small_day, 3)
-    plan_day(db, DAY, loader(tiny_graphs), params=FAST)
+    plan_day(db, DAY, loader(tiny_graphs), settings=QUICK)
     publish_plan(db, DAY)
     db.refresh(first)
     published = first.pickup_time_min
     assert published is not None
     late = book(db, small_day, 2, time_min=6 * 60 + 15)
-    plan_day(db, DAY, loader(tiny_graphs), params=FAST)
+    plan_day(db, DAY, loader(tiny_graphs), settings=QUICK)
     publish_plan(db, DAY)
     db.refresh(first)
     db.refresh(late)
@@ -137,7 +136,7 @@ def test_failed_run_keeps_the_previous_plan_and_bookings(
     db: Session, small_day: dict[str, int], tiny_graphs: dict[str, RoadGraph]
 ) -> None:
     booking = book(db, small_day, 3)
-    plan_day(db, DAY, loader(tiny_graphs), params=FAST)
+    plan_day(db, DAY, loader(tiny_graphs), settings=QUICK)
     before = latest_plan(db, DAY)
     assert before is not None
 
@@ -145,7 +144,7 @@ def test_failed_run_keeps_the_previous_plan_and_bookings(
         raise RuntimeError("road graph unavailable")
 
     with pytest.raises(RuntimeError):
-        plan_day(db, DAY, broken, params=FAST)
+        plan_day(db, DAY, broken, settings=QUICK)
     after = latest_plan(db, DAY)
     assert after is not None and after.id == before.id
     db.refresh(booking)
@@ -156,7 +155,7 @@ def test_export_has_the_documented_shape(
     db: Session, small_day: dict[str, int], tiny_graphs: dict[str, RoadGraph]
 ) -> None:
     booking = book(db, small_day, 3)
-    plan_day(db, DAY, loader(tiny_graphs), params=FAST)
+    plan_day(db, DAY, loader(tiny_graphs), settings=QUICK)
     doc = json.loads(json.dumps(export_plan(db, DAY)))
     assert doc["date"] == DAY.isoformat()
     (vehicle,) = doc["vehicles"]
@@ -230,7 +229,7 @@ def test_recorded_outcome_marks_bookings_completed_or_no_show(
     from mobility.dispatch import record_outcome
 
     rode, missed = book(db, small_day, 3), book(db, small_day, 2)
-    plan_day(db, DAY, loader(tiny_graphs), params=FAST)
+    plan_day(db, DAY, loader(tiny_graphs), settings=QUICK)
     publish_plan(db, DAY)
     plan = latest_plan(db, DAY)
     assert plan is not None
@@ -247,18 +246,19 @@ def test_recorded_outcome_marks_bookings_completed_or_no_show(
     db.refresh(first_stop)
     assert rode.status is BookingStatus.COMPLETED and missed.status is BookingStatus.NO_SHOW
     assert first_stop.actual_arrival_min == 302
-    with pytest.raises(Exception, match="not a booking of that day"):
+    with pytest.raises(ServiceError, match="not a booking of that day"):
         record_outcome(db, DAY, boarded={"ZZZZZZZ": True})
 
 
 def test_monthly_report_counts_match_the_bookings(
     db: Session, small_day: dict[str, int], tiny_graphs: dict[str, RoadGraph]
 ) -> None:
-    from mobility.dispatch import monthly_report, record_outcome
+    from mobility.dispatch import record_outcome
+    from mobility.outputs import monthly_report
 
     bookings = [book(db, small_day, s) for s in (3, 2, 4)]
     book(db, small_day, 5, to="F")  # stays requested: not counted
-    plan_day(db, DAY, loader(tiny_graphs), params=FAST)
+    plan_day(db, DAY, loader(tiny_graphs), settings=QUICK)
     publish_plan(db, DAY)
     record_outcome(
         db, DAY, boarded={bookings[0].code: True, bookings[1].code: True, bookings[2].code: False}
@@ -272,7 +272,7 @@ def test_monthly_report_counts_match_the_bookings(
 
 
 def test_demo_generator_is_reproducible_from_its_seed() -> None:
-    from mobility.demo_data import synthetic_crews, synthetic_farms
+    from mobility.demo import synthetic_crews, synthetic_farms
 
     assert synthetic_crews(600, 30, seed=5) == synthetic_crews(600, 30, seed=5)
     assert synthetic_farms(30, seed=5) == synthetic_farms(30, seed=5)
@@ -293,18 +293,18 @@ def test_manual_edits_move_lock_and_unassign(
     db.add(Vehicle(name="MB-2", seats=8, profile=Profile.MINIBUS, depot_stop_id=small_day["B"]))
     db.commit()
     a, b, c = book(db, small_day, 3), book(db, small_day, 2), book(db, small_day, 2, time_min=420)
-    plan_day(db, DAY, loader(tiny_graphs), params=FAST)
+    plan_day(db, DAY, loader(tiny_graphs), settings=QUICK)
     from mobility.store import PlanRun
 
     runs_before = len(list(db.scalars(select(PlanRun))))
     preview = plan_day(
-        db, DAY, loader(tiny_graphs), params=FAST, moves={a.code: "MB-2"}, save=False
+        db, DAY, loader(tiny_graphs), settings=QUICK, moves={a.code: "MB-2"}, save=False
     )
     assert preview.plan_id == -1 and preview.moved == {a.code: "MB-2"}
-    assert preview.figures["violations"] == []
+    assert preview.figures.violations == ()
     assert len(list(db.scalars(select(PlanRun)))) == runs_before  # a preview writes nothing
     saved = plan_day(
-        db, DAY, loader(tiny_graphs), params=FAST, moves={a.code: "MB-2", c.code: None}
+        db, DAY, loader(tiny_graphs), settings=QUICK, moves={a.code: "MB-2", c.code: None}
     )
     assert saved.moved == {a.code: "MB-2", c.code: LEFT_UNASSIGNED}
     doc = export_plan(db, DAY)
@@ -313,15 +313,15 @@ def test_manual_edits_move_lock_and_unassign(
     assert rides[c.code]["status"] == "unserved" and rides[c.code]["reason"] == LEFT_UNASSIGNED
     # lock MB-2: exactly its bookings stay on it; c, no longer held back, is planned again
     before = {e["code"] for e in doc["bookings"] if "MB-2" in e["vehicles"]}
-    locked = plan_day(db, DAY, loader(tiny_graphs), params=FAST, locked={"MB-2"})
-    assert locked.figures["violations"] == []
+    locked = plan_day(db, DAY, loader(tiny_graphs), settings=QUICK, locked={"MB-2"})
+    assert locked.figures.violations == ()
     doc = export_plan(db, DAY)
     after = {e["code"] for e in doc["bookings"] if "MB-2" in e["vehicles"]}
     assert a.code in before and after == before
     assert {e["code"]: e["status"] for e in doc["bookings"]}[c.code] == "requested"
     del b
-    with pytest.raises(Exception, match="no active vehicle"):
-        plan_day(db, DAY, loader(tiny_graphs), params=FAST, moves={a.code: "MB-9"}, save=False)
+    with pytest.raises(ServiceError, match="no active vehicle"):
+        plan_day(db, DAY, loader(tiny_graphs), settings=QUICK, moves={a.code: "MB-9"}, save=False)
 
 
 def test_sheets_command_writes_one_pdf_for_the_day(
@@ -340,7 +340,7 @@ def test_sheets_command_writes_one_pdf_for_the_day(
     from mobility.cli import main
 
     booking = book(db, small_day, 3)
-    plan_day(db, DAY, loader(tiny_graphs), params=FAST)
+    plan_day(db, DAY, loader(tiny_graphs), settings=QUICK)
     monkeypatch.setenv("MOBILITY_DATABASE_URL", database_url)
     monkeypatch.setenv("MOBILITY_OSM_PATH", str(tiny_osm))
     out = tmp_path / "sheets.pdf"

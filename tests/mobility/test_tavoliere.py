@@ -7,8 +7,7 @@ import pytest
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
-from mobility.roadgraph import RoadGraph
-from mobility.travel_times import travel_time_matrix
+from mobility.roads import RoadGraph, travel_time_matrix
 
 pytestmark = pytest.mark.integration
 
@@ -47,7 +46,7 @@ def test_matrix_on_real_roads_equals_plain_dijkstra_between_nodes(
 def test_bus_matrix_is_slower_than_minibus_on_the_same_trip(
     tavoliere_minibus: RoadGraph,
 ) -> None:
-    from mobility.roadgraph import load_road_graph
+    from mobility.roads import load_road_graph
     from tests.conftest import TAVOLIERE
 
     bus = load_road_graph("bus", TAVOLIERE)

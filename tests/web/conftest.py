@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -10,6 +11,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from tests.conftest import QUICK
 from web import create_app
 
 
@@ -30,6 +32,13 @@ def app(database_url: str, tmp_path: Any) -> Iterator[Flask]:
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
+
+
+def quick_planning(app: Flask) -> Flask:
+    """Let the app's planning stop when the answer is known (see ``QUICK``)."""
+    settings = app.extensions["mobility.settings"]
+    app.extensions["mobility.settings"] = dataclasses.replace(settings, planning=QUICK)
+    return app
 
 
 def csrf_token(html: str) -> str:

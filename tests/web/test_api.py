@@ -121,7 +121,9 @@ def test_openapi_document_is_generated(client: FlaskClient) -> None:
     assert {"/api/v1/stops", "/api/v1/bookings", "/api/v1/workers/me/bookings"} <= set(doc["paths"])
 
 
-def test_registration_returns_code_and_pin_once(client: FlaskClient) -> None:
+def test_registration_returns_a_code_and_a_pin_and_checks_the_language(
+    client: FlaskClient,
+) -> None:
     worker = api_worker(client)
     assert len(worker["code"]) >= 8 and worker["pin"].isdigit()
     bad = client.post("/api/v1/workers", json={"language": "klingon"})

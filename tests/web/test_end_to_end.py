@@ -8,9 +8,10 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
+from mobility.roads import RoadGraph
 from mobility.store import Profile, Stop, Vehicle
 from tests.conftest import TAVOLIERE
-from tests.web.conftest import api_worker, csrf_token
+from tests.web.conftest import api_worker, csrf_token, quick_planning
 from tests.web.test_staff import PASSWORD, login
 from web import create_app
 from web.db import get_session
@@ -18,7 +19,9 @@ from web.db import get_session
 pytestmark = pytest.mark.integration
 
 
-def test_small_day_booked_planned_published_and_read_back(database_url: str) -> None:
+def test_small_day_booked_planned_published_and_read_back(
+    database_url: str, tavoliere_minibus: RoadGraph
+) -> None:
     app = create_app(
         {
             "TESTING": True,
@@ -29,6 +32,7 @@ def test_small_day_booked_planned_published_and_read_back(database_url: str) -> 
             "PLAN_SYNC": True,
         }
     )
+    quick_planning(app)
     runner = app.test_cli_runner()
     assert (
         runner.invoke(

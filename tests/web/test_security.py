@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from typing import Any
 
 import pytest
@@ -83,7 +84,16 @@ def test_lockout_after_five_wrong_pins_even_with_limits_off(client: FlaskClient)
 
 def test_worker_codes_and_pins_never_appear_in_urls(client: FlaskClient) -> None:
     code, pin = register(client)
+    client.post("/logout", data={"csrf_token": csrf_token(client.get("/").get_data(as_text=True))})
+    page = client.get("/login?next=/rides").get_data(as_text=True)
+    signed_in = client.post(
+        "/login?next=/rides", data={"csrf_token": csrf_token(page), "code": code, "pin": pin}
+    )
+    assert signed_in.status_code == 302 and signed_in.headers["Location"].endswith("/rides")
+    urls = [signed_in.headers["Location"]]
     for path in ["/", "/book", "/rides"]:
         response = client.get(path)
-        location = response.headers.get("Location", "")
-        assert code not in location and pin not in location
+        assert response.status_code == 200, path
+        urls += re.findall(r'(?:href|action|src)="([^"]*)"', response.get_data(as_text=True))
+    assert len(urls) > 10
+    assert [u for u in urls if code in u or pin in u] == []

@@ -15,10 +15,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from mobility.services import RideRequest, register_worker, request_rides
+from mobility.bookings import RideRequest, register_worker, request_rides
+from mobility.roads import RoadGraph
 from mobility.store import AuditLog, DriverAssignment, Profile, StaffUser, Stop, StopKind, Vehicle
 from tests.conftest import NODES
-from tests.web.conftest import csrf_token
+from tests.web.conftest import csrf_token, quick_planning
 from web import create_app
 from web.db import get_session
 
@@ -38,7 +39,7 @@ STAFF_URLS = [
 
 
 @pytest.fixture
-def staff_app(database_url: str, tiny_osm: Path) -> Flask:
+def staff_app(database_url: str, tiny_osm: Path, tiny_graphs: dict[str, RoadGraph]) -> Flask:
     app = create_app(
         {
             "TESTING": True,
@@ -56,7 +57,7 @@ def staff_app(database_url: str, tiny_osm: Path) -> Flask:
             args=["create-user", role, "--role", role], env={"MOBILITY_NEW_USER_PASSWORD": PASSWORD}
         )
         assert result.exit_code == 0, result.output
-    return app
+    return quick_planning(app)
 
 
 def login(client: FlaskClient, username: str) -> None:

@@ -9,35 +9,31 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, jsonify, request
-from flask.typing import ResponseReturnValue
+from flask import Flask, request
 from flask_smorest import Api, Blueprint
 from marshmallow import Schema, fields, validate
-from werkzeug.exceptions import HTTPException
 
-from mobility.clock import hhmm, parse_hhmm
-from mobility.services import (
-    LANGUAGES,
+from mobility.bookings import (
     RideRequest,
-    ServiceError,
     authenticate_worker,
     cancel_booking,
     find_booking,
     list_bookings,
-    list_stops,
     register_worker,
     request_rides,
 )
+from mobility.clock import hhmm, parse_hhmm
+from mobility.i18n import LANGUAGES
+from mobility.stops import list_stops
 from mobility.store import Booking, Direction, Worker
-from web.booking import booking_rules
 from web.db import get_session
+from web.errors import ApiError
 from web.extensions import csrf, limiter
+from web.settings import get_settings
 
 __all__ = ["init_app"]
 
 blp = Blueprint("api", __name__, url_prefix="/api/v1", description="Passaggio worker API")
-
-_STATUS_OF_CODE = {"auth_failed": 401, "not_found": 404, "duplicate_direction": 409}
 
 
 class StopSchema(Schema):
@@ -106,20 +102,12 @@ def booking_json(b: Booking) -> dict[str, Any]:
     }
 
 
-class ApiError(Exception):
-    """An error answered as JSON."""
-
-    def __init__(self, status: int, error: str, field: str | None) -> None:
-        super().__init__(error)
-        self.status, self.error, self.field = status, error, field
-
-
 def _worker_from_headers(code: str | None = None, pin: str | None = None) -> Worker:
     code = code or request.headers.get("X-Worker-Code")
     pin = pin or request.headers.get("X-Worker-Pin")
     if not code or not pin:
         raise ApiError(401, "worker code and PIN are required", "X-Worker-Code")
-    return authenticate_worker(get_session(), code, pin, rules=booking_rules())
+    return authenticate_worker(get_session(), code, pin, rules=get_settings().booking)
 
 
 @blp.route("/stops")
@@ -175,7 +163,7 @@ def new_booking(data: dict[str, Any]) -> Any:
         worker,
         ride,
         idempotency_key=request.headers.get("Idempotency-Key") or None,
-        rules=booking_rules(),
+        rules=get_settings().booking,
     )
     return [booking_json(b) for b in bookings]
 
@@ -199,7 +187,7 @@ def delete_booking(code: str) -> Any:
         worker,
         code,
         whole_series=request.args.get("series") == "1",
-        rules=booking_rules(),
+        rules=get_settings().booking,
     )
     return [booking_json(b) for b in cancelled]
 
@@ -210,45 +198,13 @@ def delete_booking(code: str) -> Any:
 def my_bookings() -> Any:
     """The worker's bookings from today on."""
     worker = _worker_from_headers()
-    today = booking_rules().local_now().date()
+    today = get_settings().booking.today()
     return [booking_json(b) for b in list_bookings(get_session(), worker, since=today)]
 
 
-def _error(status: int, error: str, field: str | None) -> Response:
-    response = jsonify({"error": error, "field": field})
-    response.status_code = status
-    return response
-
-
 def init_app(app: Flask) -> None:
-    """Register the API, exempt it from CSRF (no cookies used) and map errors to JSON."""
+    """Register the API and exempt it from CSRF (no cookies used); its errors are
+    JSON through :mod:`web.errors`."""
     api = Api(app)
     api.register_blueprint(blp)
     csrf.exempt(blp)
-
-    @app.errorhandler(ApiError)
-    def _api_error(err: ApiError) -> ResponseReturnValue:
-        return _error(err.status, err.error, err.field)
-
-    @app.errorhandler(ServiceError)
-    def _service_error(err: ServiceError) -> ResponseReturnValue:
-        if not request.path.startswith("/api/"):
-            raise err
-        return _error(_STATUS_OF_CODE.get(err.code, 400), str(err), err.field)
-
-    @app.errorhandler(422)
-    @app.errorhandler(400)
-    def _validation_error(err: HTTPException) -> ResponseReturnValue:
-        if not request.path.startswith("/api/"):
-            return err
-        messages = getattr(err, "data", {}).get("messages", {}) if hasattr(err, "data") else {}
-        for location in messages.values():
-            for field, problems in location.items():
-                return _error(400, f"{field}: {'; '.join(map(str, problems))}", field)
-        return _error(400, err.description or "bad request", None)
-
-    @app.errorhandler(429)
-    def _too_many(err: HTTPException) -> ResponseReturnValue:
-        if request.path.startswith("/api/"):
-            return _error(429, "too many requests, try again later", None)
-        return err

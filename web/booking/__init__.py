@@ -9,10 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-import time
-from collections.abc import Callable
-from functools import wraps
-from typing import Any, TypeVar, cast
 from urllib.parse import urlparse
 
 from flask import (
@@ -23,95 +19,48 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
+from flask import session as flask_session
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 from wtforms.fields.choices import SelectChoice
 
-from mobility.clock import hhmm, parse_hhmm
-from mobility.services import (
-    DESTINATION_KINDS,
-    LANGUAGES,
-    PICKUP_KINDS,
+from mobility.bookings import (
     BookingRules,
     RideRequest,
-    ServiceError,
     authenticate_worker,
     cancel_booking,
     list_bookings,
-    list_stops,
     register_worker,
     request_rides,
-    submit_report,
+    submit_incident,
 )
-from mobility.store import Stop, Worker
+from mobility.clock import hhmm, parse_hhmm
+from mobility.errors import ServiceError
+from mobility.i18n import LANGUAGES
+from mobility.stops import DESTINATION_KINDS, PICKUP_KINDS, get_stops, list_stops
 from web.booking.forms import BookForm, CancelForm, LoginForm, RegisterForm, ReportForm
 from web.db import get_session
 from web.extensions import limiter
 from web.i18n import COOKIE, current_language, error_text
+from web.settings import get_settings
+from web.worker_session import (
+    current_worker,
+    current_worker_or_abort,
+    forget_worker,
+    made_by,
+    remember_worker,
+    worker_required,
+)
 
 bp = Blueprint("booking", __name__, template_folder="../templates/booking")
-
-F = TypeVar("F", bound=Callable[..., ResponseReturnValue])
-
-
-def booking_rules() -> BookingRules:
-    """The booking rules from the app's configuration."""
-    hour, minute = (int(x) for x in current_app.config["BOOKING_CUTOFF"].split(":"))
-    return BookingRules(
-        cutoff=dt.time(hour, minute),
-        max_days_ahead=int(current_app.config["MAX_DAYS_AHEAD"]),
-        max_seats=int(current_app.config["CREW_MAX_SEATS"]),
-    )
 
 
 @bp.app_template_filter("hhmm")
 def _hhmm_filter(minutes: int | None) -> str:
     return hhmm(minutes)
-
-
-# --------------------------------------------------------------------------- session
-
-
-def current_worker() -> Worker | None:
-    """The signed-in worker, if the session is recent enough."""
-    worker_id = session.get("worker_id")
-    seen = session.get("worker_seen", 0)
-    ttl = 60 * int(current_app.config["WORKER_SESSION_MINUTES"])
-    if worker_id is None or time.time() - seen > ttl:
-        session.pop("worker_id", None)
-        return None
-    session["worker_seen"] = time.time()
-    return get_session().get(Worker, worker_id)
-
-
-def remember_worker(worker_id: int) -> None:
-    """Act as this worker in the booking pages (until the session times out)."""
-    session["worker_id"] = worker_id
-    session["worker_seen"] = time.time()
-
-
-def current_worker_or_abort() -> Worker:
-    """The signed-in worker (views behind :func:`worker_required`)."""
-    worker = current_worker()
-    if worker is None:
-        abort(401)
-    return worker
-
-
-def worker_required(view: F) -> F:
-    """Send to the sign-in page when no worker is signed in."""
-
-    @wraps(view)
-    def wrapped(*args: Any, **kwargs: Any) -> ResponseReturnValue:
-        if current_worker() is None:
-            return redirect(url_for("booking.login", next=request.path))
-        return view(*args, **kwargs)
-
-    return cast(F, wrapped)
 
 
 def _safe_next(target: str | None) -> str:
@@ -153,7 +102,7 @@ def register() -> ResponseReturnValue:
         except ServiceError as err:
             getattr(form, err.field, form.phone).errors.append(error_text(err))
         else:
-            session.clear()
+            forget_worker()
             remember_worker(worker.id)
             response = current_app.make_response(
                 render_template("card.html", code=worker.code, pin=pin)
@@ -171,12 +120,15 @@ def login() -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             worker = authenticate_worker(
-                get_session(), form.code.data or "", form.pin.data or "", rules=booking_rules()
+                get_session(),
+                form.code.data or "",
+                form.pin.data or "",
+                rules=get_settings().booking,
             )
         except ServiceError as err:
             form.pin.errors.append(error_text(err))
         else:
-            session.clear()
+            forget_worker()
             remember_worker(worker.id)
             return redirect(_safe_next(request.args.get("next")))
     return render_template("login.html", form=form)
@@ -187,12 +139,12 @@ def logout() -> ResponseReturnValue:
     """Forget the signed-in worker."""
     form = CancelForm()  # any FlaskForm: checks the CSRF token
     form.validate()
-    session.clear()
+    forget_worker()
     return redirect(url_for("booking.index"))
 
 
 def _booking_choices(form: BookForm, db: Session, rules: BookingRules) -> None:
-    today = rules.local_now().date()
+    today = rules.today()
     pickups = list_stops(db, kinds=PICKUP_KINDS)
     destinations = list_stops(db, kinds=DESTINATION_KINDS)
     form.from_stop.choices = [
@@ -263,7 +215,7 @@ def _ride_from_form(form: BookForm) -> RideRequest:
 def book() -> ResponseReturnValue:
     """The booking form; a valid form goes to the confirmation page."""
     db = get_session()
-    rules = booking_rules()
+    rules = get_settings().booking
     form = BookForm()
     _booking_choices(form, db, rules)
     if form.validate_on_submit():
@@ -274,10 +226,7 @@ def book() -> ResponseReturnValue:
             getattr(form, err.field, form.date).errors.append(error_text(err))
         else:
             form.nonce.data = secrets.token_hex(12)
-            stops = {
-                s.id: s
-                for s in db.query(Stop).filter(Stop.id.in_([ride.from_stop_id, ride.to_stop_id]))
-            }
+            stops = get_stops(db, [ride.from_stop_id, ride.to_stop_id])
             return render_template(
                 "confirm.html",
                 form=form,
@@ -295,7 +244,7 @@ def book() -> ResponseReturnValue:
 def confirm() -> ResponseReturnValue:
     """Make the bookings (once, even if the button is pressed twice)."""
     db = get_session()
-    rules = booking_rules()
+    rules = get_settings().booking
     form = BookForm()
     _booking_choices(form, db, rules)
     worker = current_worker_or_abort()
@@ -306,14 +255,14 @@ def confirm() -> ResponseReturnValue:
             db,
             worker,
             _ride_from_form(form),
-            made_by=session.get("acting_for", "worker"),
+            made_by=made_by(),
             idempotency_key=form.nonce.data or None,
             rules=rules,
         )
     except ServiceError as err:
         getattr(form, err.field, form.date).errors.append(error_text(err))
         return render_template("book.html", form=form, max_seats=rules.max_seats)
-    session["just_booked"] = [b.code for b in bookings]
+    flask_session["just_booked"] = [b.code for b in bookings]
     return redirect(url_for("booking.done"))
 
 
@@ -321,7 +270,7 @@ def confirm() -> ResponseReturnValue:
 @worker_required
 def done() -> ResponseReturnValue:
     """The booking codes just made."""
-    codes = session.get("just_booked", [])
+    codes = flask_session.get("just_booked", [])
     worker = current_worker_or_abort()
     mine = [b for b in list_bookings(get_session(), worker) if b.code in codes]
     return render_template("done.html", bookings=mine)
@@ -332,7 +281,7 @@ def done() -> ResponseReturnValue:
 def rides() -> ResponseReturnValue:
     """My rides: status, and pickup time and place once published."""
     worker = current_worker_or_abort()
-    today = booking_rules().local_now().date()
+    today = get_settings().booking.today()
     bookings = list_bookings(get_session(), worker, since=today - dt.timedelta(days=7))
     return render_template("rides.html", bookings=bookings, cancel_form=CancelForm(), today=today)
 
@@ -350,7 +299,7 @@ def cancel() -> ResponseReturnValue:
                 worker,
                 form.booking.data or "",
                 whole_series=form.whole_series.data == "1",
-                rules=booking_rules(),
+                rules=get_settings().booking,
             )
         except ServiceError as err:
             flash(error_text(err), "error")
@@ -366,7 +315,7 @@ def report() -> ResponseReturnValue:
     form = ReportForm()
     if form.validate_on_submit():
         try:
-            submit_report(
+            submit_incident(
                 get_session(),
                 kind=form.kind.data or "",
                 text=form.text.data or "",

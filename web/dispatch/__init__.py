@@ -1,6 +1,6 @@
 """Staff pages (blueprint ``dispatch``): sign-in, the day's bookings, planning in the
-background, the plan's map and figures, publishing, stops, fleet, reports, and
-mediators acting for a worker."""
+background, the plan's map and figures, publishing, stops, fleet, incident reports,
+and mediators acting for a worker. Each view parses, calls one service, renders."""
 
 from __future__ import annotations
 
@@ -18,37 +18,37 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
-from sqlalchemy import func, select
-from werkzeug.security import check_password_hash
 from wtforms.fields.choices import SelectChoice
 
+from mobility.bookings import cancel_booking, find_worker, list_bookings, list_incidents
 from mobility.clock import parse_hhmm
-from mobility.dispatch import export_plan, latest_plan, plan_day, publish_plan, record_outcome
-from mobility.maps import plan_map
-from mobility.services import ServiceError, cancel_booking, list_bookings
-from mobility.store import (
-    Booking,
-    DriverAssignment,
-    PlanRun,
-    PlanStatus,
-    Report,
-    Role,
-    StaffUser,
-    Stop,
-    StopKind,
-    Vehicle,
-    Worker,
-    make_session_factory,
+from mobility.dispatch import (
+    add_vehicle,
+    assign_driver,
+    authenticate_staff,
+    create_run,
+    day_overview,
+    driver_names,
+    execute_run,
+    get_run,
+    latest_plan,
+    list_drivers,
+    list_vehicles,
+    plan_day,
+    publish_plan,
+    record_outcome,
+    run_figures,
 )
-from optimizer.solve import SolverParams
-from web.booking import booking_rules, remember_worker
-from web.db import engine, get_session
+from mobility.errors import ServiceError
+from mobility.outputs import export_plan, plan_map
+from mobility.stops import list_stops, save_stop
+from mobility.store import Booking, Role, Worker
+from web.db import get_session, session_factory
 from web.dispatch.forms import (
     DayForm,
     PlanForm,
@@ -60,7 +60,9 @@ from web.dispatch.forms import (
 from web.extensions import limiter
 from web.graphs import graph_loader
 from web.i18n import error_text
+from web.settings import get_settings
 from web.staff import StaffPrincipal, audit, roles_required
+from web.worker_session import remember_worker
 
 bp = Blueprint(
     "dispatch", __name__, url_prefix="/dispatch", template_folder="../templates/dispatch"
@@ -76,7 +78,7 @@ def _day(text: str | None) -> dt.date:
             return dt.date.fromisoformat(text)
         except ValueError:
             abort(400)
-    return booking_rules().local_now().date() + dt.timedelta(days=1)
+    return get_settings().tomorrow()
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -85,13 +87,9 @@ def login() -> ResponseReturnValue:
     """Staff sign-in."""
     form = StaffLoginForm()
     if form.validate_on_submit():
-        user = get_session().scalar(
-            select(StaffUser).where(
-                StaffUser.username == form.username.data, StaffUser.active.is_(True)
-            )
-        )
-        if user and check_password_hash(user.password_hash, form.password.data or ""):
-            login_user(StaffPrincipal(user.id, user.username, user.role))
+        user = authenticate_staff(get_session(), form.username.data or "", form.password.data or "")
+        if user is not None:
+            login_user(StaffPrincipal.of(user))
             target = request.args.get("next") or ""
             if not target.startswith("/") or target.startswith("//"):
                 target = url_for("dispatch.home")
@@ -114,64 +112,26 @@ def logout() -> ResponseReturnValue:
 @roles_required(*DESK)
 def home() -> ResponseReturnValue:
     """The day: bookings by status, planning runs, the plan's figures."""
-    day = _day(request.args.get("date"))
-    db = get_session()
-    counts = dict(
-        db.execute(
-            select(Booking.status, func.count())
-            .where(Booking.service_date == day)
-            .group_by(Booking.status)
-        ).all()
-    )
-    seats = db.scalar(select(func.sum(Booking.seats)).where(Booking.service_date == day)) or 0
-    runs = list(
-        db.scalars(
-            select(PlanRun).where(PlanRun.service_date == day).order_by(PlanRun.id.desc()).limit(5)
-        )
-    )
-    plan = latest_plan(db, day)
-    figures = json.loads(plan.figures) if plan else None
+    overview = day_overview(get_session(), _day(request.args.get("date")))
+    day = overview.day
     return render_template(
         "home.html",
         day=day,
-        counts={k.value: v for k, v in counts.items()},
-        seats=seats,
-        runs=runs,
-        plan=plan,
-        figures=figures,
+        counts=overview.counts,
+        seats=overview.seats,
+        runs=overview.runs,
+        plan=overview.plan,
+        figures=overview.figures,
         plan_form=PlanForm(
-            date=day.isoformat(), time_limit=int(current_app.config.get("PLAN_TIME_LIMIT", 60))
+            date=day.isoformat(), time_limit=int(get_settings().planning.time_limit_s)
         ),
         day_form=DayForm(date=day.isoformat()),
     )
 
 
-def _run_in_background(app: Any, run_id: int, day: dt.date, time_limit: float) -> None:
+def _run_in_background(app: Any, run_id: int) -> None:
     with app.app_context():
-        session = make_session_factory(engine())()
-        run = session.get(PlanRun, run_id)
-
-        def progress(message: str) -> None:
-            progress_session = make_session_factory(engine())()
-            row = progress_session.get(PlanRun, run_id)
-            if row is not None:
-                row.progress = message
-                progress_session.commit()
-            progress_session.close()
-
-        try:
-            plan_day(
-                session,
-                day,
-                graph_loader(),
-                params=SolverParams(time_limit_s=time_limit),
-                run=run,
-                progress=progress,
-            )
-        except Exception:  # recorded on the run by plan_day; the page shows it
-            current_app.logger.exception("planning run %s failed", run_id)
-        finally:
-            session.close()
+        execute_run(session_factory(), run_id, graph_loader(), get_settings().planning)
 
 
 @bp.route("/plan", methods=["POST"])
@@ -182,20 +142,12 @@ def plan() -> ResponseReturnValue:
     if not form.validate_on_submit():
         abort(400)
     day = _day(form.date.data)
-    db = get_session()
-    time_limit = float(form.time_limit.data or 60)
-    run = PlanRun(
-        service_date=day, status=PlanStatus.RUNNING, time_limit_s=time_limit, progress="queued"
-    )
-    db.add(run)
-    db.commit()
+    run = create_run(get_session(), day, float(form.time_limit.data or 60))
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if app.config.get("PLAN_SYNC"):  # tests: run in the request
-        _run_in_background(app, run.id, day, time_limit)
+        _run_in_background(app, run.id)
     else:
-        threading.Thread(
-            target=_run_in_background, args=(app, run.id, day, time_limit), daemon=True
-        ).start()
+        threading.Thread(target=_run_in_background, args=(app, run.id), daemon=True).start()
     return redirect(url_for("dispatch.run", run_id=run.id))
 
 
@@ -203,11 +155,10 @@ def plan() -> ResponseReturnValue:
 @roles_required(*DESK)
 def run(run_id: int) -> ResponseReturnValue:
     """A planning run: progress while it runs (the page refreshes itself), then figures."""
-    plan_run = get_session().get(PlanRun, run_id)
+    plan_run = get_run(get_session(), run_id)
     if plan_run is None:
         abort(404)
-    figures = json.loads(plan_run.figures) if plan_run.status is PlanStatus.DONE else None
-    return render_template("run.html", run=plan_run, figures=figures)
+    return render_template("run.html", run=plan_run, figures=run_figures(plan_run))
 
 
 @bp.route("/publish", methods=["POST"])
@@ -244,13 +195,13 @@ def edit() -> ResponseReturnValue:
     moves: dict[str, str | None] = {code: target} if code else {}
     locked = set(request.form.getlist("lock"))
     save = request.form.get("action") == "save"
-    db = get_session()
+    settings = get_settings()
     try:
         outcome = plan_day(
-            db,
+            get_session(),
             day,
             graph_loader(),
-            params=SolverParams(time_limit_s=float(current_app.config.get("EDIT_TIME_LIMIT", 20))),
+            settings=settings.planning.with_time_limit(settings.edit_time_limit_s),
             moves=moves,
             locked=locked,
             save=save,
@@ -305,30 +256,30 @@ def stops() -> ResponseReturnValue:
     """Stops: add one, list them, with places still to be placed on top."""
     db = get_session()
     form = StopForm()
-    snap_note = None
     if form.validate_on_submit():
         lat = float(form.lat.data) if form.lat.data is not None else None
         lon = float(form.lon.data) if form.lon.data is not None else None
-        existing = db.scalar(select(Stop).where(Stop.name == form.name.data))
-        stop = existing or Stop(name=form.name.data or "")
-        stop.kind = StopKind(form.kind.data)
-        stop.lat, stop.lon = lat, lon
-        stop.active = bool(form.active.data) and lat is not None and lon is not None
-        if existing is None:
-            db.add(stop)
-        if lat is not None and lon is not None:
-            try:
-                (snap,) = graph_loader()("minibus").snap([lat], [lon])
-            except Exception as exc:  # off the map: say so, keep the stop inactive
-                snap_note = str(exc)
-                stop.active = False
-            else:
-                snap_note = _("Snaps to the road %(m)s m away.", m=round(snap.distance_m))
-        db.commit()
-        flash(_("Saved.") + (f" {snap_note}" if snap_note else ""), "info")
-        return redirect(url_for("dispatch.stops"))
-    all_stops = list(db.scalars(select(Stop).order_by(Stop.active, Stop.name)))
-    return render_template("stops.html", form=form, stops=all_stops)
+        try:
+            saved = save_stop(
+                db,
+                name=form.name.data or "",
+                kind=form.kind.data or "",
+                lat=lat,
+                lon=lon,
+                active=bool(form.active.data),
+                graph=graph_loader()("minibus") if lat is not None else None,
+            )
+        except ServiceError as err:
+            getattr(form, err.field, form.name).errors.append(error_text(err))
+        else:
+            note = saved.snap_error or (
+                _("Snaps to the road %(m)s m away.", m=round(saved.snap_m))
+                if saved.snap_m is not None
+                else ""
+            )
+            flash(_("Saved.") + (f" {note}" if note else ""), "info")
+            return redirect(url_for("dispatch.stops"))
+    return render_template("stops.html", form=form, stops=list_stops(db, active_only=False))
 
 
 @bp.route("/vehicles", methods=["GET", "POST"])
@@ -337,39 +288,34 @@ def vehicles() -> ResponseReturnValue:
     """The fleet: list and add vehicles."""
     db = get_session()
     form = VehicleForm()
-    depots = list(db.scalars(select(Stop).where(Stop.active.is_(True)).order_by(Stop.name)))
-    form.depot.choices = [SelectChoice(str(s.id), s.name) for s in depots]
+    form.depot.choices = [SelectChoice(str(s.id), s.name) for s in list_stops(db)]
     if form.validate_on_submit():
         start, end = parse_hhmm(form.shift_start.data), parse_hhmm(form.shift_end.data)
         if start is None or end is None or end <= start:
             form.shift_end.errors.append(_("Please choose a time."))
         else:
-            db.add(
-                Vehicle(
-                    name=form.name.data,
-                    seats=form.seats.data,
-                    profile=form.profile.data,
-                    depot_stop_id=form.depot.data,
+            try:
+                add_vehicle(
+                    db,
+                    name=form.name.data or "",
+                    seats=form.seats.data or 0,
+                    profile=form.profile.data or "",
+                    depot_stop_id=form.depot.data or 0,
                     shift_start_min=start,
                     shift_end_min=end,
-                    fixed_cost=1 if (form.seats.data or 0) <= 9 else 2,
                 )
-            )
-            db.commit()
-            return redirect(url_for("dispatch.vehicles"))
-    fleet = list(db.scalars(select(Vehicle).order_by(Vehicle.name)))
-    drivers = list(
-        db.scalars(
-            select(StaffUser).where(StaffUser.role == Role.DRIVER).order_by(StaffUser.username)
-        )
-    )
+            except ServiceError as err:
+                getattr(form, err.field, form.name).errors.append(error_text(err))
+            else:
+                return redirect(url_for("dispatch.vehicles"))
     day = _day(request.args.get("date"))
-    assigned = {
-        a.vehicle_id: a.user.username
-        for a in db.scalars(select(DriverAssignment).where(DriverAssignment.service_date == day))
-    }
     return render_template(
-        "vehicles.html", form=form, fleet=fleet, drivers=drivers, day=day, assigned=assigned
+        "vehicles.html",
+        form=form,
+        fleet=list_vehicles(db),
+        drivers=list_drivers(db),
+        day=day,
+        assigned=driver_names(db, day),
     )
 
 
@@ -381,27 +327,30 @@ def assign() -> ResponseReturnValue:
     if not form.validate_on_submit():
         abort(400)
     day = _day(form.date.data)
-    db = get_session()
-    vehicle = db.get(Vehicle, request.form.get("vehicle", type=int))
-    driver_id = request.form.get("driver", type=int)
-    if vehicle is None:
-        abort(400)
-    current = db.scalar(
-        select(DriverAssignment).where(
-            DriverAssignment.service_date == day, DriverAssignment.vehicle_id == vehicle.id
+    try:
+        assign_driver(
+            get_session(),
+            day,
+            request.form.get("vehicle", type=int) or 0,
+            request.form.get("driver", type=int),
         )
-    )
-    if current is not None:
-        db.delete(current)
-        db.flush()
-    if driver_id:
-        user = db.get(StaffUser, driver_id)
-        if user is None or user.role is not Role.DRIVER:
-            abort(400)
-        db.add(DriverAssignment(service_date=day, vehicle_id=vehicle.id, user_id=user.id))
-    db.commit()
+    except ServiceError:
+        abort(400)
     flash(_("Saved."), "info")
     return redirect(url_for("dispatch.vehicles", date=day.isoformat()))
+
+
+def _sheet_results(run: Any) -> tuple[dict[str, bool], dict[int, tuple[int | None, int | None]]]:
+    """Who boarded, and the real times per plan stop, as typed in the outcome form."""
+    codes = {m.booking.code for r in run.routes for s in r.stops for m in s.moves if m.boarding}
+    times = {}
+    for route in run.routes:
+        for stop in route.stops:
+            arrival = parse_hhmm(request.form.get(f"arr-{stop.id}"))
+            departure = parse_hhmm(request.form.get(f"dep-{stop.id}"))
+            if arrival is not None or departure is not None:
+                times[stop.id] = (arrival, departure)
+    return {code: request.form.get(f"board-{code}") == "1" for code in codes}, times
 
 
 @bp.route("/outcome/<day>", methods=["GET", "POST"])
@@ -415,24 +364,13 @@ def outcome(day: str) -> ResponseReturnValue:
         abort(404)
     form = DayForm(date=the_day.isoformat())
     if request.method == "POST" and form.validate_on_submit():
-        codes = {m.booking.code for r in run.routes for s in r.stops for m in s.moves if m.boarding}
-        times = {}
-        for route in run.routes:
-            for stop in route.stops:
-                arrival = parse_hhmm(request.form.get(f"arr-{stop.id}"))
-                departure = parse_hhmm(request.form.get(f"dep-{stop.id}"))
-                if arrival is not None or departure is not None:
-                    times[stop.id] = (arrival, departure)
-        boarded = {code: request.form.get(f"board-{code}") == "1" for code in codes}
+        boarded, times = _sheet_results(run)
         try:
             counts = record_outcome(db, the_day, boarded=boarded, stop_times=times)
         except ServiceError as err:
             flash(str(err), "error")
         else:
-            flash(
-                _("Saved.") + f" {counts['completed']} / {counts['no_show']}",
-                "info",
-            )
+            flash(_("Saved.") + f" {counts['completed']} / {counts['no_show']}", "info")
         return redirect(url_for("dispatch.outcome", day=the_day.isoformat()))
     return render_template("outcome.html", run=run, day=the_day, form=form)
 
@@ -440,45 +378,39 @@ def outcome(day: str) -> ResponseReturnValue:
 @bp.route("/reports")
 @roles_required(*DESK)
 def reports() -> ResponseReturnValue:
-    """The confidential reports queue (reading it is logged)."""
+    """The confidential incident reports (reading them is logged)."""
     audit("read_reports")
-    items = list(
-        get_session().scalars(select(Report).order_by(Report.created_at.desc()).limit(200))
-    )
-    return render_template("reports.html", reports=items)
+    return render_template("reports.html", reports=list_incidents(get_session()))
 
 
 @bp.route("/worker", methods=["GET", "POST"])
 @roles_required(*DESK)
 def worker() -> ResponseReturnValue:
-    """A mediator looks up a worker by personal code to see and cancel rides."""
+    """A mediator looks up a worker by personal code to see, cancel and book rides."""
     form = WorkerLookupForm()
-    found: Worker | None = None
-    bookings: list[Booking] = []
+    db = get_session()
     code = (form.code.data or request.args.get("code") or "").strip().upper()
-    if request.method == "POST" and "book_for" in request.form and form.validate_on_submit():
-        found = get_session().scalar(select(Worker).where(Worker.code == code))
-        if found is not None:
-            # the booking pages now act for this worker; the bookings say "mediator"
-            remember_worker(found.id)
-            session["acting_for"] = current_user.role.value
-            audit("book_for_worker", code)
-            return redirect(url_for("booking.book"))
-    if request.method == "POST" and "cancel" in request.form and form.validate_on_submit():
-        found = get_session().scalar(select(Worker).where(Worker.code == code))
-        if found is not None:
-            try:
-                cancel_booking(get_session(), found, request.form["cancel"], rules=booking_rules())
-                flash(_("Cancelled: %(count)s ride(s).", count=1), "info")
-            except ServiceError as err:
-                flash(error_text(err), "error")
-    if form.validate_on_submit() or (request.method == "POST" and code):
-        found = get_session().scalar(select(Worker).where(Worker.code == code))
+    posted = request.method == "POST"
+    valid = posted and form.validate_on_submit()
+    found: Worker | None = find_worker(db, code) if posted and code else None
+    if valid and "book_for" in request.form and found is not None:
+        # the booking pages now act for this worker; the bookings say "mediator"
+        remember_worker(found.id, acting_for=current_user.role.value)
+        audit("book_for_worker", code)
+        return redirect(url_for("booking.book"))
+    if valid and "cancel" in request.form and found is not None:
+        try:
+            cancel_booking(db, found, request.form["cancel"], rules=get_settings().booking)
+            flash(_("Cancelled: %(count)s ride(s).", count=1), "info")
+        except ServiceError as err:
+            flash(error_text(err), "error")
+    bookings: list[Booking] = []
+    if posted and (valid or code):
         if found is None:
             form.code.errors.append(_("No worker with this code."))
         else:
             audit("view_worker_bookings", code)
-            bookings = list_bookings(get_session(), found)
+            bookings = list_bookings(db, found)
     return render_template("worker.html", form=form, worker=found, bookings=bookings)
 
 

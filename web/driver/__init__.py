@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+from flask import Blueprint, Response, abort, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from sqlalchemy import select
 
-from mobility.dispatch import latest_plan
-from mobility.sheets import TEXTS, render_sheets_pdf, sheet_rows
-from mobility.store import DriverAssignment, PlanRoute, Role
-from web.booking import booking_rules
+from mobility.dispatch import driver_names, latest_plan, visible_routes
+from mobility.i18n import LANGUAGES
+from mobility.outputs import render_sheets_pdf, sheet_rows, sheet_texts
+from mobility.store import PlanRoute, Role
 from web.db import get_session
 from web.graphs import graph_loader
+from web.settings import get_settings
 from web.staff import audit, roles_required
 
 bp = Blueprint("driver", __name__, url_prefix="/driver", template_folder="../templates/driver")
@@ -33,57 +33,43 @@ def _date(text: str) -> dt.date:
         abort(404)
 
 
-def _visible_routes(day: dt.date) -> list[PlanRoute]:
-    run = latest_plan(get_session(), day)
-    if run is None:
-        return []
-    if current_user.role in (Role.ADMIN, Role.DISPATCHER):
-        return list(run.routes)
-    mine = set(
-        get_session().scalars(
-            select(DriverAssignment.vehicle_id).where(
-                DriverAssignment.service_date == day, DriverAssignment.user_id == current_user.id
-            )
-        )
-    )
-    return [r for r in run.routes if r.vehicle_id in mine]
+def _routes(day: dt.date) -> list[PlanRoute]:
+    return visible_routes(get_session(), day, current_user.id, current_user.role)
 
 
-def _drivers(day: dt.date) -> dict[int, str]:
-    rows = get_session().scalars(
-        select(DriverAssignment).where(DriverAssignment.service_date == day)
-    )
-    return {a.vehicle_id: a.user.username for a in rows}
+def _language() -> str:
+    language = request.args.get("lang", "it")
+    return language if language in LANGUAGES else "it"
 
 
 @bp.route("/")
 @roles_required(*STAFF)
 def home() -> ResponseReturnValue:
     """Today's and tomorrow's routes of the signed-in driver."""
-    today = booking_rules().local_now().date()
-    days = [(d, _visible_routes(d)) for d in (today, today + dt.timedelta(days=1))]
+    today = get_settings().booking.today()
+    days = [(d, _routes(d)) for d in (today, today + dt.timedelta(days=1))]
     return render_template("driver_home.html", days=days)
 
 
 @bp.route("/sheets/<day>/<vehicle>")
 @roles_required(*STAFF)
 def sheet(day: str, vehicle: str) -> ResponseReturnValue:
-    """A vehicle's sheet as printable HTML (print CSS)."""
+    """A vehicle's sheet as printable HTML (print CSS), ``?lang=`` one of the six."""
     the_day = _date(day)
-    routes = [r for r in _visible_routes(the_day) if r.vehicle.name == vehicle]
+    routes = [r for r in _routes(the_day) if r.vehicle.name == vehicle]
     if not routes:
         abort(404)
-    language = request.args.get("lang", "it")
-    texts = TEXTS.get(language, TEXTS["it"])
+    language = _language()
     audit("view_route_sheet", f"{day} {vehicle}")
     return render_template(
         "sheet.html",
         day=the_day,
         route=routes[0],
         rows=sheet_rows(routes[0]),
-        texts=texts,
-        hub_phone=current_app.config["HUB_PHONE"],
-        driver=_drivers(the_day).get(routes[0].vehicle_id, ""),
+        texts=sheet_texts(language),
+        sheet_lang=language,
+        hub_phone=get_settings().hub_phone,
+        driver=driver_names(get_session(), the_day).get(routes[0].vehicle_id, ""),
     )
 
 
@@ -95,7 +81,7 @@ def sheets_pdf(day: str) -> ResponseReturnValue:
     run = latest_plan(get_session(), the_day)
     if run is None:
         abort(404)
-    routes = _visible_routes(the_day)
+    routes = _routes(the_day)
     if not routes:
         abort(404)
     audit("export_route_sheets", day)
@@ -103,9 +89,9 @@ def sheets_pdf(day: str) -> ResponseReturnValue:
         run,
         routes,
         graph_loader(),
-        language=request.args.get("lang", "it"),
-        hub_phone=current_app.config["HUB_PHONE"],
-        drivers=_drivers(the_day),
+        language=_language(),
+        hub_phone=get_settings().hub_phone,
+        drivers=driver_names(get_session(), the_day),
         route_url=lambda r: url_for(
             "driver.sheet", day=day, vehicle=r.vehicle.name, _external=True
         ),

@@ -1,0 +1,40 @@
+"""The worker side: workers and their PINs, rides, confidential incident reports.
+
+Every function takes a session and primitives, checks every rule before writing,
+and commits explicitly. This package and :mod:`mobility.dispatch` (the staff side)
+do not import each other.
+"""
+
+from mobility.bookings._codes import CODE_ALPHABET
+from mobility.bookings.incidents import MAX_INCIDENT_CHARS, list_incidents, submit_incident
+from mobility.bookings.rides import (
+    RideRequest,
+    cancel_booking,
+    find_booking,
+    list_bookings,
+    request_rides,
+)
+from mobility.bookings.rules import BookingRules
+from mobility.bookings.workers import (
+    authenticate_worker,
+    find_worker,
+    get_worker,
+    register_worker,
+)
+
+__all__ = [
+    "CODE_ALPHABET",
+    "MAX_INCIDENT_CHARS",
+    "BookingRules",
+    "RideRequest",
+    "authenticate_worker",
+    "cancel_booking",
+    "find_booking",
+    "find_worker",
+    "get_worker",
+    "list_bookings",
+    "list_incidents",
+    "register_worker",
+    "request_rides",
+    "submit_incident",
+]

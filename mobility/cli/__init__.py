@@ -1,0 +1,56 @@
+"""The ``mobility`` command.
+
+Every error the user can cause (missing or corrupt file, bad CSV, a point off the
+map) prints one line on standard error and exits with status 2, without a traceback.
+Each module of this package adds one group of commands.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from mobility.cli import day, roads
+from mobility.cli._common import Resources
+from mobility.cli.roads import read_points_csv
+from mobility.errors import MobilityError
+
+__all__ = ["EXIT_USAGE", "build_parser", "main", "read_points_csv"]
+
+EXIT_USAGE = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``mobility``."""
+    parser = argparse.ArgumentParser(
+        prog="mobility",
+        description="Passaggio: legal shuttles for farm workers in the province of Foggia.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    roads.register(sub)
+    day.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    resources = Resources()
+    args.resources = resources
+    try:
+        status: int = args.func(args)
+    except (MobilityError, ValueError) as exc:
+        print(f"mobility: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("mobility: interrupted", file=sys.stderr)
+        return 130
+    finally:
+        resources.close()
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,171 @@
+"""Day commands: ``mobility fleet import``, ``plan``, ``demo``, ``sheets``, ``report``."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from mobility.cli._common import db, graph_loader, parse_date
+from mobility.errors import InputDataError
+
+__all__ = ["register"]
+
+
+def _cmd_fleet_import(args: argparse.Namespace) -> int:
+    from mobility.dispatch import import_fleet
+
+    added, updated = import_fleet(db(args), Path(args.file))
+    print(f"fleet: {added} vehicles added, {updated} updated")
+    return 0
+
+
+def _cmd_plan(args: argparse.Namespace) -> int:
+    from mobility.dispatch import plan_day, publish_plan
+    from mobility.outputs import export_plan
+    from mobility.planning import PlanningSettings
+
+    session = db(args)
+    if args.export:
+        document = export_plan(session, args.date)
+        out = Path(args.export)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(document, indent=1, ensure_ascii=False), encoding="utf-8")
+        vehicles, bookings = len(document["vehicles"]), len(document["bookings"])
+        print(f"wrote {out}: {vehicles} vehicles, {bookings} bookings")
+        return 0
+    outcome = plan_day(
+        session,
+        args.date,
+        graph_loader(),
+        settings=PlanningSettings(time_limit_s=args.time_limit),
+        progress=None if args.json else (lambda msg: print(f"... {msg}", file=sys.stderr)),
+    )
+    figures: dict[str, Any] = outcome.figures.to_dict()
+    figures["plan_id"] = outcome.plan_id
+    if args.publish:
+        figures["published_version"] = publish_plan(session, args.date)
+    if args.json:
+        print(json.dumps(figures))
+    else:
+        for key, value in figures.items():
+            print(f"{key}: {value}")
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from mobility.bookings import BookingRules
+    from mobility.demo import run_demo
+
+    day = args.date or BookingRules().today() + dt.timedelta(days=1)
+    result = run_demo(
+        db(args),
+        graph_loader(),
+        Path(args.out),
+        day=day,
+        seed=args.seed,
+        workers=args.workers,
+        time_limit_s=args.time_limit,
+    )
+    f = result.figures
+    print(
+        f"day {result.day}: {f['served_seats']} of {f['seats']} seats served by "
+        f"{f['vehicles_used']} vehicles, {f['vehicle_km']} vehicle-km, "
+        f"{f['unserved_seats']} seats unserved"
+    )
+    for path in result.outputs:
+        print(f"wrote {path}")
+    print("demo logins (staff pages at /dispatch/login):")
+    for user, password in result.logins.items():
+        print(f"  {user:<10} {password}")
+    return 0
+
+
+def _cmd_sheets(args: argparse.Namespace) -> int:
+    from mobility.dispatch import latest_plan
+    from mobility.outputs import render_sheets_pdf
+
+    run = latest_plan(db(args), args.date)
+    if run is None or not run.routes:
+        raise InputDataError(f"--date {args.date}: no plan with routes for that day")
+    base = os.environ.get("MOBILITY_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+    pdf = render_sheets_pdf(
+        run,
+        list(run.routes),
+        graph_loader(),
+        language=args.lang,
+        hub_phone=os.environ.get("MOBILITY_HUB_PHONE", ""),
+        route_url=lambda r: f"{base}/driver/sheets/{run.service_date}/{r.vehicle.name}",
+    )
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(pdf)
+    print(f"wrote {out}: {len(run.routes)} vehicles, one per page")
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from mobility.outputs import monthly_report
+
+    try:
+        year, month = (int(x) for x in args.month.split("-"))
+        if not 1 <= month <= 12:
+            raise ValueError
+    except ValueError:
+        raise InputDataError(f"--month {args.month!r} is not YYYY-MM") from None
+    rows = monthly_report(db(args), year, month, graph_loader())
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fields = ["settlement", "destination", "rides", "seats", "no_shows", "km"]
+    with out.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+    print(f"wrote {out}: {len(rows)} rows, {sum(r['rides'] for r in rows)} rides")
+    return 0
+
+
+def register(sub: Any) -> None:
+    """Add the day commands: fleet, plan, demo, sheets, report."""
+    from mobility.i18n import LANGUAGES
+
+    fleet = sub.add_parser("fleet", help="vehicles (database: $MOBILITY_DATABASE_URL)")
+    fleet_sub = fleet.add_subparsers(dest="fleet_command", required=True)
+    fleet_import = fleet_sub.add_parser("import", help="load or update vehicles from a CSV")
+    fleet_import.add_argument(
+        "file", metavar="FLEET.csv", help="header name,seats,profile,depot,shift_start,shift_end"
+    )
+    fleet_import.set_defaults(func=_cmd_fleet_import)
+
+    plan = sub.add_parser("plan", help="plan a day's bookings (database: $MOBILITY_DATABASE_URL)")
+    plan.add_argument("--date", required=True, type=parse_date, metavar="YYYY-MM-DD")
+    plan.add_argument("--time-limit", type=float, default=60.0, metavar="S")
+    plan.add_argument("--publish", action="store_true", help="publish the plan to the workers")
+    plan.add_argument("--export", metavar="PLAN.json", help="write the stored plan as JSON instead")
+    plan.add_argument("--json", action="store_true")
+    plan.set_defaults(func=_cmd_plan)
+
+    demo = sub.add_parser("demo", help="seed, plan and publish a demo day; write map and sheets")
+    demo.add_argument("--date", type=parse_date, default=None, help="default: tomorrow")
+    demo.add_argument("--seed", type=int, default=7)
+    demo.add_argument("--workers", type=int, default=1200)
+    demo.add_argument("--time-limit", type=float, default=60.0, metavar="S")
+    demo.add_argument("--out", default="out")
+    demo.set_defaults(func=_cmd_demo)
+
+    sheets = sub.add_parser("sheets", help="drivers' route sheets of a day as one PDF")
+    sheets.add_argument("--date", required=True, type=parse_date, metavar="YYYY-MM-DD")
+    sheets.add_argument("--out", required=True, metavar="FILE.pdf")
+    sheets.add_argument("--lang", default="it", choices=list(LANGUAGES))
+    sheets.set_defaults(func=_cmd_sheets)
+
+    report = sub.add_parser("report", help="monthly ridership report for the Region (CSV)")
+    report.add_argument("--month", required=True, metavar="YYYY-MM")
+    report.add_argument("--out", required=True, metavar="FILE.csv")
+    report.set_defaults(func=_cmd_report)

@@ -1,0 +1,25 @@
+"""The demo day and its synthetic data (farms on real field-edge roads, crews),
+reproducible from a seed and labelled synthetic."""
+
+from mobility.demo.data import (
+    DEFAULT_SETTLEMENTS,
+    FARM_POINTS_CSV,
+    CrewBooking,
+    SyntheticFarm,
+    synthetic_crews,
+    synthetic_farms,
+)
+from mobility.demo.day import DEMO_SETTLEMENTS, DemoResult, run_demo, seed_demo_day
+
+__all__ = [
+    "DEFAULT_SETTLEMENTS",
+    "DEMO_SETTLEMENTS",
+    "FARM_POINTS_CSV",
+    "CrewBooking",
+    "DemoResult",
+    "SyntheticFarm",
+    "run_demo",
+    "seed_demo_day",
+    "synthetic_crews",
+    "synthetic_farms",
+]

@@ -1,0 +1,72 @@
+"""The staff side: staff accounts, the fleet, planning and publishing a day, and
+recording what happened.
+
+Every function takes a session and primitives, checks before writing and commits
+explicitly. This package and :mod:`mobility.bookings` (the worker side) do not
+import each other; the optimizer is reached only through :mod:`mobility.planning`.
+"""
+
+from mobility.dispatch.fleet import (
+    add_vehicle,
+    assign_driver,
+    assigned_vehicle_ids,
+    driver_names,
+    fixed_cost_for_seats,
+    import_fleet,
+    list_vehicles,
+)
+from mobility.dispatch.outcomes import record_outcome
+from mobility.dispatch.plans import (
+    LEFT_UNASSIGNED,
+    DayOverview,
+    GraphLoader,
+    PlanOutcome,
+    day_overview,
+    get_run,
+    latest_plan,
+    plan_day,
+    plan_pickups,
+    publish_plan,
+    run_figures,
+    visible_routes,
+)
+from mobility.dispatch.runs import create_run, execute_run
+from mobility.dispatch.staff import (
+    authenticate_staff,
+    create_staff_user,
+    get_staff_user,
+    list_drivers,
+    log_access,
+    set_staff_password,
+)
+
+__all__ = [
+    "LEFT_UNASSIGNED",
+    "DayOverview",
+    "GraphLoader",
+    "PlanOutcome",
+    "add_vehicle",
+    "assign_driver",
+    "assigned_vehicle_ids",
+    "authenticate_staff",
+    "create_run",
+    "create_staff_user",
+    "day_overview",
+    "driver_names",
+    "execute_run",
+    "fixed_cost_for_seats",
+    "get_run",
+    "get_staff_user",
+    "import_fleet",
+    "latest_plan",
+    "list_drivers",
+    "list_vehicles",
+    "log_access",
+    "plan_day",
+    "plan_pickups",
+    "publish_plan",
+    "record_outcome",
+    "run_figures",
+    "set_staff_password",
+    "visible_routes",
+]

@@ -1,0 +1,466 @@
+"""Planning a day, manual edits, publishing, and what the day's page shows.
+
+A planning run writes its plan in one transaction at the end: a run that fails
+leaves the previous plan and every booking as they were.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from mobility.clock import utcnow
+from mobility.dispatch.fleet import assigned_vehicle_ids
+from mobility.errors import ServiceError
+from mobility.planning import (
+    BookingRow,
+    DayFigures,
+    DayPlan,
+    FleetVehicle,
+    PlanningSettings,
+    ProfileMatrix,
+    StopPoint,
+    plan_bookings,
+    profile_matrix,
+)
+from mobility.roads import RoadGraph
+from mobility.stops import get_stops
+from mobility.store import (
+    ACTIVE_STATUSES,
+    Booking,
+    BookingStatus,
+    PlanMove,
+    PlanRoute,
+    PlanRun,
+    PlanStatus,
+    PlanStop,
+    Role,
+    Stop,
+    Vehicle,
+)
+
+__all__ = [
+    "LEFT_UNASSIGNED",
+    "DayOverview",
+    "GraphLoader",
+    "PlanOutcome",
+    "day_overview",
+    "get_run",
+    "latest_plan",
+    "plan_day",
+    "plan_pickups",
+    "publish_plan",
+    "run_figures",
+    "visible_routes",
+]
+
+GraphLoader = Callable[[str], RoadGraph]
+LEFT_UNASSIGNED = "left unassigned by the dispatcher"
+
+
+@dataclass(frozen=True)
+class PlanOutcome:
+    """What a planning run produced.
+
+    ``plan_id`` is -1 for a preview that was not saved; ``moved`` tells, for each
+    booking a dispatcher moved, the vehicles it now rides or why it does not ride.
+    """
+
+    plan_id: int
+    figures: DayFigures
+    moved: dict[str, str] = field(default_factory=dict)
+
+
+def latest_plan(session: Session, service_date: dt.date) -> PlanRun | None:
+    """The newest successful planning run of a day."""
+    return session.scalar(
+        select(PlanRun)
+        .where(PlanRun.service_date == service_date, PlanRun.status == PlanStatus.DONE)
+        .order_by(PlanRun.id.desc())
+        .limit(1)
+    )
+
+
+def get_run(session: Session, run_id: int) -> PlanRun | None:
+    """The planning run with this id."""
+    return session.get(PlanRun, run_id)
+
+
+def run_figures(run: PlanRun) -> DayFigures | None:
+    """A finished run's figures (``None`` while it runs or when it failed)."""
+    return DayFigures.from_json(run.figures) if run.status is PlanStatus.DONE else None
+
+
+@dataclass(frozen=True)
+class DayOverview:
+    """The day at a glance: bookings by status, seats, recent runs, the plan."""
+
+    day: dt.date
+    counts: dict[str, int]
+    seats: int
+    runs: list[PlanRun]
+    plan: PlanRun | None
+    figures: DayFigures | None
+
+
+def day_overview(session: Session, service_date: dt.date, *, runs: int = 5) -> DayOverview:
+    """What the dispatcher's day page shows."""
+    counts = session.execute(
+        select(Booking.status, func.count())
+        .where(Booking.service_date == service_date)
+        .group_by(Booking.status)
+    ).all()
+    seats = session.scalar(
+        select(func.sum(Booking.seats)).where(Booking.service_date == service_date)
+    )
+    recent = list(
+        session.scalars(
+            select(PlanRun)
+            .where(PlanRun.service_date == service_date)
+            .order_by(PlanRun.id.desc())
+            .limit(runs)
+        )
+    )
+    plan = latest_plan(session, service_date)
+    return DayOverview(
+        service_date,
+        {status.value: n for status, n in counts},
+        seats or 0,
+        recent,
+        plan,
+        run_figures(plan) if plan else None,
+    )
+
+
+def visible_routes(
+    session: Session, service_date: dt.date, user_id: int, role: Role
+) -> list[PlanRoute]:
+    """The routes of the day's plan a staff member may see: every route for
+    dispatchers and admins, only their own vehicles' routes for drivers."""
+    run = latest_plan(session, service_date)
+    if run is None:
+        return []
+    if role in (Role.ADMIN, Role.DISPATCHER):
+        return list(run.routes)
+    mine = assigned_vehicle_ids(session, service_date, user_id)
+    return [r for r in run.routes if r.vehicle_id in mine]
+
+
+# --------------------------------------------------------------------------- planning
+
+
+def plan_day(
+    session: Session,
+    service_date: dt.date,
+    graphs: GraphLoader,
+    *,
+    settings: PlanningSettings | None = None,
+    run: PlanRun | None = None,
+    progress: Callable[[str], None] | None = None,
+    moves: dict[str, str | None] | None = None,
+    locked: set[str] | None = None,
+    save: bool = True,
+) -> PlanOutcome:
+    """Plan a day's bookings on the active fleet and store the plan.
+
+    Bookings the plan cannot serve become ``unserved`` with the optimizer's reason;
+    served bookings get their planned pickup, shown to workers once published.
+
+    Parameters
+    ----------
+    session
+        Database session.
+    service_date
+        The day.
+    graphs
+        Loads a profile's road graph (``"minibus"``, ``"bus"``).
+    settings
+        Planning settings, the optimizer's time limit included.
+    run
+        An existing ``running`` PlanRun to fill (a background job); one is created
+        otherwise.
+    progress
+        Called with a short message at each step.
+    moves
+        Manual edits: booking code -> the vehicle name it must ride, or ``None`` to
+        leave it unassigned.
+    locked
+        Names of vehicles whose routes keep exactly their current bookings.
+    save
+        Store the plan (otherwise a preview: nothing is written).
+
+    Returns
+    -------
+    PlanOutcome
+
+    Raises
+    ------
+    Exception
+        Whatever fails is re-raised after marking the run failed (bookings and the
+        previous plan untouched).
+    """
+    settings = settings or PlanningSettings()
+    say = progress or (lambda _msg: None)
+    moves = moves or {}
+    run_id = (
+        (run.id if run is not None else _new_run(session, service_date, settings)) if save else -1
+    )
+    try:
+        say("loading bookings and fleet")
+        bookings = _day_bookings(session, service_date)
+        vehicles = _active_vehicles(session)
+        pins, dropped = _manual_pins(
+            session, service_date, bookings, vehicles, moves, locked or set()
+        )
+        rows = [_booking_row(b, pins.get(b.id)) for b in bookings if b.id not in dropped]
+        fleet = [_fleet_vehicle(v, locked or set()) for v in vehicles]
+        say("computing travel times on the road network")
+        matrices = _matrices(session, rows, fleet, graphs)
+        say(f"optimizing routes ({settings.time_limit_s:.0f} s)")
+        day = plan_bookings(rows, fleet, matrices, settings=settings)
+        moved = _moved(moves, bookings, vehicles, day)
+        if not save:
+            return PlanOutcome(-1, day.figures, moved)
+        say("saving the plan")
+        for booking_id in dropped:
+            day.unserved[booking_id] = LEFT_UNASSIGNED
+        _store(session, run_id, day, bookings)
+        return PlanOutcome(run_id, day.figures, moved)
+    except Exception as exc:
+        _mark_failed(session, run_id, exc)
+        raise
+
+
+def _new_run(session: Session, service_date: dt.date, settings: PlanningSettings) -> int:
+    run = PlanRun(
+        service_date=service_date, status=PlanStatus.RUNNING, time_limit_s=settings.time_limit_s
+    )
+    session.add(run)
+    session.commit()
+    return run.id
+
+
+def _mark_failed(session: Session, run_id: int, exc: BaseException) -> None:
+    """Record why a run failed; nothing it planned was written."""
+    session.rollback()
+    failed = session.get(PlanRun, run_id) if run_id >= 0 else None
+    if failed is not None:
+        failed.status = PlanStatus.FAILED
+        failed.message = f"{type(exc).__name__}: {exc}"[:2000]
+        failed.finished_at = utcnow()
+        session.commit()
+
+
+def _day_bookings(session: Session, service_date: dt.date) -> list[Booking]:
+    """The day's bookings that a plan serves (active ones and those unserved so far)."""
+    return list(
+        session.scalars(
+            select(Booking).where(
+                Booking.service_date == service_date,
+                Booking.status.in_([*ACTIVE_STATUSES, BookingStatus.UNSERVED]),
+            )
+        )
+    )
+
+
+def _active_vehicles(session: Session) -> list[Vehicle]:
+    return list(
+        session.scalars(select(Vehicle).where(Vehicle.active.is_(True)).order_by(Vehicle.id))
+    )
+
+
+def _booking_row(b: Booking, pin: int | None) -> BookingRow:
+    published = (
+        b.pickup_time_min * 60
+        if b.status is BookingStatus.SCHEDULED and b.pickup_time_min is not None
+        else None
+    )
+    return BookingRow(
+        b.id,
+        b.code,
+        b.direction.value,
+        b.from_stop_id,
+        b.to_stop_id,
+        b.time_min,
+        b.seats,
+        published,
+        pin,
+    )
+
+
+def _fleet_vehicle(v: Vehicle, locked: set[str]) -> FleetVehicle:
+    return FleetVehicle(
+        v.id,
+        v.name,
+        v.seats,
+        v.profile.value,
+        v.depot_stop_id,
+        v.shift_start_min * 60,
+        v.shift_end_min * 60,
+        v.fixed_cost,
+        locked=v.name in locked,
+    )
+
+
+def _stop_point(stop: Stop) -> StopPoint:
+    assert stop.lat is not None and stop.lon is not None
+    return StopPoint(stop.id, stop.name, stop.lat, stop.lon)
+
+
+def _matrices(
+    session: Session, rows: list[BookingRow], fleet: list[FleetVehicle], graphs: GraphLoader
+) -> dict[str, ProfileMatrix]:
+    """A travel matrix per vehicle profile between the stops the day uses."""
+    ids = {b.from_stop for b in rows} | {b.to_stop for b in rows} | {v.depot_stop for v in fleet}
+    stops = [_stop_point(s) for s in get_stops(session, ids).values()]
+    return {
+        profile: profile_matrix(graphs(profile), stops) for profile in {v.profile for v in fleet}
+    }
+
+
+def _moved(
+    moves: dict[str, str | None], bookings: list[Booking], vehicles: list[Vehicle], day: DayPlan
+) -> dict[str, str]:
+    """For each moved booking: the vehicles it now rides, or why it does not ride."""
+    names = {v.id: v.name for v in vehicles}
+    by_code = {b.code: b for b in bookings}
+    moved: dict[str, str] = {}
+    for code, target in moves.items():
+        b = by_code[code]
+        if target is None:
+            moved[code] = LEFT_UNASSIGNED
+        elif b.id in day.vehicles_of:
+            moved[code] = ", ".join(names[v] for v in day.vehicles_of[b.id])
+        else:
+            moved[code] = day.unserved.get(b.id, "not served")
+    return moved
+
+
+def _manual_pins(
+    session: Session,
+    service_date: dt.date,
+    bookings: list[Booking],
+    vehicles: list[Vehicle],
+    moves: dict[str, str | None],
+    locked: set[str],
+) -> tuple[dict[int, int], set[int]]:
+    """Booking id -> vehicle id it must ride, and the bookings left unassigned.
+
+    Bookings on a locked route stay on it; a move overrides that.
+
+    Raises
+    ------
+    ServiceError
+        For a booking code not of that day, or an unknown vehicle.
+    """
+    by_code = {b.code: b for b in bookings}
+    by_name = {v.name: v for v in vehicles}
+    for name in locked:
+        if name not in by_name:
+            raise ServiceError("vehicle", "not_found", f"vehicle: no active vehicle {name!r}")
+    pins: dict[int, int] = {}
+    if locked:
+        run = latest_plan(session, service_date)
+        for route in run.routes if run else []:
+            if route.vehicle.name in locked:
+                for stop in route.stops:
+                    for move in stop.moves:
+                        pins[move.booking_id] = route.vehicle_id
+    dropped: set[int] = set()
+    for code, target in moves.items():
+        booking = by_code.get(code)
+        if booking is None:
+            raise ServiceError(
+                "booking", "not_found", f"booking: {code} is not a booking of that day"
+            )
+        pins.pop(booking.id, None)
+        if target is None:
+            dropped.add(booking.id)
+        elif target not in by_name:
+            raise ServiceError("vehicle", "not_found", f"vehicle: no active vehicle {target!r}")
+        else:
+            pins[booking.id] = by_name[target].id
+    return pins, dropped
+
+
+def _store(session: Session, run_id: int, day: DayPlan, bookings: list[Booking]) -> None:
+    """Write routes, stops and moves, and update bookings, in one transaction."""
+    run = session.get(PlanRun, run_id)
+    assert run is not None
+    for route in day.routes:
+        plan_route = PlanRoute(
+            vehicle_id=route.vehicle_id, distance_m=route.distance_m, driving_s=route.driving_s
+        )
+        run.routes.append(plan_route)
+        for seq, stop in enumerate(route.stops):
+            plan_stop = PlanStop(
+                seq=seq,
+                stop_id=stop.stop_id,
+                arrival_s=stop.arrival_s,
+                departure_s=stop.departure_s,
+                load_after=stop.load_after,
+            )
+            plan_route.stops.append(plan_stop)
+            for booking_id, seats in stop.board:
+                plan_stop.moves.append(PlanMove(booking_id=booking_id, boarding=True, seats=seats))
+            for booking_id, seats in stop.alight:
+                plan_stop.moves.append(PlanMove(booking_id=booking_id, boarding=False, seats=seats))
+    for booking in bookings:
+        if booking.id in day.unserved and booking.id not in day.pickups:
+            booking.status = BookingStatus.UNSERVED
+            booking.reason = day.unserved[booking.id]
+        elif booking.status is BookingStatus.UNSERVED:
+            booking.status = BookingStatus.REQUESTED  # served now: back in the queue to publish
+            booking.reason = None
+    run.figures = day.figures.to_json()
+    run.status = PlanStatus.DONE
+    run.progress = "done"
+    run.finished_at = utcnow()
+    session.commit()
+
+
+def plan_pickups(run: PlanRun) -> dict[int, tuple[int, int]]:
+    """Booking id -> (pickup time in seconds, pickup stop id) in a stored plan."""
+    pickups: dict[int, tuple[int, int]] = {}
+    for route in run.routes:
+        for stop in route.stops:
+            for move in stop.moves:
+                if move.boarding:
+                    pickups.setdefault(move.booking_id, (stop.departure_s, stop.stop_id))
+    return pickups
+
+
+def publish_plan(session: Session, service_date: dt.date) -> int:
+    """Publish the day's latest plan: served bookings get pickup time and stop.
+
+    Returns
+    -------
+    int
+        The published version number (1, 2, ... per day).
+
+    Raises
+    ------
+    ServiceError
+        If the day has no plan.
+    """
+    run = latest_plan(session, service_date)
+    if run is None:
+        raise ServiceError("date", "no_plan", f"date: no plan for {service_date}")
+    pickups = plan_pickups(run)
+    for booking in session.scalars(select(Booking).where(Booking.id.in_(pickups))):
+        if booking.status in (BookingStatus.REQUESTED, BookingStatus.LATE, BookingStatus.SCHEDULED):
+            seconds, stop_id = pickups[booking.id]
+            booking.status = BookingStatus.SCHEDULED
+            booking.pickup_time_min = seconds // 60
+            booking.pickup_stop_id = stop_id
+    previous = session.scalar(
+        select(func.max(PlanRun.published_version)).where(PlanRun.service_date == service_date)
+    )
+    run.published_version = (previous or 0) + 1
+    run.published_at = utcnow()
+    session.commit()
+    return run.published_version

@@ -1,0 +1,22 @@
+"""What leaves the system: maps, drivers' route sheets, the plan as JSON, and the
+Region's ridership report. Like a plotting package, it reads plans and never
+changes them."""
+
+from mobility.outputs.export import export_plan
+from mobility.outputs.maps import ATTRIBUTION, COLOURS, plan_map, plan_overview_png, route_geometry
+from mobility.outputs.report import monthly_report
+from mobility.outputs.sheets import SheetTexts, render_sheets_pdf, sheet_rows, sheet_texts
+
+__all__ = [
+    "ATTRIBUTION",
+    "COLOURS",
+    "SheetTexts",
+    "export_plan",
+    "monthly_report",
+    "plan_map",
+    "plan_overview_png",
+    "render_sheets_pdf",
+    "route_geometry",
+    "sheet_rows",
+    "sheet_texts",
+]

@@ -1,0 +1,141 @@
+"""Maps of a day's plan: interactive (Folium) for dispatchers, route geometry for sheets.
+
+Routes are drawn along the roads of each vehicle's profile. Every map carries
+"(c) OpenStreetMap contributors".
+"""
+
+from __future__ import annotations
+
+import html
+import itertools
+from collections.abc import Callable
+from typing import Any, Final
+
+from mobility.clock import seconds_hhmm
+from mobility.errors import SnapError
+from mobility.roads import RoadGraph
+from mobility.store import PlanRoute, PlanRun
+
+__all__ = ["ATTRIBUTION", "COLOURS", "plan_map", "route_geometry"]
+
+ATTRIBUTION: Final = "(c) OpenStreetMap contributors"
+COLOURS: Final = (
+    "#1b9e77",
+    "#d95f02",
+    "#7570b3",
+    "#e7298a",
+    "#66a61e",
+    "#e6ab02",
+    "#a6761d",
+    "#1f78b4",
+    "#b2df8a",
+    "#fb9a99",
+    "#6a3d9a",
+    "#b15928",
+)
+
+
+def route_geometry(route: PlanRoute, graph: RoadGraph) -> list[tuple[float, float]]:
+    """The route's path along the roads, as ``(lat, lon)`` points."""
+    points: list[tuple[float, float]] = []
+    stops = [s.stop for s in route.stops]
+    for a, b in itertools.pairwise(stops):
+        assert a.lat is not None and a.lon is not None and b.lat is not None and b.lon is not None
+        if (a.lat, a.lon) == (b.lat, b.lon):
+            continue
+        try:
+            leg = graph.route((a.lat, a.lon), (b.lat, b.lon)).geometry
+        except SnapError:  # drawn straight if the road is unknown (never seen on real data)
+            leg = [(a.lat, a.lon), (b.lat, b.lon)]
+        points += leg if not points else leg[1:]
+    return points
+
+
+def plan_map(run: PlanRun, graphs: Callable[[str], RoadGraph]) -> Any:
+    """A Folium map of a plan: one colour and one layer per vehicle, stops with times
+    and people boarding and alighting (booking codes and counts, never names)."""
+    import folium
+
+    fmap = folium.Map(location=[41.45, 15.6], zoom_start=10, tiles=None, control_scale=True)
+    folium.TileLayer("OpenStreetMap", attr=ATTRIBUTION, name="OpenStreetMap").add_to(fmap)
+    bounds: list[tuple[float, float]] = []
+    for n, route in enumerate(run.routes):
+        colour = COLOURS[n % len(COLOURS)]
+        vehicle = route.vehicle
+        layer = folium.FeatureGroup(name=f"{vehicle.name} ({vehicle.seats})")
+        line = route_geometry(route, graphs(vehicle.profile.value))
+        if len(line) >= 2:
+            folium.PolyLine(line, color=colour, weight=4, opacity=0.8, tooltip=vehicle.name).add_to(
+                layer
+            )
+            bounds += line
+        for stop in route.stops:
+            board = sum(m.seats for m in stop.moves if m.boarding)
+            alight = sum(m.seats for m in stop.moves if not m.boarding)
+            codes = ", ".join(sorted({m.booking.code for m in stop.moves}))
+            text = (
+                f"<b>{html.escape(vehicle.name)}</b> #{stop.seq + 1}<br>"
+                f"{html.escape(stop.stop.name)}<br>"
+                f"{seconds_hhmm(stop.arrival_s)}-{seconds_hhmm(stop.departure_s)}<br>"
+                f"+{board} / -{alight} (on board {stop.load_after})<br>{html.escape(codes)}"
+            )
+            folium.CircleMarker(
+                [float(stop.stop.lat or 0), float(stop.stop.lon or 0)],
+                radius=6 if board or alight else 4,
+                color=colour,
+                fill=True,
+                fill_opacity=0.9,
+                popup=folium.Popup(text, max_width=260),
+                tooltip=f"{seconds_hhmm(stop.arrival_s)} {stop.stop.name}",
+            ).add_to(layer)
+        layer.add_to(fmap)
+    folium.LayerControl(collapsed=True).add_to(fmap)
+    if bounds:
+        lats = [p[0] for p in bounds]
+        lons = [p[1] for p in bounds]
+        fmap.fit_bounds([[min(lats), min(lons)], [max(lats), max(lons)]])
+    title = f"Passaggio - {run.service_date}"
+    root: Any = fmap.get_root()
+    root.html.add_child(folium.Element(f"<title>{html.escape(title)}</title>"))
+    return fmap
+
+
+def plan_overview_png(run: PlanRun, graphs: Callable[[str], RoadGraph]) -> bytes:
+    """A static picture of every route of a plan (no map tiles needed)."""
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 7), dpi=110)
+    for n, route in enumerate(run.routes):
+        line = route_geometry(route, graphs(route.vehicle.profile.value))
+        if line:
+            colour = COLOURS[n % len(COLOURS)]
+            ax.plot(
+                [p[1] for p in line],
+                [p[0] for p in line],
+                color=colour,
+                linewidth=1.2,
+                label=route.vehicle.name,
+            )
+        for stop in route.stops:
+            ax.plot(
+                float(stop.stop.lon or 0),
+                float(stop.stop.lat or 0),
+                "o",
+                color="#333",
+                markersize=2.5,
+            )
+    ax.set_aspect(1.33)
+    ax.set_title(f"Passaggio - {run.service_date} - {len(run.routes)} vehicles")
+    ax.text(0.99, 0.01, ATTRIBUTION, transform=ax.transAxes, fontsize=7, ha="right")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    plt.close(fig)
+    return buffer.getvalue()

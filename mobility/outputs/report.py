@@ -1,0 +1,71 @@
+"""The Region's monthly ridership report: counts only, no personal data."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from mobility.errors import SnapError
+from mobility.roads import RoadGraph
+from mobility.store import Booking, BookingStatus
+
+__all__ = ["monthly_report"]
+
+
+def monthly_report(
+    session: Session, year: int, month: int, graphs: Callable[[str], RoadGraph] | None = None
+) -> list[dict[str, Any]]:
+    """Ridership of a month by settlement and destination, for the Region.
+
+    Counts only, no personal data: rides (bookings done or scheduled), seats,
+    no-shows, and km (road distance between the two stops by minibus, per ride;
+    0 when no road graph is given).
+    """
+    first = dt.date(year, month, 1)
+    after = dt.date(year + (month == 12), month % 12 + 1, 1)
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    distance_cache: dict[tuple[int, int], float] = {}
+    graph = graphs("minibus") if graphs else None
+    counted = (BookingStatus.COMPLETED, BookingStatus.NO_SHOW, BookingStatus.SCHEDULED)
+    query = select(Booking).where(
+        Booking.service_date >= first, Booking.service_date < after, Booking.status.in_(counted)
+    )
+    for b in session.scalars(query.order_by(Booking.id)):
+        settlement, destination = (
+            (b.from_stop, b.to_stop) if b.direction.value == "to_work" else (b.to_stop, b.from_stop)
+        )
+        key = (settlement.name, destination.name)
+        row = rows.setdefault(
+            key,
+            {
+                "settlement": key[0],
+                "destination": key[1],
+                "rides": 0,
+                "seats": 0,
+                "no_shows": 0,
+                "km": 0.0,
+            },
+        )
+        pair = (b.from_stop_id, b.to_stop_id)
+        if graph is not None and pair not in distance_cache:
+            try:
+                distance_cache[pair] = (
+                    graph.route(
+                        (b.from_stop.lat or 0.0, b.from_stop.lon or 0.0),
+                        (b.to_stop.lat or 0.0, b.to_stop.lon or 0.0),
+                    ).distance_m
+                    / 1000
+                )
+            except SnapError:  # a stop off the map counts no km
+                distance_cache[pair] = 0.0
+        if b.status is BookingStatus.NO_SHOW:
+            row["no_shows"] += 1
+            continue
+        row["rides"] += 1
+        row["seats"] += b.seats
+        row["km"] = round(row["km"] + distance_cache.get(pair, 0.0), 1)
+    return [rows[k] for k in sorted(rows)]

@@ -1,0 +1,180 @@
+"""The optimizer's plan -> routes, pickups and figures in booking terms
+(private to ``planning``)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Final
+
+import numpy as np
+
+from mobility.planning.types import (
+    BookingRow,
+    DayFigures,
+    DayPlan,
+    FleetVehicle,
+    PlannedRoute,
+    PlannedStop,
+    RideGroup,
+)
+from optimizer.plan import Plan, Route, VisitKind
+from optimizer.problem import RoutingProblem
+
+__all__ = ["day_plan", "empty_figures"]
+
+#: Visits at one place closer than this are one stop on the sheet.
+_SAME_STOP_GAP_S: Final = 300
+
+
+def _allocate(group: RideGroup, part_seats: list[int]) -> list[list[tuple[int, int]]]:
+    """Share the group's bookings among its parts (a crew booking may straddle two)."""
+    shares: list[list[tuple[int, int]]] = [[] for _ in part_seats]
+    queue = [(b.id, b.seats) for b in group.bookings]
+    for i, room in enumerate(part_seats):
+        while room > 0 and queue:
+            booking_id, seats = queue[0]
+            take = min(room, seats)
+            shares[i].append((booking_id, take))
+            room -= take
+            if take == seats:
+                queue.pop(0)
+            else:
+                queue[0] = (booking_id, seats - take)
+    return shares
+
+
+def _shares(problem: RoutingProblem, groups: list[RideGroup]) -> dict[int, list[tuple[int, int]]]:
+    """Request part -> (booking id, seats) riding in it."""
+    parts_of: dict[int, list[int]] = defaultdict(list)
+    for j, part in enumerate(problem.parts):
+        parts_of[part.request].append(j)
+    share: dict[int, list[tuple[int, int]]] = {}
+    for r, g in enumerate(groups):
+        js = parts_of[r]
+        for j, s in zip(js, _allocate(g, [problem.parts[j].seats for j in js]), strict=True):
+            share[j] = s
+    return share
+
+
+@dataclass
+class _Tally:
+    """What the routes add up to, for the figures."""
+
+    pickups: dict[int, tuple[int, int]] = field(default_factory=dict)
+    vehicles_of: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
+    rides: list[tuple[int, int]] = field(default_factory=list)  # (ride, direct) per part
+    seat_seconds_used: int = 0
+    seat_seconds_offered: int = 0
+
+
+def _planned_route(
+    problem: RoutingProblem,
+    route: Route,
+    vehicle: FleetVehicle,
+    loc_ids: list[int],
+    share: dict[int, list[tuple[int, int]]],
+    tally: _Tally,
+) -> PlannedRoute:
+    """A vehicle's route as timed stops with the bookings boarding and leaving."""
+    dur, dist = problem.travel(route.vehicle)
+    stops: list[PlannedStop] = []
+    picked_at: dict[int, tuple[int, int]] = {}
+    distance = 0.0
+    driving = 0
+    for prev, visit in zip((None, *route.visits[:-1]), route.visits, strict=True):
+        if prev is not None:
+            distance += float(dist[prev.location, visit.location])
+            driving += int(dur[prev.location, visit.location])
+            tally.seat_seconds_used += prev.load * (visit.arrival - prev.departure)
+        stop_id = loc_ids[visit.location]
+        # one stop on the sheet for what happens at a place in one go
+        if (
+            stops
+            and stops[-1].stop_id == stop_id
+            and visit.kind not in (VisitKind.START, VisitKind.END)
+            and visit.start <= stops[-1].departure_s + _SAME_STOP_GAP_S
+        ):
+            current = stops[-1]
+            current.departure_s = visit.departure
+            current.load_after = visit.load
+        else:
+            # the planned time is when service starts: a vehicle early for a window
+            # waits, and the sheet gives the time to be there
+            current = PlannedStop(stop_id, visit.start, visit.departure, visit.load)
+            stops.append(current)
+        if visit.kind is VisitKind.PICKUP:
+            current.board += share[visit.part]
+            picked_at[visit.part] = (visit.departure, visit.location)
+            for booking_id, _ in share[visit.part]:
+                tally.pickups.setdefault(booking_id, (visit.start, stop_id))
+                if vehicle.id not in tally.vehicles_of[booking_id]:
+                    tally.vehicles_of[booking_id].append(vehicle.id)
+        elif visit.kind is VisitKind.DELIVERY:
+            current.alight += share[visit.part]
+            left, loc = picked_at[visit.part]
+            tally.rides.append((visit.start - left, int(dur[loc, visit.location])))
+    tally.seat_seconds_offered += vehicle.seats * route.duration
+    return PlannedRoute(vehicle.id, stops, route.duration, distance, driving)
+
+
+def day_plan(
+    problem: RoutingProblem,
+    plan: Plan,
+    groups: list[RideGroup],
+    fleet: Sequence[FleetVehicle],
+    loc_ids: list[int],
+    bookings: Sequence[BookingRow],
+) -> DayPlan:
+    share = _shares(problem, groups)
+    tally = _Tally()
+    routes = [
+        _planned_route(problem, route, fleet[route.vehicle], loc_ids, share, tally)
+        for route in plan.routes
+        if route.is_used
+    ]
+    unserved: dict[int, str] = {}
+    for u in plan.unassigned:
+        for booking_id, _ in share[u.part]:
+            unserved.setdefault(booking_id, u.reason.value)
+    seats_total = sum(b.seats for b in bookings)
+    unserved_seats = sum(seats for u in plan.unassigned for _, seats in share[u.part])
+    reasons: dict[str, int] = defaultdict(int)
+    for reason in unserved.values():
+        reasons[reason] += 1
+    rides = tally.rides
+    figures = DayFigures(
+        bookings=len(bookings),
+        requests=len(groups),
+        seats=seats_total,
+        served_bookings=len(tally.pickups),
+        served_seats=seats_total - unserved_seats,
+        unserved_bookings=len(unserved),
+        unserved_seats=unserved_seats,
+        unserved_reasons=dict(reasons),
+        vehicles_used=len(routes),
+        vehicle_km=round(sum(r.distance_m for r in routes) / 1000, 1),
+        vehicle_hours=round(sum(r.duration_s for r in routes) / 3600, 2),
+        mean_ride_min=round(float(np.mean([r for r, _ in rides])) / 60, 1) if rides else 0.0,
+        max_ride_min=round(max((r for r, _ in rides), default=0) / 60, 1),
+        mean_ride_over_direct=round(
+            float(np.mean([r / d for r, d in rides if d > 0])) if rides else 0.0, 2
+        ),
+        seat_occupancy=round(tally.seat_seconds_used / tally.seat_seconds_offered, 3)
+        if tally.seat_seconds_offered
+        else 0.0,
+        solver_status=plan.status,
+        solver_seconds=round(plan.wall_time_s, 1),
+    )
+    return DayPlan(routes, tally.pickups, dict(tally.vehicles_of), unserved, figures, plan)
+
+
+def empty_figures(bookings: Sequence[BookingRow]) -> DayFigures:
+    seats = sum(b.seats for b in bookings)
+    return DayFigures(
+        bookings=len(bookings),
+        seats=seats,
+        unserved_bookings=len(bookings),
+        unserved_seats=seats,
+    )

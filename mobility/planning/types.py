@@ -1,0 +1,179 @@
+"""What goes into planning a day and what comes out, in booking terms.
+
+Plain dataclasses, no database and no optimizer: a planning run is described by
+:class:`BookingRow`, :class:`FleetVehicle`, :class:`StopPoint` and a
+:class:`ProfileMatrix` per vehicle profile, and answered by a :class:`DayPlan`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from optimizer.plan import Plan
+
+__all__ = [
+    "BookingRow",
+    "DayFigures",
+    "DayPlan",
+    "FleetVehicle",
+    "PlannedRoute",
+    "PlannedStop",
+    "ProfileMatrix",
+    "RideGroup",
+    "StopPoint",
+]
+
+
+@dataclass(frozen=True)
+class DayFigures:
+    """What a dispatcher reads of a plan (stored with the plan as JSON).
+
+    Seats count people; bookings count bookings (a crew booking has many seats);
+    requests are the groups of bookings the optimizer sees.
+    """
+
+    bookings: int = 0
+    requests: int = 0
+    seats: int = 0
+    served_bookings: int = 0
+    served_seats: int = 0
+    unserved_bookings: int = 0
+    unserved_seats: int = 0
+    unserved_reasons: dict[str, int] = field(default_factory=dict)
+    vehicles_used: int = 0
+    vehicle_km: float = 0.0
+    vehicle_hours: float = 0.0
+    mean_ride_min: float = 0.0
+    max_ride_min: float = 0.0
+    mean_ride_over_direct: float = 0.0
+    seat_occupancy: float = 0.0
+    solver_status: str = "EMPTY"
+    solver_seconds: float = 0.0
+    violations: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """The figures as a JSON-ready mapping (the keys of ``mobility plan --json``)."""
+        data = dataclasses.asdict(self)
+        data["violations"] = list(self.violations)
+        return data
+
+    def to_json(self) -> str:
+        """The figures as a JSON document."""
+        return json.dumps(self.to_dict())
+
+    @classmethod
+    def from_json(cls, text: str | None) -> DayFigures:
+        """Figures stored by :meth:`to_json` (missing keys take their defaults)."""
+        data = json.loads(text or "{}")
+        known = {f.name for f in dataclasses.fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        if "violations" in values:
+            values["violations"] = tuple(values["violations"])
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class StopPoint:
+    """A stop with coordinates."""
+
+    id: int
+    name: str
+    lat: float
+    lon: float
+
+
+@dataclass(frozen=True)
+class BookingRow:
+    """What planning needs of a booking."""
+
+    id: int
+    code: str
+    direction: str  # "to_work" or "back"
+    from_stop: int
+    to_stop: int
+    time_min: int
+    seats: int
+    published_pickup_s: int | None = None
+    vehicle_pin: int | None = None  # the fleet vehicle it must ride (a dispatcher's move)
+
+
+@dataclass(frozen=True)
+class FleetVehicle:
+    """A vehicle available on the day."""
+
+    id: int
+    name: str
+    seats: int
+    profile: str
+    depot_stop: int
+    shift_start_s: int
+    shift_end_s: int
+    fixed_cost: int = 1
+    locked: bool = False  # serves only the bookings pinned to it
+
+
+@dataclass
+class RideGroup:
+    """Bookings with the same direction, origin, destination, time (and vehicle pin)."""
+
+    direction: str
+    from_stop: int
+    to_stop: int
+    time_min: int
+    pin: int | None = None
+    bookings: list[BookingRow] = field(default_factory=list)
+
+    @property
+    def seats(self) -> int:
+        """Seats of all the group's bookings."""
+        return sum(b.seats for b in self.bookings)
+
+
+@dataclass(frozen=True)
+class ProfileMatrix:
+    """Travel times (s) and distances (m) of one profile between the stops it reaches."""
+
+    stop_ids: tuple[int, ...]
+    durations_s: npt.NDArray[np.float64]
+    distances_m: npt.NDArray[np.float64]
+
+
+@dataclass
+class PlannedStop:
+    """A stop of a planned route."""
+
+    stop_id: int
+    arrival_s: int
+    departure_s: int
+    load_after: int
+    board: list[tuple[int, int]] = field(default_factory=list)  # (booking id, seats)
+    alight: list[tuple[int, int]] = field(default_factory=list)
+
+
+@dataclass
+class PlannedRoute:
+    """A vehicle's route."""
+
+    vehicle_id: int
+    stops: list[PlannedStop]
+    duration_s: int  # from leaving the depot to coming back
+    distance_m: float
+    driving_s: int = 0
+
+
+@dataclass
+class DayPlan:
+    """The plan of a day in booking terms."""
+
+    routes: list[PlannedRoute]
+    pickups: dict[int, tuple[int, int]]  # booking id -> (pickup time s, stop id)
+    vehicles_of: dict[int, list[int]]  # booking id -> vehicle ids
+    unserved: dict[int, str]  # booking id -> reason
+    figures: DayFigures
+    plan: Plan | None = None

@@ -1,0 +1,268 @@
+"""Places and stops: the named places of the plain, the stops made from them, and
+stops that staff save (snapped to the road so a vehicle can reach them).
+
+Like every use case, the functions taking a session commit explicitly and check
+everything before writing.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Final
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from mobility.errors import InputDataError, ServiceError, SnapError
+from mobility.paths import SHARED_DATA
+from mobility.store import Stop, StopKind
+
+if TYPE_CHECKING:
+    from mobility.roads import RoadGraph
+
+__all__ = [
+    "DEFAULT_PLACES_CSV",
+    "DESTINATION_KINDS",
+    "PICKUP_KINDS",
+    "Place",
+    "SavedStop",
+    "get_stops",
+    "list_stops",
+    "load_places",
+    "load_places_as_stops",
+    "save_stop",
+]
+
+DEFAULT_PLACES_CSV: Final = SHARED_DATA / "places_foggia.csv"
+#: Where a ride to work may start, and where it may go.
+PICKUP_KINDS: Final = (StopKind.SETTLEMENT, StopKind.TOWN)
+DESTINATION_KINDS: Final = (StopKind.FARM, StopKind.TOWN, StopKind.SERVICE)
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """A named place.
+
+    ``lat`` and ``lon`` are ``None`` for a place that has no public coordinates yet
+    (some informal settlements): hub staff must place it on the map before it can
+    be used for routing.
+    """
+
+    name: str
+    kind: str
+    lat: float | None
+    lon: float | None
+    source: str = ""
+
+    @property
+    def is_placed(self) -> bool:
+        """Whether the place has coordinates and can be routed to."""
+        return self.lat is not None and self.lon is not None
+
+
+def _coordinate(value: str, field: str, line: int, low: float, high: float) -> float | None:
+    text = value.strip()
+    if not text:
+        return None
+    try:
+        number = float(text)
+    except ValueError:
+        raise InputDataError(f"places line {line}: {field} {text!r} is not a number") from None
+    if not math.isfinite(number) or not low <= number <= high:
+        raise InputDataError(f"places line {line}: {field} {number} is out of range")
+    return number
+
+
+def load_places(path: Path | None = None) -> list[Place]:
+    """Read a places CSV with the columns ``name,kind,lat,lon`` (``source`` optional).
+
+    Parameters
+    ----------
+    path
+        The CSV file (default: ``../shared/data/places_foggia.csv``).
+
+    Returns
+    -------
+    list of Place
+        In file order; rows with empty coordinates are kept as not yet placed.
+
+    Raises
+    ------
+    InputDataError
+        If the file is missing, lacks a column, or has a bad coordinate; the message
+        names the line and field.
+    """
+    csv_path = DEFAULT_PLACES_CSV if path is None else path
+    try:
+        with csv_path.open(newline="", encoding="utf-8") as fh:
+            reader = csv.DictReader(fh)
+            missing = {"name", "kind", "lat", "lon"} - set(reader.fieldnames or [])
+            if missing:
+                raise InputDataError(f"places file {csv_path}: missing columns {sorted(missing)}")
+            places = []
+            for line, row in enumerate(reader, start=2):
+                name = (row.get("name") or "").strip()
+                if not name:
+                    raise InputDataError(f"places line {line}: name is empty")
+                lat = _coordinate(row.get("lat") or "", "lat", line, -90, 90)
+                lon = _coordinate(row.get("lon") or "", "lon", line, -180, 180)
+                if (lat is None) != (lon is None):
+                    raise InputDataError(f"places line {line}: lat and lon must both be given")
+                places.append(
+                    Place(name, (row.get("kind") or "").strip(), lat, lon, row.get("source") or "")
+                )
+            return places
+    except FileNotFoundError:
+        raise InputDataError(f"places file not found: {csv_path}") from None
+
+
+# --------------------------------------------------------------------------- stops
+
+
+def list_stops(
+    session: Session,
+    *,
+    kinds: Iterable[StopKind] | None = None,
+    near: tuple[float, float] | None = None,
+    active_only: bool = True,
+) -> list[Stop]:
+    """Stops, by name, or nearest first when ``near`` (lat, lon) is given.
+
+    With ``active_only=False`` every stop is listed, inactive ones (such as places
+    still to be placed on the map) first.
+    """
+    query = select(Stop)
+    if active_only:
+        query = query.where(Stop.active.is_(True))
+    if kinds is not None:
+        query = query.where(Stop.kind.in_(list(kinds)))
+    order = (Stop.name,) if active_only else (Stop.active, Stop.name)
+    stops = list(session.scalars(query.order_by(*order)))
+    if near is not None:
+        lat0, lon0 = near
+        k = math.cos(math.radians(lat0))
+
+        def distance(stop: Stop) -> float:
+            if stop.lat is None or stop.lon is None:
+                return math.inf
+            return math.hypot(stop.lat - lat0, (stop.lon - lon0) * k)
+
+        stops.sort(key=distance)
+    return stops
+
+
+def get_stops(session: Session, ids: Iterable[int]) -> dict[int, Stop]:
+    """The stops with these ids, by id."""
+    wanted = list(ids)
+    return {s.id: s for s in session.scalars(select(Stop).where(Stop.id.in_(wanted)))}
+
+
+def _place_kind(kind: str) -> StopKind:
+    head = kind.split(" ")[0].strip().lower()
+    if head in ("city", "town"):
+        return StopKind.TOWN
+    return StopKind.SETTLEMENT
+
+
+def load_places_as_stops(session: Session, places: Sequence[Place]) -> int:
+    """Add named places as stops, once (idempotent); returns how many were added.
+
+    Places without coordinates are added inactive, "to be placed" by staff.
+    """
+    existing = set(session.scalars(select(Stop.name)))
+    added = 0
+    for place in places:
+        if place.name in existing:
+            continue
+        session.add(
+            Stop(
+                name=place.name,
+                kind=_place_kind(place.kind),
+                lat=place.lat,
+                lon=place.lon,
+                active=place.is_placed,
+                note="" if place.is_placed else "to be placed",
+            )
+        )
+        existing.add(place.name)
+        added += 1
+    session.commit()
+    return added
+
+
+@dataclass(frozen=True)
+class SavedStop:
+    """A stop that staff saved, and where it meets the road.
+
+    ``snap_m`` is the distance to the nearest minibus road; ``snap_error`` says why
+    the stop could not be snapped (it is then kept inactive).
+    """
+
+    stop: Stop
+    snap_m: float | None
+    snap_error: str | None
+
+
+def save_stop(
+    session: Session,
+    *,
+    name: str,
+    kind: str,
+    lat: float | None,
+    lon: float | None,
+    active: bool,
+    graph: RoadGraph | None,
+) -> SavedStop:
+    """Add a stop, or update the stop of that name, snapping it to the road.
+
+    A stop without coordinates, or off the road network, is kept inactive.
+
+    Parameters
+    ----------
+    session
+        Database session (committed here).
+    name, kind
+        The stop's name (its key) and kind (a :class:`StopKind` value).
+    lat, lon
+        Coordinates in degrees, or ``None`` for a place still to be placed.
+    active
+        Whether workers may choose it.
+    graph
+        The minibus road graph to snap to (the most permissive profile).
+
+    Raises
+    ------
+    ServiceError
+        For an empty name, an unknown kind or only one of the coordinates.
+    """
+    name = name.strip()
+    if not name:
+        raise ServiceError("name", "required", "name: required")
+    try:
+        stop_kind = StopKind(kind)
+    except ValueError:
+        raise ServiceError("kind", "bad_kind", f"kind: unknown stop kind {kind!r}") from None
+    if (lat is None) != (lon is None):
+        raise ServiceError("lon", "required", "lat, lon: give both or neither")
+    stop = session.scalar(select(Stop).where(Stop.name == name))
+    if stop is None:
+        stop = Stop(name=name)
+        session.add(stop)
+    stop.kind = stop_kind
+    stop.lat, stop.lon = lat, lon
+    stop.active = active and stop.is_placed
+    snap_m = snap_error = None
+    if lat is not None and lon is not None and graph is not None:
+        try:
+            (snap,) = graph.snap([lat], [lon])
+        except SnapError as exc:  # off the map: say so, keep the stop inactive
+            snap_error = str(exc)
+            stop.active = False
+        else:
+            snap_m = snap.distance_m
+    session.commit()
+    return SavedStop(stop, snap_m, snap_error)

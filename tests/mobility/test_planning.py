@@ -1,0 +1,175 @@
+"""The planning adapter on its own (no database, no road graph): how bookings become
+optimizer requests, and how the optimizer's plan comes back in booking terms."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from mobility.planning import (
+    BookingRow,
+    FleetVehicle,
+    PlanningSettings,
+    ProfileMatrix,
+    build_problem,
+    group_bookings,
+    plan_bookings,
+    solver_params,
+)
+from optimizer.check import check
+from tests.conftest import QUICK
+
+SETTLEMENT, FARM, TRACK_FARM, DEPOT = 1, 2, 3, 4
+MIN = 60
+
+
+def matrix(stop_ids: tuple[int, ...], minutes: dict[tuple[int, int], float]) -> ProfileMatrix:
+    """A symmetric matrix from travel minutes; distances are 800 m a minute."""
+    n = len(stop_ids)
+    durations = np.zeros((n, n))
+    for (a, b), value in minutes.items():
+        i, j = stop_ids.index(a), stop_ids.index(b)
+        durations[i, j] = durations[j, i] = value * MIN
+    return ProfileMatrix(stop_ids, durations, durations / MIN * 800)
+
+
+MINUTES = {
+    (SETTLEMENT, FARM): 20,
+    (SETTLEMENT, DEPOT): 10,
+    (FARM, DEPOT): 15,
+    (SETTLEMENT, TRACK_FARM): 12,
+    (FARM, TRACK_FARM): 9,
+    (TRACK_FARM, DEPOT): 8,
+}
+#: The bus is slower and cannot reach the farm on the track.
+MATRICES = {
+    "minibus": matrix((SETTLEMENT, FARM, TRACK_FARM, DEPOT), MINUTES),
+    "bus": matrix(
+        (SETTLEMENT, FARM, DEPOT),
+        {k: v * 1.25 for k, v in MINUTES.items() if TRACK_FARM not in k},
+    ),
+}
+MINIBUS = FleetVehicle(1, "MB-1", 8, "minibus", DEPOT, 3 * 3600, 20 * 3600)
+BUS = FleetVehicle(2, "BUS-1", 28, "bus", DEPOT, 3 * 3600, 20 * 3600, fixed_cost=2)
+
+
+def row(id_: int, seats: int, *, to: int = FARM, time_min: int = 360, **kw: object) -> BookingRow:
+    return BookingRow(id_, f"B{id_}", "to_work", SETTLEMENT, to, time_min, seats, **kw)  # type: ignore[arg-type]
+
+
+def test_same_route_and_time_are_grouped_and_other_times_are_not() -> None:
+    groups = group_bookings([row(1, 3), row(2, 4), row(3, 2, time_min=390)])
+    assert sorted(g.seats for g in groups) == [2, 7]
+    assert {tuple(sorted(b.id for b in g.bookings)) for g in groups} == {(1, 2), (3,)}
+
+
+def test_a_crowd_is_packed_into_groups_of_whole_bookings_up_to_the_limit() -> None:
+    crowd = [row(i, s) for i, s in enumerate([20, 15, 10, 5, 3], start=1)]
+    groups = group_bookings(crowd, max_seats=28)
+    assert all(g.seats <= 28 for g in groups) and sum(g.seats for g in groups) == 53
+    assert sorted(b.id for g in groups for b in g.bookings) == [1, 2, 3, 4, 5]
+
+
+def test_a_booking_pinned_to_a_vehicle_rides_apart_from_its_crowd() -> None:
+    groups = group_bookings([row(1, 3), row(2, 4, vehicle_pin=1)])
+    assert {(g.pin, g.seats) for g in groups} == {(None, 3), (1, 4)}
+
+
+def test_to_work_arrives_in_the_window_before_the_arrive_by_time() -> None:
+    settings = PlanningSettings(window_min=30)
+    groups = group_bookings([row(1, 3, time_min=360)])
+    problem, loc_ids = build_problem(groups, [MINIBUS], MATRICES, settings)
+    (request,) = problem.requests
+    assert request.delivery_window == (360 * MIN - 30 * MIN, 360 * MIN)
+    assert request.pickup_window == (0, 360 * MIN - 20 * MIN)
+    assert loc_ids[request.pickup] == SETTLEMENT and loc_ids[request.delivery] == FARM
+
+
+def test_back_ride_is_picked_up_in_the_window_after_depart_after() -> None:
+    back = BookingRow(1, "B1", "back", FARM, SETTLEMENT, 17 * 60, 4)
+    problem, _ = build_problem(group_bookings([back]), [MINIBUS], MATRICES, PlanningSettings())
+    (request,) = problem.requests
+    assert request.pickup_window == (17 * 3600, 17 * 3600 + 30 * MIN)
+
+
+def test_ride_limit_is_factor_times_direct_plus_extra_on_the_fastest_profile() -> None:
+    settings = PlanningSettings(ride_factor=1.5, ride_extra_min=15)
+    problem, _ = build_problem(group_bookings([row(1, 3)]), [MINIBUS, BUS], MATRICES, settings)
+    (request,) = problem.requests
+    # direct is the minibus's 20 minutes, not the bus's 25
+    assert request.max_ride == math.ceil(1.5 * 20 * MIN + 15 * MIN)
+
+
+def test_each_profile_drives_its_own_matrix_and_reaches_only_its_roads() -> None:
+    groups = group_bookings([row(1, 3), row(2, 2, to=TRACK_FARM)])
+    problem, loc_ids = build_problem(groups, [MINIBUS, BUS], MATRICES, PlanningSettings())
+    s, f = loc_ids.index(SETTLEMENT), loc_ids.index(FARM)
+    assert problem.travel(0)[0][s, f] == 20 * MIN and problem.travel(1)[0][s, f] == 25 * MIN
+    to_track = next(i for i, g in enumerate(groups) if g.to_stop == TRACK_FARM)
+    assert problem.vehicles[0].may_serve(to_track) and not problem.vehicles[1].may_serve(to_track)
+
+
+def test_a_published_pickup_moves_by_at_most_the_allowed_shift() -> None:
+    published = row(1, 3, published_pickup_s=5 * 3600)
+    settings = PlanningSettings(max_shift_min=10)
+    problem, _ = build_problem(group_bookings([published]), [MINIBUS], MATRICES, settings)
+    (request,) = problem.requests
+    assert request.pickup_window == (5 * 3600 - 10 * MIN, 5 * 3600 + 10 * MIN)
+
+
+def test_boarding_time_grows_with_the_group() -> None:
+    settings = PlanningSettings(boarding_base_s=60, boarding_per_seat_s=10)
+    problem, _ = build_problem(group_bookings([row(1, 7)]), [MINIBUS], MATRICES, settings)
+    assert problem.requests[0].pickup_service == 60 + 7 * 10
+
+
+def test_solver_parameters_come_from_the_settings() -> None:
+    params = solver_params(
+        PlanningSettings(time_limit_s=7, solver_workers=1, solution_limit=3, lns_iterations=9)
+    )
+    assert (params.time_limit_s, params.workers) == (7, 1)
+    assert (params.solution_limit, params.lns_iterations) == (3, 9)
+
+
+def test_planned_day_serves_the_bookings_and_checks_clean() -> None:
+    bookings = [row(1, 3), row(2, 4), row(3, 2, to=TRACK_FARM), row(4, 20, time_min=390)]
+    day = plan_bookings(bookings, [MINIBUS, BUS], MATRICES, settings=QUICK)
+    assert day.figures.violations == ()
+    assert day.figures.served_seats == day.figures.seats == 29
+    assert set(day.pickups) == {1, 2, 3, 4} and day.unserved == {}
+    # the 20-seat crew rides the bus; the track farm only the minibus reaches
+    assert day.vehicles_of[4] == [BUS.id] and day.vehicles_of[3] == [MINIBUS.id]
+    for route in day.routes:
+        boarded = sum(s for stop in route.stops for _, s in stop.board)
+        left = sum(s for stop in route.stops for _, s in stop.alight)
+        assert boarded == left > 0
+
+
+def test_what_no_vehicle_can_carry_comes_back_unserved_with_a_reason() -> None:
+    off_the_bus_roads = row(1, 3, to=TRACK_FARM)
+    day = plan_bookings([off_the_bus_roads], [BUS], MATRICES, settings=QUICK)
+    assert day.unserved == {1: "no vehicle may serve it"} and day.figures.unserved_seats == 3
+    day = plan_bookings([row(1, 3)], [], MATRICES, settings=QUICK)
+    assert day.unserved == {1: "no vehicle in the fleet"}
+
+
+def test_figures_round_trip_through_json() -> None:
+    day = plan_bookings([row(1, 3)], [MINIBUS], MATRICES, settings=QUICK)
+    again = type(day.figures).from_json(day.figures.to_json())
+    assert again == day.figures
+
+
+def test_every_plan_of_the_adapter_is_checked_independently() -> None:
+    bookings = [row(i, 1 + i % 5, time_min=330 + 15 * (i % 4)) for i in range(1, 13)]
+    day = plan_bookings(bookings, [MINIBUS, BUS], MATRICES, settings=QUICK)
+    assert day.plan is not None
+    problem, _ = build_problem(group_bookings(bookings), [MINIBUS, BUS], MATRICES, QUICK)
+    assert check(problem, day.plan) == [] == list(day.figures.violations)
+
+
+@pytest.mark.parametrize("seats", [9, 28])
+def test_a_crew_larger_than_the_minibus_waits_for_the_bus(seats: int) -> None:
+    day = plan_bookings([row(1, seats)], [MINIBUS, BUS], MATRICES, settings=QUICK)
+    assert day.vehicles_of[1] == [BUS.id]
