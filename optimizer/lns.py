@@ -27,10 +27,11 @@ The compiled functions take the model as one tuple, ``data``::
     (nd, travel, cost, early, late, service, demand, ride,
      v_cap, v_start, v_end, v_early, v_late, v_dur, v_prof, v_fixed)
 
-and a solution as ``state = (routes, lens, where, eb, lat, loads, rcost)``: per
-vehicle the nodes in order, their number, the vehicle of each request (-1 none),
-earliest and latest service starts and loads per position (0 = start depot), and
-the route's cost.
+and a solution as ``state = (routes, lens, where, earliest_start, latest_start,
+loads, rcost)``: per vehicle the nodes in order, their number, the vehicle of each
+request (-1 none), earliest and latest service starts and loads per position (0 =
+start depot), and the route's cost. (``lat`` and ``lon`` elsewhere in the project are
+coordinates; times here are named for what they are.)
 """
 
 from __future__ import annotations
@@ -185,21 +186,21 @@ def _route_cost(seq, m, k, data):  # type: ignore[no-untyped-def]
 @njit(cache=True)
 def _refresh(k, state, data, ws):  # type: ignore[no-untyped-def]
     """Recompute schedule, latest starts, loads and cost of route ``k``."""
-    routes, lens, _, eb, lat, loads, rcost = state
+    routes, lens, _, earliest_start, latest_start, loads, rcost = state
     t, late, service, demand = data[1], data[4], data[5], data[6]
     lb, pos = ws[0], ws[1]
     m = lens[k]
-    ok = _schedule(routes[k], m, k, data, eb[k], lb, pos)
+    ok = _schedule(routes[k], m, k, data, earliest_start[k], lb, pos)
     prof, start, end, v_late = data[14][k], data[9][k], data[10][k], data[12][k]
     # latest start of each position that keeps the later windows (ride times aside)
-    lat[k, m + 1] = v_late
+    latest_start[k, m + 1] = v_late
     nxt = end
     for i in range(m - 1, -1, -1):
         node = routes[k, i]
-        x = lat[k, i + 2] - service[node] - t[prof, node, nxt]
-        lat[k, i + 1] = min(late[node], x)
+        x = latest_start[k, i + 2] - service[node] - t[prof, node, nxt]
+        latest_start[k, i + 1] = min(late[node], x)
         nxt = node
-    lat[k, 0] = min(v_late, lat[k, 1] - t[prof, start, nxt])
+    latest_start[k, 0] = min(v_late, latest_start[k, 1] - t[prof, start, nxt])
     load = 0
     loads[k, 0] = 0
     for i in range(m):
@@ -247,7 +248,7 @@ def _best_insertion(r, k, state, data, ws, out):  # type: ignore[no-untyped-def]
     cost is BIG when there is none. The pickup goes after position ``i`` (0 = the
     start depot), the drop-off after position ``j >= i`` of the current route.
     """
-    routes, lens, _, eb, lat, loads, _ = state
+    routes, lens, _, earliest_start, latest_start, loads, _ = state
     d, t, c, early, late, service, demand, ride = data[:8]
     out[0] = BIG
     out[1] = -1
@@ -261,19 +262,19 @@ def _best_insertion(r, k, state, data, ws, out):  # type: ignore[no-untyped-def]
     seats = demand[p]
     ride_r = ride[r]
     for i in range(m + 1):
-        if eb[k, i] > late[p]:
+        if earliest_start[k, i] > late[p]:
             break  # later positions only start later
         if loads[k, i] + seats > cap:
             continue
         ni = start if i == 0 else seq[i - 1]
         si = 0 if i == 0 else service[ni]
-        bp = max(early[p], eb[k, i] + si + t[prof, ni, p])
+        bp = max(early[p], earliest_start[k, i] + si + t[prof, ni, p])
         if bp > late[p]:
             continue
         nn = end if i == m else seq[i]
         # drop-off right after the pickup
         bq = max(early[q], bp + service[p] + t[prof, p, q])
-        if bq <= late[q] and bq + service[q] + t[prof, q, nn] <= lat[k, i + 1]:
+        if bq <= late[q] and bq + service[q] + t[prof, q, nn] <= latest_start[k, i + 1]:
             delta = fixed + c[prof, ni, p] + c[prof, p, q] + c[prof, q, nn] - c[prof, ni, nn]
             if delta < out[0] and _fits(seq, m, i, i, p, q, k, data, ws):
                 out[0] = delta
@@ -283,22 +284,22 @@ def _best_insertion(r, k, state, data, ws, out):  # type: ignore[no-untyped-def]
             continue
         # drop-off after position j > i
         base = fixed + c[prof, ni, p] + c[prof, p, nn] - c[prof, ni, nn]
-        bj = max(eb[k, i + 1], bp + service[p] + t[prof, p, nn])
+        bj = max(earliest_start[k, i + 1], bp + service[p] + t[prof, p, nn])
         path = t[prof, p, nn]  # shortest possible ride up to position j
         prev = nn
         for j in range(i + 1, m + 1):
             nj = seq[j - 1]
             if j > i + 1:
-                bj = max(eb[k, j], bj + service[prev] + t[prof, prev, nj])
+                bj = max(earliest_start[k, j], bj + service[prev] + t[prof, prev, nj])
                 path += service[prev] + t[prof, prev, nj]
                 prev = nj
-            if bj > lat[k, j] or loads[k, j] + seats > cap or path > ride_r:
+            if bj > latest_start[k, j] or loads[k, j] + seats > cap or path > ride_r:
                 break
             nk = end if j == m else seq[j]
             bq = max(early[q], bj + service[nj] + t[prof, nj, q])
             if bq > late[q] or path + service[nj] + t[prof, nj, q] > ride_r:
                 continue
-            if bq + service[q] + t[prof, q, nk] > lat[k, j + 1]:
+            if bq + service[q] + t[prof, q, nk] > latest_start[k, j + 1]:
                 continue
             delta = base + c[prof, nj, q] + c[prof, q, nk] - c[prof, nj, nk]
             if delta < out[0] and _fits(seq, m, i, j, p, q, k, data, ws):
@@ -351,16 +352,16 @@ def _removal_gain(r, state, data):  # type: ignore[no-untyped-def]
 
 @njit(cache=True)
 def _service_times(r, state, data):  # type: ignore[no-untyped-def]
-    routes, lens, where, eb = state[0], state[1], state[2], state[3]
+    routes, lens, where, earliest_start = state[0], state[1], state[2], state[3]
     k = where[r]
     p = data[0] + 2 * r
     tp = 0
     tq = 0
     for x in range(lens[k]):
         if routes[k, x] == p:
-            tp = eb[k, x + 1]
+            tp = earliest_start[k, x + 1]
         elif routes[k, x] == p + 1:
-            tq = eb[k, x + 1]
+            tq = earliest_start[k, x + 1]
     return tp, tq
 
 

@@ -1,0 +1,66 @@
+"""What leaves the system: route sheets in every language (codes, never names)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import subprocess
+import unicodedata
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session
+
+from mobility.bookings import RideRequest, register_worker, request_rides
+from mobility.dispatch import latest_plan, plan_day
+from mobility.i18n import LANGUAGES, gettext_for
+from mobility.outputs import render_sheets_pdf, sheet_texts
+from mobility.roads import RoadGraph
+from mobility.store import Profile, Stop, StopKind, Vehicle
+from tests.conftest import NODES, QUICK
+
+DAY = dt.date.today() + dt.timedelta(days=2)
+
+
+def pdf_text(pdf: bytes, tmp_path: Path) -> str:
+    assert shutil.which("pdftotext"), "poppler-utils is missing: run `make system-deps`"
+    path = tmp_path / "sheet.pdf"
+    path.write_bytes(pdf)
+    out = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True)
+    # Arabic comes out as presentation forms: compare in their base letters
+    return unicodedata.normalize("NFKC", out.stdout)
+
+
+def test_sheet_words_come_from_the_catalogue_of_each_language() -> None:
+    titles = {lang: sheet_texts(lang).title for lang in LANGUAGES}
+    assert titles["it"] == "Foglio di viaggio" and titles["en"] == "Route sheet"
+    assert len(set(titles.values())) == len(LANGUAGES)  # six different words
+    for lang in LANGUAGES:
+        assert sheet_texts(lang).free == gettext_for(lang)(
+            "The ride is free. Nobody may ask you for money."
+        )
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_pdf_sheet_is_written_in_each_language_with_codes_and_no_phone(
+    db: Session, tiny_graphs: dict[str, RoadGraph], tmp_path: Path, language: str
+) -> None:
+    ids = {}
+    for key, name, kind in [("A", "Camp", StopKind.SETTLEMENT), ("C", "Field", StopKind.FARM)]:
+        stop = Stop(name=name, kind=kind, lat=NODES[key][0], lon=NODES[key][1])
+        db.add(stop)
+        db.flush()
+        ids[key] = stop.id
+    db.add(Vehicle(name="MB-1", seats=8, profile=Profile.MINIBUS, depot_stop_id=ids["A"]))
+    db.commit()
+    worker, _ = register_worker(db, phone="+39 333 7654321")
+    (booking,) = request_rides(db, worker, RideRequest(DAY, ids["A"], ids["C"], 360, seats=4))
+    plan_day(db, DAY, lambda p: tiny_graphs[p], settings=QUICK)
+    run = latest_plan(db, DAY)
+    assert run is not None
+    pdf = render_sheets_pdf(run, list(run.routes), lambda p: tiny_graphs[p], language=language)
+    text = pdf_text(pdf, tmp_path)
+    texts = sheet_texts(language)
+    assert texts.title in text and texts.totals in text
+    assert booking.code in text and "MB-1" in text and "OpenStreetMap contributors" in text
+    assert "7654321" not in text

@@ -1,0 +1,89 @@
+"""The application as a whole: settings checked at start-up, the web app never
+building a road graph."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from flask import Flask
+
+from mobility.paths import DATA_DIR
+from tests.conftest import write_osm
+from tests.web.conftest import csrf_token
+from tests.web.test_staff import PASSWORD, login
+from web import create_app
+from web.settings import SettingsError, get_settings
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("BOOKING_CUTOFF", "25:00", "MOBILITY_BOOKING_CUTOFF: '25:00' is not HH:MM"),
+        ("TIMEZONE", "Mars/Olympus", "MOBILITY_TIMEZONE: unknown time zone"),
+        ("PLAN_TIME_LIMIT", "soon", "MOBILITY_PLAN_TIME_LIMIT: 'soon' is not a number"),
+        ("CREW_MAX_SEATS", 0, "MOBILITY_CREW_MAX_SEATS: 0.0 is not between 1 and 90"),
+    ],
+)
+def test_a_bad_setting_stops_the_app_at_start_naming_the_variable(
+    database_url: str, key: str, value: object, message: str
+) -> None:
+    with pytest.raises(SettingsError, match=message):
+        create_app({"DATABASE_URL": database_url, "SECRET_KEY": "x", key: value})
+
+
+def test_settings_are_built_once_from_the_configuration(database_url: str) -> None:
+    app = create_app(
+        {
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "x",
+            "BOOKING_CUTOFF": "19:30",
+            "PLAN_TIME_LIMIT": 45,
+            "TIMEZONE": "Europe/Rome",
+        }
+    )
+    with app.app_context():
+        settings = get_settings()
+        assert settings.booking.cutoff == dt.time(19, 30)
+        assert settings.planning.time_limit_s == 45
+    assert app.config["BABEL_DEFAULT_TIMEZONE"] == "Europe/Rome"
+
+
+def test_without_a_road_graph_cache_the_page_names_the_build_command(
+    database_url: str, tmp_path: Path
+) -> None:
+    # an extract nobody has built caches for: the app must not build them itself
+    fresh = write_osm(tmp_path / "never_built.osm", {"A": (41.0, 15.0), "B": (41.01, 15.0)}, [])
+    fresh.write_text(fresh.read_text() + f"<!-- {tmp_path.name} -->", encoding="utf-8")
+    app: Flask = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "x",
+            "RATELIMIT_ENABLED": False,
+            "OSM_PATH": str(fresh),
+        }
+    )
+    runner = app.test_cli_runner()
+    runner.invoke(
+        args=["create-user", "disp", "--role", "dispatcher"],
+        env={"MOBILITY_NEW_USER_PASSWORD": PASSWORD},
+    )
+    client = app.test_client()
+    login(client, "disp")
+    page = client.get("/dispatch/stops").get_data(as_text=True)
+    response = client.post(
+        "/dispatch/stops",
+        data={
+            "csrf_token": csrf_token(page),
+            "name": "Placed by hand",
+            "kind": "settlement",
+            "lat": "41.005",
+            "lon": "15.0",
+            "active": "y",
+        },
+    )
+    assert response.status_code == 503
+    assert "mobility graph build" in response.get_data(as_text=True)
+    assert not list((DATA_DIR / "cache").glob("never_built-*"))
