@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = [
+    "ConfigError",
     "CorruptRoadDataError",
     "InputDataError",
     "MobilityError",
@@ -38,6 +39,10 @@ class CorruptRoadDataError(MobilityError, ValueError):
 
 class SnapError(MobilityError, ValueError):
     """A point lies off the road network of a profile (too far or outside the extract)."""
+
+
+class ConfigError(MobilityError, ValueError):
+    """A configuration value is not usable; the message names the variable."""
 
 
 class InputDataError(MobilityError, ValueError):

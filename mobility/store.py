@@ -22,12 +22,14 @@ from sqlalchemy import (
     Enum,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
     create_engine,
     event,
+    text,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, sessionmaker
@@ -36,6 +38,7 @@ from mobility.clock import utcnow
 from mobility.paths import PROJECT_ROOT
 
 __all__ = [
+    "ACTIVE_RUN_STATUSES",
     "DEFAULT_DATABASE_URL",
     "AuditLog",
     "Base",
@@ -45,6 +48,7 @@ __all__ = [
     "DriverAssignment",
     "Incident",
     "IncidentKind",
+    "PlanKind",
     "PlanMove",
     "PlanRoute",
     "PlanRun",
@@ -273,25 +277,58 @@ class DriverAssignment(Base):
 
 
 class PlanStatus(enum.StrEnum):
-    """Life of a planning run."""
+    """Life of a planning run: queued, then running (with a heartbeat), then done or
+    failed (with the reason)."""
 
+    QUEUED = "queued"
     RUNNING = "running"
     DONE = "done"
     FAILED = "failed"
 
 
+#: Statuses of a run that is not over: at most one per day (a unique index says so).
+ACTIVE_RUN_STATUSES = (PlanStatus.QUEUED, PlanStatus.RUNNING)
+
+
+class PlanKind(enum.StrEnum):
+    """A run that makes the day's plan, or one that only previews a manual edit."""
+
+    PLAN = "plan"
+    PREVIEW = "preview"
+
+
 class PlanRun(Base):
-    """One planning of a day; the newest successful run is the day's plan."""
+    """One planning of a day; the newest successful run of kind ``plan`` is the day's
+    plan. A day has at most one run queued or running at a time."""
 
     __tablename__ = "plan_run"
+    __table_args__ = (
+        Index(
+            "uq_plan_run_active_day",
+            "service_date",
+            unique=True,
+            sqlite_where=text("status IN ('queued', 'running')"),
+            postgresql_where=text("status IN ('queued', 'running')"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     service_date: Mapped[dt.date] = mapped_column(Date, index=True)
     status: Mapped[PlanStatus] = mapped_column(_enum(PlanStatus, "plan_status"))
+    kind: Mapped[PlanKind] = mapped_column(
+        _enum(PlanKind, "plan_kind"), default=PlanKind.PLAN, server_default="plan"
+    )
+    # a manual edit as JSON: {"moves": {booking code: vehicle name or null}, "locked": [...]}
+    edits: Mapped[str] = mapped_column(Text, default="", server_default="")
     progress: Mapped[str] = mapped_column(String(200), default="")
     message: Mapped[str] = mapped_column(Text, default="")
     time_limit_s: Mapped[float] = mapped_column(Float, default=60.0)
-    started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    queued_at: Mapped[dt.datetime | None] = mapped_column(
+        DateTime(timezone=True), nullable=True, default=utcnow
+    )
+    started_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    heartbeat_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    job_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     published_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
     published_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

@@ -2,7 +2,8 @@
 
 Configuration comes from environment variables prefixed ``MOBILITY_`` (for example
 ``MOBILITY_DATABASE_URL``, ``MOBILITY_SECRET_KEY``, ``MOBILITY_RATELIMIT_ENABLED``),
-then from the ``config`` mapping given to the factory (tests).
+then from the ``config`` mapping given to the factory (tests). The service's settings
+and their defaults are :mod:`mobility.config`'s; this module adds the web's own.
 """
 
 from __future__ import annotations
@@ -14,35 +15,25 @@ from typing import Any
 
 from flask import Flask
 
-from mobility.clock import DEFAULT_TIMEZONE
 from mobility.i18n import LANGUAGES
-from mobility.store import DEFAULT_DATABASE_URL
 
 __all__ = ["create_app"]
 
 DEFAULTS: dict[str, Any] = {
     "BABEL_DEFAULT_LOCALE": "it",
-    "TIMEZONE": DEFAULT_TIMEZONE,
     "LANGUAGES": list(LANGUAGES),
-    "BOOKING_CUTOFF": "20:00",
-    "CREW_MAX_SEATS": 28,
-    "MAX_DAYS_AHEAD": 14,
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_HEADERS_ENABLED": True,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "WORKER_SESSION_MINUTES": 30,
-    "HUB_PHONE": "+39 0881 000000",
     "API_TITLE": "Passaggio API",
     "API_VERSION": "v1",
     "OPENAPI_VERSION": "3.0.3",
     "OPENAPI_URL_PREFIX": "/api",
     "OPENAPI_JSON_PATH": "openapi.json",
     "WTF_CSRF_TIME_LIMIT": None,
-    "PLAN_TIME_LIMIT": 60,
-    "EDIT_TIME_LIMIT": 20,
-    "PLAN_SYNC": False,
 }
 
 
@@ -71,18 +62,30 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     instance = Path(app.instance_path)
     instance.mkdir(parents=True, exist_ok=True)
     app.config.from_mapping(DEFAULTS)
-    app.config["DATABASE_URL"] = DEFAULT_DATABASE_URL
     app.config.from_prefixed_env("MOBILITY")
     if config:
         app.config.from_mapping(config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(instance)
 
-    from web import api, booking, db, dispatch, driver, errors, extensions, i18n, security, staff
+    from web import (
+        api,
+        booking,
+        db,
+        dispatch,
+        driver,
+        errors,
+        extensions,
+        i18n,
+        jobs,
+        security,
+        staff,
+    )
     from web import settings as settings_module
 
     settings_module.init_app(app)
     db.init_app(app)
+    jobs.init_app(app)
     errors.init_app(app)
     extensions.init_app(app)
     i18n.init_app(app)

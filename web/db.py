@@ -15,7 +15,7 @@ __all__ = ["engine", "get_session", "init_app", "session_factory"]
 
 def init_app(app: Flask) -> None:
     """Create the engine and session factory; close sessions after each request."""
-    engine_ = make_engine(app.config["DATABASE_URL"], pool_pre_ping=True)
+    engine_ = make_engine(app.extensions["mobility.settings"].database_url, pool_pre_ping=True)
     app.extensions["mobility.engine"] = engine_
     app.extensions["mobility.sessions"] = make_session_factory(engine_)
     app.teardown_appcontext(_close_session)

@@ -16,7 +16,12 @@ from mobility.errors import RoadCacheMissingError, ServiceError
 __all__ = ["ApiError", "init_app", "json_error"]
 
 #: Rule codes answered with another status than 400 on the API.
-_STATUS_OF_CODE = {"auth_failed": 401, "not_found": 404, "duplicate_direction": 409}
+_STATUS_OF_CODE = {
+    "auth_failed": 401,
+    "token_invalid": 401,
+    "not_found": 404,
+    "duplicate_direction": 409,
+}
 
 
 class ApiError(Exception):

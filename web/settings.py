@@ -1,105 +1,50 @@
 """The application's settings, built once at start-up from its configuration and
-checked there: a bad value stops the app with a sentence naming the variable,
-instead of failing in the middle of a request."""
+checked there (by :func:`mobility.config.load_config`): a bad value stops the app
+with a sentence naming the variable, instead of failing in the middle of a request."""
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from typing import Any, cast
-from zoneinfo import ZoneInfoNotFoundError
 
 from flask import Flask, current_app
 
-from mobility.bookings import BookingRules
-from mobility.clock import parse_hhmm, zone
-from mobility.planning import PlanningSettings
+from mobility.config import Config, load_config
+from mobility.errors import ConfigError
 
-__all__ = ["Settings", "SettingsError", "get_settings", "init_app"]
+__all__ = ["Settings", "SettingsError", "build_settings", "get_settings", "init_app"]
 
-
-class SettingsError(ValueError):
-    """A configuration value is not usable; the message names the variable."""
+#: A bad setting (the name the web layer used first).
+SettingsError = ConfigError
 
 
 @dataclass(frozen=True)
-class Settings:
-    """What the views and services need of the configuration.
+class Settings(Config):
+    """The service's :class:`~mobility.config.Config` and what only the web app needs.
 
     Parameters
     ----------
-    booking
-        Booking rules: cut-off, time zone, days ahead, seats, PIN lock-out.
-    planning
-        Planning settings for the dispatcher's "Plan the day" (its time limit).
-    edit_time_limit_s
-        Time limit of the re-plan that checks a dispatcher's manual edit.
-    hub_phone
-        The hub's phone number, printed on pages and sheets.
     worker_session_minutes
         A signed-in worker is forgotten after this long without a page.
-    osm_path
-        The OSM extract whose caches the app loads (``None``: the default search).
     """
 
-    booking: BookingRules
-    planning: PlanningSettings
-    edit_time_limit_s: float
-    hub_phone: str
-    worker_session_minutes: int
-    osm_path: str | None
-
-    @property
-    def timezone(self) -> str:
-        """The service's time zone."""
-        return self.booking.timezone
-
-    def tomorrow(self) -> dt.date:
-        """The service's date tomorrow (the day a dispatcher plans by default)."""
-        return self.booking.today() + dt.timedelta(days=1)
-
-
-def _number(config: Any, key: str, low: float, high: float) -> float:
-    try:
-        value = float(config[key])
-    except (TypeError, ValueError):
-        raise SettingsError(f"MOBILITY_{key}: {config[key]!r} is not a number") from None
-    if not low <= value <= high:
-        raise SettingsError(f"MOBILITY_{key}: {value} is not between {low} and {high}")
-    return value
+    worker_session_minutes: int = 30
 
 
 def build_settings(config: Any) -> Settings:
-    """Check the configuration and build :class:`Settings`.
+    """Check the Flask configuration and build :class:`Settings`.
 
     Raises
     ------
-    SettingsError
+    ConfigError
         Naming the first variable with an unusable value.
     """
-    cutoff = parse_hhmm(str(config["BOOKING_CUTOFF"]))
-    if cutoff is None:
-        raise SettingsError(f"MOBILITY_BOOKING_CUTOFF: {config['BOOKING_CUTOFF']!r} is not HH:MM")
-    timezone = str(config["TIMEZONE"])
+    base = load_config(config)
     try:
-        zone(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise SettingsError(f"MOBILITY_TIMEZONE: unknown time zone {timezone!r}") from None
-    booking = BookingRules(
-        cutoff=dt.time(cutoff // 60, cutoff % 60),
-        timezone=timezone,
-        max_days_ahead=int(_number(config, "MAX_DAYS_AHEAD", 0, 366)),
-        max_seats=int(_number(config, "CREW_MAX_SEATS", 1, 90)),
-    )
-    planning = PlanningSettings(time_limit_s=_number(config, "PLAN_TIME_LIMIT", 1, 3600))
-    return Settings(
-        booking=booking,
-        planning=planning,
-        edit_time_limit_s=_number(config, "EDIT_TIME_LIMIT", 1, 600),
-        hub_phone=str(config["HUB_PHONE"]),
-        worker_session_minutes=int(_number(config, "WORKER_SESSION_MINUTES", 1, 24 * 60)),
-        osm_path=config.get("OSM_PATH") or None,
-    )
+        minutes = int(config.get("WORKER_SESSION_MINUTES", 30))
+    except (TypeError, ValueError):
+        raise ConfigError("MOBILITY_WORKER_SESSION_MINUTES: not a number") from None
+    return Settings(**base.__dict__, worker_session_minutes=minutes)
 
 
 def init_app(app: Flask) -> None:

@@ -15,6 +15,7 @@ from mobility.bookings.rides import (
     request_rides,
 )
 from mobility.bookings.rules import BookingRules
+from mobility.bookings.tokens import TOKEN_MINUTES, issue_token, worker_from_token
 from mobility.bookings.workers import (
     authenticate_worker,
     find_worker,
@@ -25,6 +26,7 @@ from mobility.bookings.workers import (
 __all__ = [
     "CODE_ALPHABET",
     "MAX_INCIDENT_CHARS",
+    "TOKEN_MINUTES",
     "BookingRules",
     "RideRequest",
     "authenticate_worker",
@@ -32,9 +34,11 @@ __all__ = [
     "find_booking",
     "find_worker",
     "get_worker",
+    "issue_token",
     "list_bookings",
     "list_incidents",
     "register_worker",
     "request_rides",
     "submit_incident",
+    "worker_from_token",
 ]

@@ -11,7 +11,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from mobility.cli import day, roads
+from mobility.cli import day, jobs, roads
 from mobility.cli._common import Resources
 from mobility.cli.roads import read_points_csv
 from mobility.errors import MobilityError
@@ -30,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     roads.register(sub)
     day.register(sub)
+    jobs.register(sub)
     return parser
 
 

@@ -7,7 +7,7 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from mobility.roads import RoadGraph, load_road_graph
 from mobility.store import database_url, make_engine, make_session_factory, upgrade_database
@@ -23,12 +23,18 @@ class Resources:
         self._engine: Engine | None = None
         self._session: Session | None = None
 
-    def session(self) -> Session:
-        """The command's session on ``$MOBILITY_DATABASE_URL`` (or the embedded default)."""
-        if self._session is None:
+    def sessions(self) -> sessionmaker[Session]:
+        """A session factory on ``$MOBILITY_DATABASE_URL`` (or the embedded default),
+        the schema upgraded on first use."""
+        if self._engine is None:
             self._engine = make_engine(database_url())
             upgrade_database(self._engine)
-            self._session = make_session_factory(self._engine)()
+        return make_session_factory(self._engine)
+
+    def session(self) -> Session:
+        """The command's own session."""
+        if self._session is None:
+            self._session = self.sessions()()
         return self._session
 
     def close(self) -> None:

@@ -25,9 +25,10 @@ def _cmd_fleet_import(args: argparse.Namespace) -> int:
 
 
 def _cmd_plan(args: argparse.Namespace) -> int:
-    from mobility.dispatch import plan_day, publish_plan
+    from mobility.config import config_from_env
+    from mobility.dispatch import publish_plan
+    from mobility.jobs import make_queue, plan_here, start_planning
     from mobility.outputs import export_plan
-    from mobility.planning import PlanningSettings
 
     session = db(args)
     if args.export:
@@ -38,11 +39,19 @@ def _cmd_plan(args: argparse.Namespace) -> int:
         vehicles, bookings = len(document["vehicles"]), len(document["bookings"])
         print(f"wrote {out}: {vehicles} vehicles, {bookings} bookings")
         return 0
-    outcome = plan_day(
-        session,
+    config = config_from_env()
+    settings = config.planning.with_time_limit(args.time_limit)
+    if args.enqueue:
+        queue = make_queue(config)
+        run, _ = start_planning(session, queue, args.date, time_limit_s=args.time_limit)
+        print(json.dumps({"run": run.id, "status": run.status.value}))
+        return 0
+    outcome = plan_here(
+        args.resources.sessions(),
+        config.database_url,
         args.date,
         graph_loader(),
-        settings=PlanningSettings(time_limit_s=args.time_limit),
+        settings,
         progress=None if args.json else (lambda msg: print(f"... {msg}", file=sys.stderr)),
     )
     figures: dict[str, Any] = outcome.figures.to_dict()
@@ -62,10 +71,12 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
     from mobility.bookings import BookingRules
     from mobility.demo import run_demo
+    from mobility.store import database_url
 
     day = args.date or BookingRules().today() + dt.timedelta(days=1)
     result = run_demo(
-        db(args),
+        args.resources.sessions(),
+        database_url(),
         graph_loader(),
         Path(args.out),
         day=day,
@@ -147,6 +158,11 @@ def register(sub: Any) -> None:
     plan.add_argument("--date", required=True, type=parse_date, metavar="YYYY-MM-DD")
     plan.add_argument("--time-limit", type=float, default=60.0, metavar="S")
     plan.add_argument("--publish", action="store_true", help="publish the plan to the workers")
+    plan.add_argument(
+        "--enqueue",
+        action="store_true",
+        help="put the run on the job queue and return at once (prints the run's id)",
+    )
     plan.add_argument("--export", metavar="PLAN.json", help="write the stored plan as JSON instead")
     plan.add_argument("--json", action="store_true")
     plan.set_defaults(func=_cmd_plan)

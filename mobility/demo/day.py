@@ -19,7 +19,7 @@ from typing import Any, Final
 
 import numpy as np
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from mobility.bookings import BookingRules, RideRequest, register_worker, request_rides
 from mobility.demo.data import synthetic_crews, synthetic_farms
@@ -29,11 +29,11 @@ from mobility.dispatch import (
     driver_names,
     fixed_cost_for_seats,
     latest_plan,
-    plan_day,
     publish_plan,
     set_staff_password,
 )
 from mobility.errors import ServiceError
+from mobility.jobs import plan_here
 from mobility.outputs import plan_map, plan_overview_png, render_sheets_pdf
 from mobility.planning import PlanningSettings
 from mobility.roads import RoadGraph
@@ -167,7 +167,8 @@ def _demo_staff(session: Session, day: dt.date) -> dict[str, str]:
 
 
 def run_demo(
-    session: Session,
+    sessions: sessionmaker[Session],
+    database_url: str,
     graphs: Callable[[str], RoadGraph],
     out: Path,
     *,
@@ -177,27 +178,48 @@ def run_demo(
     time_limit_s: float = 60.0,
     say: Callable[[str], None] = print,
 ) -> DemoResult:
-    """Seed, plan, publish and write ``plan_map.html``, ``route_sheets.pdf``, ``day.json``."""
+    """Seed, plan and publish; write ``plan_map.html``, ``plan_overview.png``,
+    ``route_sheets.pdf`` and ``day.json``. The plan is a run like any other (one per
+    day, with a heartbeat)."""
     started = time.perf_counter()
-    already = session.scalar(select(Booking.id).where(Booking.service_date == day).limit(1))
-    if already is None:
-        counts = seed_demo_day(session, day, seed=seed, workers=workers)
-        say(
-            f"seeded {counts['workers']} workers in {counts['bookings']} bookings, "
-            f"{counts['farms']} synthetic farms, {counts['vehicles']} vehicles"
+    session = sessions()
+    try:
+        already = session.scalar(select(Booking.id).where(Booking.service_date == day).limit(1))
+        if already is None:
+            counts = seed_demo_day(session, day, seed=seed, workers=workers)
+            say(
+                f"seeded {counts['workers']} workers in {counts['bookings']} bookings, "
+                f"{counts['farms']} synthetic farms, {counts['vehicles']} vehicles"
+            )
+        else:
+            say(f"bookings for {day} exist already: planning them again")
+        logins = _demo_staff(session, day)
+        outcome = plan_here(
+            sessions,
+            database_url,
+            day,
+            graphs,
+            PlanningSettings(time_limit_s=time_limit_s),
+            progress=lambda msg: say(f"... {msg}"),
         )
-    else:
-        say(f"bookings for {day} exist already: planning them again")
-    logins = _demo_staff(session, day)
-    outcome = plan_day(
-        session,
-        day,
-        graphs,
-        settings=PlanningSettings(time_limit_s=time_limit_s),
-        progress=lambda msg: say(f"... {msg}"),
-    )
-    version = publish_plan(session, day)
-    say(f"published plan #{outcome.plan_id} (version {version})")
+        version = publish_plan(session, day)
+        say(f"published plan #{outcome.plan_id} (version {version})")
+        outputs = _write_outputs(session, graphs, day, out)
+        figures = outcome.figures.to_dict()
+        figures["date"] = day.isoformat()
+        figures["seconds"] = round(time.perf_counter() - started, 1)
+        day_path = out / "day.json"
+        day_path.write_text(json.dumps(figures, indent=1), encoding="utf-8")
+        bookings = len(list(session.scalars(select(Booking.id).where(Booking.service_date == day))))
+    finally:
+        session.close()
+    return DemoResult(day, workers, bookings, figures, logins, [*outputs, day_path])
+
+
+def _write_outputs(
+    session: Session, graphs: Callable[[str], RoadGraph], day: dt.date, out: Path
+) -> list[Path]:
+    """The plan's map, overview picture and route sheets."""
     run = latest_plan(session, day)
     assert run is not None
     out.mkdir(parents=True, exist_ok=True)
@@ -209,11 +231,4 @@ def run_demo(
     sheets_path.write_bytes(
         render_sheets_pdf(run, list(run.routes), graphs, language="it", hub_phone="+39 0881 000000")
     )
-    figures = outcome.figures.to_dict()
-    figures["date"] = day.isoformat()
-    figures["seconds"] = round(time.perf_counter() - started, 1)
-    day_path = out / "day.json"
-    day_path.write_text(json.dumps(figures, indent=1), encoding="utf-8")
-    bookings = len(list(session.scalars(select(Booking.id).where(Booking.service_date == day))))
-    outputs = [map_path, overview_path, sheets_path, day_path]
-    return DemoResult(day, workers, bookings, figures, logins, outputs)
+    return [map_path, overview_path, sheets_path]

@@ -7,13 +7,17 @@ leaves the previous plan and every booking as they were.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from mobility.clock import utcnow
+from mobility.dispatch._liveness import reap_stale_runs
 from mobility.dispatch.fleet import assigned_vehicle_ids
 from mobility.errors import ServiceError
 from mobility.planning import (
@@ -30,9 +34,11 @@ from mobility.planning import (
 from mobility.roads import RoadGraph
 from mobility.stops import get_stops
 from mobility.store import (
+    ACTIVE_RUN_STATUSES,
     ACTIVE_STATUSES,
     Booking,
     BookingStatus,
+    PlanKind,
     PlanMove,
     PlanRoute,
     PlanRun,
@@ -48,8 +54,8 @@ __all__ = [
     "DayOverview",
     "GraphLoader",
     "PlanOutcome",
+    "RunAbandonedError",
     "day_overview",
-    "get_run",
     "latest_plan",
     "plan_day",
     "plan_pickups",
@@ -76,18 +82,17 @@ class PlanOutcome:
 
 
 def latest_plan(session: Session, service_date: dt.date) -> PlanRun | None:
-    """The newest successful planning run of a day."""
+    """The newest successful planning run of a day (previews of edits are not plans)."""
     return session.scalar(
         select(PlanRun)
-        .where(PlanRun.service_date == service_date, PlanRun.status == PlanStatus.DONE)
+        .where(
+            PlanRun.service_date == service_date,
+            PlanRun.status == PlanStatus.DONE,
+            PlanRun.kind == PlanKind.PLAN,
+        )
         .order_by(PlanRun.id.desc())
         .limit(1)
     )
-
-
-def get_run(session: Session, run_id: int) -> PlanRun | None:
-    """The planning run with this id."""
-    return session.get(PlanRun, run_id)
 
 
 def run_figures(run: PlanRun) -> DayFigures | None:
@@ -107,8 +112,15 @@ class DayOverview:
     figures: DayFigures | None
 
 
-def day_overview(session: Session, service_date: dt.date, *, runs: int = 5) -> DayOverview:
-    """What the dispatcher's day page shows."""
+def day_overview(
+    session: Session,
+    service_date: dt.date,
+    *,
+    runs: int = 5,
+    queued_alive: Callable[[PlanRun], bool] | None = None,
+) -> DayOverview:
+    """What the dispatcher's day page shows (runs whose worker is gone marked failed)."""
+    reap_stale_runs(session, queued_alive=queued_alive)
     counts = session.execute(
         select(Booking.status, func.count())
         .where(Booking.service_date == service_date)
@@ -206,9 +218,10 @@ def plan_day(
     settings = settings or PlanningSettings()
     say = progress or (lambda _msg: None)
     moves = moves or {}
-    run_id = (
-        (run.id if run is not None else _new_run(session, service_date, settings)) if save else -1
-    )
+    if run is not None:
+        run_id = run.id
+    else:
+        run_id = _new_run(session, service_date, settings) if save else -1
     try:
         say("loading bookings and fleet")
         bookings = _day_bookings(session, service_date)
@@ -224,7 +237,10 @@ def plan_day(
         day = plan_bookings(rows, fleet, matrices, settings=settings)
         moved = _moved(moves, bookings, vehicles, day)
         if not save:
-            return PlanOutcome(-1, day.figures, moved)
+            if run_id >= 0:  # a preview run: its result is read from its row
+                edits = {"moves": moves, "locked": sorted(locked or ()), "moved": moved}
+                _finish(session, run_id, day.figures.to_json(), json.dumps(edits, sort_keys=True))
+            return PlanOutcome(run_id, day.figures, moved)
         say("saving the plan")
         for booking_id in dropped:
             day.unserved[booking_id] = LEFT_UNASSIGNED
@@ -236,23 +252,49 @@ def plan_day(
 
 
 def _new_run(session: Session, service_date: dt.date, settings: PlanningSettings) -> int:
+    """A run planned here and now (not through a queue).
+
+    Raises
+    ------
+    ServiceError
+        ``run_active`` when a run of the day is queued or running already.
+    """
+    now = utcnow()
     run = PlanRun(
-        service_date=service_date, status=PlanStatus.RUNNING, time_limit_s=settings.time_limit_s
+        service_date=service_date,
+        status=PlanStatus.RUNNING,
+        time_limit_s=settings.time_limit_s,
+        queued_at=now,
+        started_at=now,
+        heartbeat_at=now,
     )
     session.add(run)
-    session.commit()
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise ServiceError(
+            "date", "run_active", f"date: a planning run of {service_date} is going already"
+        ) from None
     return run.id
 
 
 def _mark_failed(session: Session, run_id: int, exc: BaseException) -> None:
-    """Record why a run failed; nothing it planned was written."""
+    """Record why a run failed (unless it was done or failed already); nothing it
+    planned was written."""
     session.rollback()
-    failed = session.get(PlanRun, run_id) if run_id >= 0 else None
-    if failed is not None:
-        failed.status = PlanStatus.FAILED
-        failed.message = f"{type(exc).__name__}: {exc}"[:2000]
-        failed.finished_at = utcnow()
-        session.commit()
+    if run_id < 0 or isinstance(exc, RunAbandonedError):
+        return
+    session.execute(
+        update(PlanRun)
+        .where(PlanRun.id == run_id, PlanRun.status.in_(ACTIVE_RUN_STATUSES))
+        .values(
+            status=PlanStatus.FAILED,
+            message=f"{type(exc).__name__}: {exc}"[:2000],
+            finished_at=utcnow(),
+        )
+    )
+    session.commit()
 
 
 def _day_bookings(session: Session, service_date: dt.date) -> list[Booking]:
@@ -416,11 +458,39 @@ def _store(session: Session, run_id: int, day: DayPlan, bookings: list[Booking])
         elif booking.status is BookingStatus.UNSERVED:
             booking.status = BookingStatus.REQUESTED  # served now: back in the queue to publish
             booking.reason = None
-    run.figures = day.figures.to_json()
-    run.status = PlanStatus.DONE
-    run.progress = "done"
-    run.finished_at = utcnow()
+    _finish(session, run_id, day.figures.to_json())
+
+
+class RunAbandonedError(ServiceError):
+    """A run was declared dead (or failed) while it was still planning: its plan is
+    not stored, so nothing overwrites what happened since."""
+
+
+def _finish(session: Session, run_id: int, figures: str, edits: str | None = None) -> None:
+    """Mark the run done with what it wrote, in the same transaction, but only if it is
+    still running: a run marked failed meanwhile stores nothing."""
+    values: dict[str, Any] = {
+        "status": PlanStatus.DONE,
+        "figures": figures,
+        "progress": "done",
+        "finished_at": utcnow(),
+    }
+    if edits is not None:
+        values["edits"] = edits
+    session.flush()
+    result = session.execute(
+        update(PlanRun)
+        .where(PlanRun.id == run_id, PlanRun.status == PlanStatus.RUNNING)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        session.rollback()
+        raise RunAbandonedError(
+            "run", "run_abandoned", f"run: #{run_id} is no longer running; its plan is dropped"
+        )
     session.commit()
+    session.expire_all()
 
 
 def plan_pickups(run: PlanRun) -> dict[int, tuple[int, int]]:

@@ -1,34 +1,181 @@
-"""Planning runs started from a page or a command: create the run row, then plan in
-the background with its progress written on the row (any process can show it)."""
+"""Planning runs as jobs: requested (``queued``), claimed by a worker (``running``,
+with a heartbeat on the row), then ``done`` or ``failed`` with the reason.
+
+A day has at most one run queued or running (a unique index on the table says so):
+a second request for the same kind of run joins the first, another kind is refused.
+A run whose heartbeat stops (its worker was killed, its machine lost) is marked
+failed by :func:`reap_stale_runs`, which every reader of runs calls; it never wrote
+anything, so the previous plan and the bookings stay as they were, and even if its
+worker comes back it cannot store its plan (see ``plans._store``).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from mobility.dispatch.plans import GraphLoader, PlanOutcome, plan_day
+from mobility.clock import utcnow
+from mobility.dispatch._liveness import HEARTBEAT_S, STALE_AFTER_S, fail_run, reap_stale_runs
+from mobility.dispatch.plans import GraphLoader, PlanOutcome, RunAbandonedError, plan_day
+from mobility.errors import ServiceError
 from mobility.planning import PlanningSettings
-from mobility.store import PlanRun, PlanStatus
+from mobility.store import ACTIVE_RUN_STATUSES, PlanKind, PlanRun, PlanStatus
 
-__all__ = ["create_run", "execute_run"]
+__all__ = [
+    "HEARTBEAT_S",
+    "STALE_AFTER_S",
+    "Edits",
+    "RunAbandonedError",
+    "active_run",
+    "beat",
+    "claim_run",
+    "execute_run",
+    "fail_run",
+    "get_run",
+    "list_runs",
+    "reap_stale_runs",
+    "request_run",
+    "run_edits",
+]
 
 log = logging.getLogger(__name__)
 
+#: A manual edit: booking code -> vehicle name (``None``: leave unassigned), locked routes.
+Edits = tuple[dict[str, str | None], list[str]]
 
-def create_run(session: Session, service_date: dt.date, time_limit_s: float) -> PlanRun:
-    """A new planning run of a day, waiting to start (committed)."""
-    run = PlanRun(
-        service_date=service_date,
-        status=PlanStatus.RUNNING,
-        time_limit_s=time_limit_s,
-        progress="queued",
+
+def _edits_json(moves: dict[str, str | None] | None, locked: set[str] | None) -> str:
+    if not moves and not locked:
+        return ""
+    return json.dumps({"moves": moves or {}, "locked": sorted(locked or ())}, sort_keys=True)
+
+
+def run_edits(run: PlanRun) -> tuple[dict[str, str | None], set[str], dict[str, str]]:
+    """The moves and locked routes of a run's manual edit, and (a preview's result)
+    for each moved booking the vehicles it rides or why it does not ride."""
+    data: dict[str, Any] = json.loads(run.edits or "{}")
+    return data.get("moves", {}), set(data.get("locked", [])), data.get("moved", {})
+
+
+def active_run(session: Session, service_date: dt.date) -> PlanRun | None:
+    """The day's run that is queued or running, if any."""
+    return session.scalar(
+        select(PlanRun).where(
+            PlanRun.service_date == service_date, PlanRun.status.in_(ACTIVE_RUN_STATUSES)
+        )
     )
-    session.add(run)
+
+
+def request_run(
+    session: Session,
+    service_date: dt.date,
+    *,
+    time_limit_s: float,
+    kind: PlanKind = PlanKind.PLAN,
+    moves: dict[str, str | None] | None = None,
+    locked: set[str] | None = None,
+    queued_alive: Callable[[PlanRun], bool] | None = None,
+) -> tuple[PlanRun, bool]:
+    """A queued run of the day, new or the one already going.
+
+    Runs whose worker is gone are marked failed first (``queued_alive``: the
+    queue's view of a queued run's job), so they never block a new one.
+
+    Returns
+    -------
+    tuple
+        The run and whether it was made now (``False``: an identical request was
+        queued or running already, and this one joins it).
+
+    Raises
+    ------
+    ServiceError
+        ``run_active`` on ``date`` when another kind of run (or another edit) of the
+        day is queued or running.
+    """
+    edits = _edits_json(moves, locked)
+    reap_stale_runs(session, queued_alive=queued_alive)
+    for _ in range(2):
+        active = active_run(session, service_date)
+        if active is not None:
+            if active.kind is kind and active.edits == edits:
+                return active, False
+            raise ServiceError(
+                "date",
+                "run_active",
+                f"date: a planning run of {service_date} is {active.status.value} (#{active.id})",
+                run=active.id,
+            )
+        run = PlanRun(
+            service_date=service_date,
+            status=PlanStatus.QUEUED,
+            kind=kind,
+            edits=edits,
+            time_limit_s=time_limit_s,
+            progress="queued",
+            queued_at=utcnow(),
+        )
+        session.add(run)
+        try:
+            session.commit()
+        except IntegrityError:  # another request won the race: join it
+            session.rollback()
+            continue
+        return run, True
+    raise ServiceError("date", "run_active", f"date: a planning run of {service_date} is going")
+
+
+def claim_run(session: Session, run_id: int) -> PlanRun | None:
+    """Start a queued run (``running``, first heartbeat); ``None`` if it is not queued."""
+    now = utcnow()
+    result = session.execute(
+        update(PlanRun)
+        .where(PlanRun.id == run_id, PlanRun.status == PlanStatus.QUEUED)
+        .values(status=PlanStatus.RUNNING, started_at=now, heartbeat_at=now, progress="started")
+    )
     session.commit()
-    return run
+    return session.get(PlanRun, run_id) if result.rowcount == 1 else None  # type: ignore[attr-defined]
+
+
+def beat(session: Session, run_id: int) -> bool:
+    """Write a running run's heartbeat; ``False`` when it is no longer running."""
+    result = session.execute(
+        update(PlanRun)
+        .where(PlanRun.id == run_id, PlanRun.status == PlanStatus.RUNNING)
+        .values(heartbeat_at=utcnow())
+    )
+    session.commit()
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def get_run(
+    session: Session, run_id: int, *, queued_alive: Callable[[PlanRun], bool] | None = None
+) -> PlanRun | None:
+    """The planning run with this id (marked failed first if its worker is gone)."""
+    reap_stale_runs(session, queued_alive=queued_alive)
+    return session.get(PlanRun, run_id)
+
+
+def list_runs(
+    session: Session,
+    service_date: dt.date,
+    *,
+    queued_alive: Callable[[PlanRun], bool] | None = None,
+) -> list[PlanRun]:
+    """The day's runs, newest first (stale ones marked failed first)."""
+    reap_stale_runs(session, queued_alive=queued_alive)
+    return list(
+        session.scalars(
+            select(PlanRun).where(PlanRun.service_date == service_date).order_by(PlanRun.id.desc())
+        )
+    )
 
 
 def execute_run(
@@ -36,30 +183,38 @@ def execute_run(
     run_id: int,
     graphs: GraphLoader,
     settings: PlanningSettings,
+    *,
+    progress: Callable[[str], None] | None = None,
 ) -> PlanOutcome | None:
-    """Plan the run's day; progress and result go to the run row.
+    """Claim a queued run and do it: plan the day (or preview the edit it carries).
 
-    A failure is recorded on the run (status ``failed`` and the reason) and logged;
-    the previous plan and the bookings stay as they were.
+    Progress and the result go to the run row, so any process can show them. A
+    failure is recorded on the run with the reason and logged; the previous plan
+    and the bookings stay as they were.
 
     Returns
     -------
     PlanOutcome or None
-        ``None`` when the run is unknown or failed.
+        ``None`` when the run was not queued (already taken, or failed) or failed.
     """
 
-    def progress(message: str) -> None:
+    def say(message: str) -> None:
         with sessions() as progress_session:
-            row = progress_session.get(PlanRun, run_id)
-            if row is not None:
-                row.progress = message
-                progress_session.commit()
+            progress_session.execute(
+                update(PlanRun)
+                .where(PlanRun.id == run_id, PlanRun.status == PlanStatus.RUNNING)
+                .values(progress=message[:200])
+            )
+            progress_session.commit()
+        if progress is not None:
+            progress(message)
 
     with sessions() as session:
-        run = session.get(PlanRun, run_id)
+        run = claim_run(session, run_id)
         if run is None:
-            log.error("planning run %s does not exist", run_id)
+            log.warning("planning run %s is not queued: nothing to do", run_id)
             return None
+        moves, locked, _ = run_edits(run)
         try:
             return plan_day(
                 session,
@@ -67,7 +222,10 @@ def execute_run(
                 graphs,
                 settings=settings.with_time_limit(run.time_limit_s),
                 run=run,
-                progress=progress,
+                progress=say,
+                moves=moves,
+                locked=locked,
+                save=run.kind is PlanKind.PLAN,
             )
         except Exception:  # recorded on the run by plan_day; the page shows it
             log.exception("planning run %s failed", run_id)

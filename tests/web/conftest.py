@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -39,6 +40,23 @@ def quick_planning(app: Flask) -> Flask:
     settings = app.extensions["mobility.settings"]
     app.extensions["mobility.settings"] = dataclasses.replace(settings, planning=QUICK)
     return app
+
+
+def follow_run(client: FlaskClient, response: Any, *, timeout_s: float = 120) -> str:
+    """Follow a POST that queued a planning run to the run's page and reload it, as
+    the page itself does, until the run is done or failed; returns that page."""
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    url = response.headers["Location"]
+    assert "/dispatch/runs/" in url, url
+    deadline = time.monotonic() + timeout_s
+    while True:
+        page = client.get(url).get_data(as_text=True)
+        found = re.search(r'<p class="status">(\w+)', page)
+        assert found, page[:500]
+        if found.group(1) in ("done", "failed"):
+            return page
+        assert time.monotonic() < deadline, f"run still {found.group(1)} after {timeout_s} s"
+        time.sleep(0.25)
 
 
 def csrf_token(html: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from flask.testing import FlaskClient
 
 from tests.web.conftest import api_worker
@@ -128,3 +129,58 @@ def test_registration_returns_a_code_and_a_pin_and_checks_the_language(
     assert len(worker["code"]) >= 8 and worker["pin"].isdigit()
     bad = client.post("/api/v1/workers", json={"language": "klingon"})
     assert bad.status_code == 400 and bad.get_json()["field"] == "language"
+
+
+def test_a_session_token_stands_for_the_worker_without_the_pin(client: FlaskClient) -> None:
+    worker = api_worker(client)
+    opened = client.post("/api/v1/sessions", json={"code": worker["code"], "pin": worker["pin"]})
+    assert opened.status_code == 201
+    session = opened.get_json()
+    assert session["token_type"] == "Bearer" and session["expires_in"] == 1800
+    bearer = {"Authorization": f"Bearer {session['token']}"}
+    body = booking_body(client, worker)
+    del body["worker_code"], body["pin"]
+    created = client.post("/api/v1/bookings", json=body, headers=bearer)
+    assert created.status_code == 201
+    (booking,) = created.get_json()
+    mine = client.get("/api/v1/workers/me/bookings", headers=bearer).get_json()
+    assert [b["code"] for b in mine] == [booking["code"]]
+    other = api_worker(client)
+    other_token = client.post(
+        "/api/v1/sessions", json={"code": other["code"], "pin": other["pin"]}
+    ).get_json()["token"]
+    hidden = client.get(
+        f"/api/v1/bookings/{booking['code']}", headers={"Authorization": f"Bearer {other_token}"}
+    )
+    assert hidden.status_code == 404  # a token reads only its own worker's bookings
+
+
+def test_a_forged_or_expired_token_is_401_naming_authorization(
+    client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import itsdangerous
+
+    worker = api_worker(client)
+    token = client.post(
+        "/api/v1/sessions", json={"code": worker["code"], "pin": worker["pin"]}
+    ).get_json()["token"]
+    forged = client.get(
+        "/api/v1/workers/me/bookings", headers={"Authorization": f"Bearer {token[:-2]}xx"}
+    )
+    assert forged.status_code == 401 and forged.get_json()["field"] == "Authorization"
+    # 31 minutes later the same token no longer opens anything
+    real_time = itsdangerous.timed.time.time
+    monkeypatch.setattr(itsdangerous.timed.time, "time", lambda: real_time() + 31 * 60)
+    expired = client.get(
+        "/api/v1/workers/me/bookings", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert expired.status_code == 401 and expired.get_json() == forged.get_json()
+
+
+def test_a_session_needs_the_right_pin_and_counts_towards_the_lockout(client: FlaskClient) -> None:
+    worker = api_worker(client)
+    for _ in range(5):
+        wrong = client.post("/api/v1/sessions", json={"code": worker["code"], "pin": "000000x"})
+        assert wrong.status_code == 401 and "token" not in wrong.get_json()
+    locked = client.post("/api/v1/sessions", json={"code": worker["code"], "pin": worker["pin"]})
+    assert locked.status_code == 401  # five wrong PINs lock the code, right PIN or not

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from mobility.roads import RoadGraph
 from mobility.store import Profile, Stop, Vehicle
 from tests.conftest import TAVOLIERE
-from tests.web.conftest import api_worker, csrf_token, quick_planning
+from tests.web.conftest import api_worker, csrf_token, follow_run, quick_planning
 from tests.web.test_staff import PASSWORD, login
 from web import create_app
 from web.db import get_session
@@ -29,7 +29,6 @@ def test_small_day_booked_planned_published_and_read_back(
             "SECRET_KEY": "e2e",
             "RATELIMIT_ENABLED": False,
             "OSM_PATH": str(TAVOLIERE),
-            "PLAN_SYNC": True,
         }
     )
     quick_planning(app)
@@ -77,11 +76,12 @@ def test_small_day_booked_planned_published_and_read_back(
     staff = app.test_client()
     login(staff, "disp")
     home = staff.get(f"/dispatch/?date={day}").get_data(as_text=True)
-    run = staff.post(
-        "/dispatch/plan",
-        data={"csrf_token": csrf_token(home), "date": day, "time_limit": "5"},
-        follow_redirects=True,
-    ).get_data(as_text=True)
+    run = follow_run(
+        staff,
+        staff.post(
+            "/dispatch/plan", data={"csrf_token": csrf_token(home), "date": day, "time_limit": "5"}
+        ),
+    )
     assert "done" in run and "42 / 42" in run  # every seat both ways
     staff.post("/dispatch/publish", data={"csrf_token": csrf_token(home), "date": day})
 

@@ -19,7 +19,7 @@ from mobility.bookings import RideRequest, register_worker, request_rides
 from mobility.roads import RoadGraph
 from mobility.store import AuditLog, DriverAssignment, Profile, StaffUser, Stop, StopKind, Vehicle
 from tests.conftest import NODES
-from tests.web.conftest import csrf_token, quick_planning
+from tests.web.conftest import csrf_token, follow_run, quick_planning
 from web import create_app
 from web.db import get_session
 
@@ -47,7 +47,6 @@ def staff_app(database_url: str, tiny_osm: Path, tiny_graphs: dict[str, RoadGrap
             "SECRET_KEY": "staff",
             "RATELIMIT_ENABLED": False,
             "OSM_PATH": str(tiny_osm),
-            "PLAN_SYNC": True,
             "PLAN_TIME_LIMIT": 1,
         }
     )
@@ -138,11 +137,13 @@ def test_plan_publish_and_sheets_through_the_pages(staff_app: Flask, tmp_path: P
     client = staff_app.test_client()
     login(client, "dispatcher")
     home = client.get(f"/dispatch/?date={DAY.isoformat()}").get_data(as_text=True)
-    run = client.post(
-        "/dispatch/plan",
-        data={"csrf_token": csrf_token(home), "date": DAY.isoformat(), "time_limit": "2"},
-        follow_redirects=True,
-    ).get_data(as_text=True)
+    run = follow_run(
+        client,
+        client.post(
+            "/dispatch/plan",
+            data={"csrf_token": csrf_token(home), "date": DAY.isoformat(), "time_limit": "2"},
+        ),
+    )
     assert "done" in run and "11 / 11" in run  # seats served / seats
     client.post("/dispatch/publish", data={"csrf_token": csrf_token(home), "date": DAY.isoformat()})
     export = client.get(f"/dispatch/export/{DAY.isoformat()}.json").get_json()
@@ -194,10 +195,14 @@ def planned_by_dispatcher(app: Flask) -> tuple[FlaskClient, dict]:
     client = app.test_client()
     login(client, "dispatcher")
     home = client.get(f"/dispatch/?date={DAY.isoformat()}").get_data(as_text=True)
-    client.post(
-        "/dispatch/plan",
-        data={"csrf_token": csrf_token(home), "date": DAY.isoformat(), "time_limit": "2"},
+    page = follow_run(
+        client,
+        client.post(
+            "/dispatch/plan",
+            data={"csrf_token": csrf_token(home), "date": DAY.isoformat(), "time_limit": "2"},
+        ),
     )
+    assert '<p class="status">done' in page
     return client, client.get(f"/dispatch/export/{DAY.isoformat()}.json").get_json()
 
 
@@ -271,12 +276,13 @@ def test_manual_edit_is_checked_before_it_is_saved(staff_app: Flask) -> None:
         "booking": code,
         "vehicle": "MB-2",
     }
-    preview = client.post("/dispatch/edit", data={**form, "action": "check"}).get_data(as_text=True)
+    preview = follow_run(client, client.post("/dispatch/edit", data={**form, "action": "check"}))
     assert "The plan passes every check." in preview and f"{code}</span>: MB-2" in preview
     unchanged = client.get(f"/dispatch/export/{DAY.isoformat()}.json").get_json()
     assert unchanged == export  # checking saved nothing
-    saved = client.post("/dispatch/edit", data={**form, "action": "save"})
-    assert saved.status_code == 302
+    save = {**form, "csrf_token": csrf_token(preview), "action": "save"}
+    saved = follow_run(client, client.post("/dispatch/edit", data=save))
+    assert '<p class="status">done' in saved
     after = client.get(f"/dispatch/export/{DAY.isoformat()}.json").get_json()
     assert next(b for b in after["bookings"] if b["code"] == code)["vehicles"] == ["MB-2"]
 

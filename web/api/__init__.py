@@ -1,7 +1,9 @@
 """JSON API under /api/v1 (flask-smorest; OpenAPI document at /api/openapi.json).
 
-Workers authenticate with the headers ``X-Worker-Code`` and ``X-Worker-Pin`` (or,
-when booking, the body fields ``worker_code`` and ``pin``). Errors are JSON
+Workers open a session with ``POST /api/v1/sessions`` (code and PIN, checked once) and
+send ``Authorization: Bearer <token>`` for 30 minutes; the headers ``X-Worker-Code``
+and ``X-Worker-Pin`` (or, when booking, the body fields ``worker_code`` and ``pin``)
+keep working, at the cost of a PIN check per request. Errors are JSON
 ``{"error": ..., "field": ...}`` with a 4xx status.
 """
 
@@ -9,18 +11,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, current_app, request
 from flask_smorest import Api, Blueprint
 from marshmallow import Schema, fields, validate
 
 from mobility.bookings import (
+    TOKEN_MINUTES,
     RideRequest,
     authenticate_worker,
     cancel_booking,
     find_booking,
+    issue_token,
     list_bookings,
     register_worker,
     request_rides,
+    worker_from_token,
 )
 from mobility.clock import hhmm, parse_hhmm
 from mobility.i18n import LANGUAGES
@@ -102,12 +107,50 @@ def booking_json(b: Booking) -> dict[str, Any]:
     }
 
 
+def _secret() -> str:
+    return str(current_app.config["SECRET_KEY"])
+
+
 def _worker_from_headers(code: str | None = None, pin: str | None = None) -> Worker:
+    """The worker of a bearer token (``POST /sessions``), else of a code and PIN."""
+    authorization = request.headers.get("Authorization", "")
+    if authorization.startswith("Bearer "):
+        return worker_from_token(get_session(), authorization[len("Bearer ") :].strip(), _secret())
     code = code or request.headers.get("X-Worker-Code")
     pin = pin or request.headers.get("X-Worker-Pin")
     if not code or not pin:
-        raise ApiError(401, "worker code and PIN are required", "X-Worker-Code")
+        raise ApiError(
+            401, "a session token, or worker code and PIN, are required", "X-Worker-Code"
+        )
     return authenticate_worker(get_session(), code, pin, rules=get_settings().booking)
+
+
+class NewSessionSchema(Schema):
+    code = fields.Str(required=True, validate=validate.Length(min=1, max=16))
+    pin = fields.Str(required=True, validate=validate.Length(min=1, max=12))
+
+
+class SessionSchema(Schema):
+    token = fields.Str()
+    token_type = fields.Str()
+    expires_in = fields.Int(metadata={"description": "seconds"})
+
+
+@blp.route("/sessions", methods=["POST"])
+@limiter.limit("10/minute;60/hour")
+@blp.arguments(NewSessionSchema)
+@blp.response(201, SessionSchema)
+def new_session(data: dict[str, Any]) -> Any:
+    """Check a worker's code and PIN once; the token stands for the worker for 30 minutes
+    (send ``Authorization: Bearer <token>``)."""
+    worker = authenticate_worker(
+        get_session(), data["code"], data["pin"], rules=get_settings().booking
+    )
+    return {
+        "token": issue_token(worker, _secret()),
+        "token_type": "Bearer",
+        "expires_in": TOKEN_MINUTES * 60,
+    }
 
 
 @blp.route("/stops")

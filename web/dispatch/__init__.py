@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import threading
 from typing import Any
 
 from flask import (
@@ -31,24 +30,23 @@ from mobility.dispatch import (
     add_vehicle,
     assign_driver,
     authenticate_staff,
-    create_run,
     day_overview,
     driver_names,
-    execute_run,
     get_run,
     latest_plan,
     list_drivers,
     list_vehicles,
-    plan_day,
     publish_plan,
     record_outcome,
+    run_edits,
     run_figures,
 )
 from mobility.errors import ServiceError
+from mobility.jobs import QueueError, start_planning
 from mobility.outputs import export_plan, plan_map
 from mobility.stops import list_stops, save_stop
-from mobility.store import Booking, Role, Worker
-from web.db import get_session, session_factory
+from mobility.store import Booking, PlanKind, Role, Worker
+from web.db import get_session
 from web.dispatch.forms import (
     DayForm,
     PlanForm,
@@ -60,6 +58,7 @@ from web.dispatch.forms import (
 from web.extensions import limiter
 from web.graphs import graph_loader
 from web.i18n import error_text
+from web.jobs import job_queue, planning_overrides
 from web.settings import get_settings
 from web.staff import StaffPrincipal, audit, roles_required
 from web.worker_session import remember_worker
@@ -112,7 +111,9 @@ def logout() -> ResponseReturnValue:
 @roles_required(*DESK)
 def home() -> ResponseReturnValue:
     """The day: bookings by status, planning runs, the plan's figures."""
-    overview = day_overview(get_session(), _day(request.args.get("date")))
+    overview = day_overview(
+        get_session(), _day(request.args.get("date")), queued_alive=job_queue().queued_alive
+    )
     day = overview.day
     return render_template(
         "home.html",
@@ -129,36 +130,67 @@ def home() -> ResponseReturnValue:
     )
 
 
-def _run_in_background(app: Any, run_id: int) -> None:
-    with app.app_context():
-        execute_run(session_factory(), run_id, graph_loader(), get_settings().planning)
+def _start(
+    day: dt.date,
+    time_limit_s: float,
+    *,
+    kind: PlanKind = PlanKind.PLAN,
+    moves: dict[str, str | None] | None = None,
+    locked: set[str] | None = None,
+) -> ResponseReturnValue:
+    """Queue a run (or join the one going) and show it; say why when refused."""
+    try:
+        run, created = start_planning(
+            get_session(),
+            job_queue(),
+            day,
+            time_limit_s=time_limit_s,
+            kind=kind,
+            moves=moves,
+            locked=locked,
+            settings=planning_overrides(),
+        )
+    except ServiceError as err:
+        flash(error_text(err), "error")
+        return redirect(url_for("dispatch.home", date=day.isoformat()))
+    except QueueError:
+        current_app.logger.exception("the job queue refused a planning run")
+        flash(_("The planning service does not answer. Try again in a minute."), "error")
+        return redirect(url_for("dispatch.home", date=day.isoformat()))
+    if not created:
+        flash(_("This day is being planned already: here is that run."), "info")
+    return redirect(url_for("dispatch.run", run_id=run.id))
 
 
 @bp.route("/plan", methods=["POST"])
 @roles_required(*PLANNERS)
 def plan() -> ResponseReturnValue:
-    """Start planning the day in the background and show its progress."""
+    """Queue the planning of the day and show its progress."""
     form = PlanForm()
     if not form.validate_on_submit():
         abort(400)
-    day = _day(form.date.data)
-    run = create_run(get_session(), day, float(form.time_limit.data or 60))
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    if app.config.get("PLAN_SYNC"):  # tests: run in the request
-        _run_in_background(app, run.id)
-    else:
-        threading.Thread(target=_run_in_background, args=(app, run.id), daemon=True).start()
-    return redirect(url_for("dispatch.run", run_id=run.id))
+    return _start(_day(form.date.data), float(form.time_limit.data or 60))
 
 
 @bp.route("/runs/<int:run_id>")
 @roles_required(*DESK)
 def run(run_id: int) -> ResponseReturnValue:
     """A planning run: progress while it runs (the page refreshes itself), then figures."""
-    plan_run = get_run(get_session(), run_id)
+    plan_run = get_run(get_session(), run_id, queued_alive=job_queue().queued_alive)
     if plan_run is None:
         abort(404)
-    return render_template("run.html", run=plan_run, figures=run_figures(plan_run))
+    moves, locked, moved = run_edits(plan_run)
+    code, target = next(iter(moves.items()), ("", None))
+    return render_template(
+        "run.html",
+        run=plan_run,
+        figures=run_figures(plan_run),
+        moved=moved,
+        code=code,
+        target=target or "",
+        locked=sorted(locked),
+        form=DayForm(date=plan_run.service_date.isoformat()),
+    )
 
 
 @bp.route("/publish", methods=["POST"])
@@ -183,43 +215,22 @@ def publish() -> ResponseReturnValue:
 def edit() -> ResponseReturnValue:
     """Manual edits: move a booking to a vehicle or leave it unassigned, lock routes.
 
-    "Check" re-plans with the edits, checks the plan with the independent checker
-    and shows the result without saving; "Save" stores it as the day's new plan.
+    "Check" queues a re-plan with the edits that is checked by the independent
+    checker and shown without saving; "Save" queues it as the day's new plan.
     """
     form = DayForm()
     if not form.validate_on_submit():
         abort(400)
     day = _day(form.date.data)
     code = (request.form.get("booking") or "").strip().upper()
-    target = request.form.get("vehicle") or None
-    moves: dict[str, str | None] = {code: target} if code else {}
-    locked = set(request.form.getlist("lock"))
+    moves: dict[str, str | None] = {code: request.form.get("vehicle") or None} if code else {}
     save = request.form.get("action") == "save"
-    settings = get_settings()
-    try:
-        outcome = plan_day(
-            get_session(),
-            day,
-            graph_loader(),
-            settings=settings.planning.with_time_limit(settings.edit_time_limit_s),
-            moves=moves,
-            locked=locked,
-            save=save,
-        )
-    except ServiceError as err:
-        flash(str(err), "error")
-        return redirect(url_for("dispatch.home", date=day.isoformat()))
-    if save:
-        return redirect(url_for("dispatch.run", run_id=outcome.plan_id))
-    return render_template(
-        "edit.html",
-        day=day,
-        outcome=outcome,
-        figures=outcome.figures,
-        code=code,
-        target=target or "",
-        locked=sorted(locked),
-        form=DayForm(date=day.isoformat()),
+    return _start(
+        day,
+        get_settings().edit_time_limit_s,
+        kind=PlanKind.PLAN if save else PlanKind.PREVIEW,
+        moves=moves,
+        locked=set(request.form.getlist("lock")),
     )
 
 

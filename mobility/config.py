@@ -1,0 +1,148 @@
+"""The service's configuration, read and checked in one place.
+
+The web app reads it from its Flask configuration (``MOBILITY_*`` variables and the
+test's mapping); the ``mobility`` command and the job workers from the environment.
+Either way :func:`load_config` checks every value once and names the variable of the
+first bad one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+from zoneinfo import ZoneInfoNotFoundError
+
+from mobility.bookings import BookingRules
+from mobility.clock import DEFAULT_TIMEZONE, parse_hhmm, zone
+from mobility.errors import ConfigError
+from mobility.planning import PlanningSettings
+from mobility.store import DEFAULT_DATABASE_URL
+
+__all__ = ["DEFAULTS", "Config", "config_from_env", "load_config"]
+
+#: Defaults of every setting, by name without the ``MOBILITY_`` prefix.
+DEFAULTS: Final[Mapping[str, Any]] = {
+    "DATABASE_URL": DEFAULT_DATABASE_URL,
+    "REDIS_URL": "",
+    "QUEUE": "mobility",
+    "OSM_PATH": "",
+    "TIMEZONE": DEFAULT_TIMEZONE,
+    "BOOKING_CUTOFF": "20:00",
+    "MAX_DAYS_AHEAD": 14,
+    "CREW_MAX_SEATS": 28,
+    "PLAN_TIME_LIMIT": 60,
+    "EDIT_TIME_LIMIT": 20,
+    "PLAN_AT": "20:05",
+    "HUB_PHONE": "+39 0881 000000",
+}
+
+
+@dataclass(frozen=True)
+class Config:
+    """The settings the use cases and jobs need.
+
+    Parameters
+    ----------
+    database_url
+        SQLAlchemy URL (SQLite by default, PostgreSQL in production).
+    redis_url
+        Redis for the job queue; empty: jobs run in a separate local process.
+    queue
+        Name of the RQ queue (several deployments may share one Redis).
+    osm_path
+        The OSM extract whose caches are loaded (``None``: the default search).
+    booking
+        Booking rules: cut-off, time zone, days ahead, seats, PIN lock-out.
+    planning
+        Planning settings for a day's run (its time limit included).
+    edit_time_limit_s
+        Time limit of the re-plan that checks a dispatcher's manual edit.
+    plan_at
+        Local time of the scheduled planning of the next day (after the cut-off).
+    hub_phone
+        The hub's phone number, printed on pages and sheets and sent in messages.
+    """
+
+    database_url: str
+    redis_url: str
+    queue: str
+    osm_path: str | None
+    booking: BookingRules
+    planning: PlanningSettings
+    edit_time_limit_s: float
+    plan_at: dt.time
+    hub_phone: str
+
+    @property
+    def timezone(self) -> str:
+        """The service's time zone."""
+        return self.booking.timezone
+
+    def tomorrow(self) -> dt.date:
+        """The service's date tomorrow (the day a dispatcher plans by default)."""
+        return self.booking.today() + dt.timedelta(days=1)
+
+
+def _number(values: Mapping[str, Any], key: str, low: float, high: float) -> float:
+    try:
+        value = float(values[key])
+    except (TypeError, ValueError):
+        raise ConfigError(f"MOBILITY_{key}: {values[key]!r} is not a number") from None
+    if not low <= value <= high:
+        raise ConfigError(f"MOBILITY_{key}: {value} is not between {low} and {high}")
+    return value
+
+
+def _time_of_day(values: Mapping[str, Any], key: str) -> dt.time:
+    minutes = parse_hhmm(str(values[key]))
+    if minutes is None:
+        raise ConfigError(f"MOBILITY_{key}: {values[key]!r} is not HH:MM")
+    return dt.time(minutes // 60, minutes % 60)
+
+
+def load_config(values: Mapping[str, Any]) -> Config:
+    """Check the settings (names without the ``MOBILITY_`` prefix) and build a Config.
+
+    Missing settings take :data:`DEFAULTS`.
+
+    Raises
+    ------
+    ConfigError
+        Naming the first variable with an unusable value.
+    """
+    merged = {**DEFAULTS, **{k: v for k, v in values.items() if k in DEFAULTS}}
+    timezone = str(merged["TIMEZONE"])
+    try:
+        zone(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"MOBILITY_TIMEZONE: unknown time zone {timezone!r}") from None
+    booking = BookingRules(
+        cutoff=_time_of_day(merged, "BOOKING_CUTOFF"),
+        timezone=timezone,
+        max_days_ahead=int(_number(merged, "MAX_DAYS_AHEAD", 0, 366)),
+        max_seats=int(_number(merged, "CREW_MAX_SEATS", 1, 90)),
+    )
+    redis_url = str(merged["REDIS_URL"] or "")
+    if redis_url and not redis_url.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError(f"MOBILITY_REDIS_URL: {redis_url!r} is not a redis:// URL")
+    return Config(
+        database_url=str(merged["DATABASE_URL"] or DEFAULT_DATABASE_URL),
+        redis_url=redis_url,
+        queue=str(merged["QUEUE"] or "mobility"),
+        osm_path=str(merged["OSM_PATH"]) or None,
+        booking=booking,
+        planning=PlanningSettings(time_limit_s=_number(merged, "PLAN_TIME_LIMIT", 1, 3600)),
+        edit_time_limit_s=_number(merged, "EDIT_TIME_LIMIT", 1, 600),
+        plan_at=_time_of_day(merged, "PLAN_AT"),
+        hub_phone=str(merged["HUB_PHONE"]),
+    )
+
+
+def config_from_env(environ: Mapping[str, str] | None = None) -> Config:
+    """The configuration from ``MOBILITY_*`` environment variables."""
+    env = os.environ if environ is None else environ
+    prefix = "MOBILITY_"
+    return load_config({k[len(prefix) :]: v for k, v in env.items() if k.startswith(prefix)})
