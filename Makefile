@@ -52,9 +52,21 @@ demo: install
 	@echo "Serving http://127.0.0.1:5000 (workers: /, staff: /dispatch/login) - Ctrl+C to stop"
 	$(BIN)/flask --app web run --host 127.0.0.1 --port 5000
 
-serve: install
-	$(BIN)/flask --app web init-db
-	$(BIN)/flask --app web run
+# production on one machine: gunicorn (2 x cores + 1 workers) and a job worker, from
+# the Procfile; settings in .env (made once, with a new secret key; edit it for
+# PostgreSQL). Needs Redis (MOBILITY_REDIS_URL, default redis://127.0.0.1:6379/0).
+serve: install .env
+	PATH="$(CURDIR)/$(BIN):$$PATH" FLASK_SKIP_DOTENV=1 $(BIN)/honcho run flask --app web init-db
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho run mobility graph build
+	PATH="$(CURDIR)/$(BIN):$$PATH" WEB_CONCURRENCY=$${WEB_CONCURRENCY:-$$(( 2 * $$(nproc) + 1 ))} \
+	  $(BIN)/honcho start -f Procfile
+
+.env:
+	@echo "MOBILITY_ENV=production" > .env
+	@echo "MOBILITY_SECRET_KEY=$$($(PYTHON) -c 'import secrets; print(secrets.token_hex(32))')" >> .env
+	@echo "MOBILITY_REDIS_URL=redis://127.0.0.1:6379/0" >> .env
+	@echo "# MOBILITY_DATABASE_URL=postgresql+psycopg://passaggio@127.0.0.1:5432/passaggio" >> .env
+	@echo "wrote .env (a new secret key; set MOBILITY_DATABASE_URL for PostgreSQL)"
 
 bench: install
 	$(BIN)/python bench/roadgraph.py

@@ -61,7 +61,8 @@ class Config:
     edit_time_limit_s
         Time limit of the re-plan that checks a dispatcher's manual edit.
     plan_at
-        Local time of the scheduled planning of the next day (after the cut-off).
+        Local time of the scheduled planning of the next day (after the cut-off);
+        ``None`` (``MOBILITY_PLAN_AT=off``): no scheduled planning.
     hub_phone
         The hub's phone number, printed on pages and sheets and sent in messages.
     """
@@ -73,7 +74,7 @@ class Config:
     booking: BookingRules
     planning: PlanningSettings
     edit_time_limit_s: float
-    plan_at: dt.time
+    plan_at: dt.time | None
     hub_phone: str
 
     @property
@@ -136,7 +137,9 @@ def load_config(values: Mapping[str, Any]) -> Config:
         booking=booking,
         planning=PlanningSettings(time_limit_s=_number(merged, "PLAN_TIME_LIMIT", 1, 3600)),
         edit_time_limit_s=_number(merged, "EDIT_TIME_LIMIT", 1, 600),
-        plan_at=_time_of_day(merged, "PLAN_AT"),
+        plan_at=None
+        if str(merged["PLAN_AT"]).strip().lower() in ("", "off")
+        else _time_of_day(merged, "PLAN_AT"),
         hub_phone=str(merged["HUB_PHONE"]),
     )
 

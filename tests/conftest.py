@@ -87,4 +87,11 @@ def tavoliere_minibus() -> RoadGraph:
     return load_road_graph("minibus", TAVOLIERE)
 
 
-from tests.db_fixtures import database_url, db  # noqa: E402,F401  (shared fixtures)
+from tests.db_fixtures import (  # noqa: E402,F401  (shared fixtures)
+    database_url,
+    db,
+    embedded_database_url,
+    embedded_db,
+    production_database_url,
+    production_db,
+)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -25,10 +26,10 @@ def _postgres_url(schema: str) -> str:
     return f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
 
 
-@pytest.fixture(params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """URL of a new, migrated database with the shared places as stops."""
-    if request.param == "sqlite":
+@contextmanager
+def fresh_database(backend: str, tmp_path: Path) -> Iterator[str]:
+    """URL of a new, migrated database of ``backend`` with the shared places as stops."""
+    if backend == "sqlite":
         url = f"sqlite:///{tmp_path / 'test.db'}"
         cleanup = None
     else:
@@ -52,9 +53,52 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     load_places_as_stops(session, load_places())
     session.close()
     engine.dispose()
-    yield url
-    if cleanup:
-        cleanup()
+    try:
+        yield url
+    finally:
+        if cleanup:
+            cleanup()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh database of each backend in turn (SQLite; PostgreSQL when configured)."""
+    with fresh_database(request.param, tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+def production_database_url(tmp_path: Path) -> Iterator[str]:
+    """A fresh database of the production kind: PostgreSQL when configured."""
+    with fresh_database(BACKENDS[-1], tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+def embedded_database_url(tmp_path: Path) -> Iterator[str]:
+    """A fresh database of the embedded default: SQLite."""
+    with fresh_database("sqlite", tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+def production_db(production_database_url: str) -> Iterator[Session]:
+    """A session on a fresh database of the production kind."""
+    engine = make_engine(production_database_url)
+    session = make_session_factory(engine)()
+    yield session
+    session.close()
+    engine.dispose()
+
+
+@pytest.fixture
+def embedded_db(embedded_database_url: str) -> Iterator[Session]:
+    """A session on a fresh SQLite database."""
+    engine = make_engine(embedded_database_url)
+    session = make_session_factory(engine)()
+    yield session
+    session.close()
+    engine.dispose()
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from typing import Any
 
 from flask import Flask
 
+from mobility.errors import ConfigError
 from mobility.i18n import LANGUAGES
 
 __all__ = ["create_app"]
@@ -46,6 +47,30 @@ def _secret_key(instance: Path) -> str:
     return path.read_text(encoding="utf-8").strip()
 
 
+#: A production secret key is at least this long (``secrets.token_hex(32)`` is 64).
+MIN_SECRET_KEY_CHARS = 32
+
+
+def _check_secret_key(config: Mapping[str, Any]) -> None:
+    """In production (``MOBILITY_ENV=production``) a real secret key is required: the
+    key signs sessions, CSRF tokens and API tokens.
+
+    Raises
+    ------
+    ConfigError
+        Naming ``MOBILITY_SECRET_KEY`` when it is missing or too short.
+    """
+    if config.get("ENV") != "production":
+        return
+    key = str(config.get("SECRET_KEY") or "")
+    if len(key) < MIN_SECRET_KEY_CHARS or len(set(key)) < 8:
+        raise ConfigError(
+            "MOBILITY_SECRET_KEY: production needs a random key of at least "
+            f"{MIN_SECRET_KEY_CHARS} characters (make one with "
+            "`python -c 'import secrets; print(secrets.token_hex(32))'`)"
+        )
+
+
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the application.
 
@@ -65,6 +90,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_prefixed_env("MOBILITY")
     if config:
         app.config.from_mapping(config)
+    _check_secret_key(app.config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(instance)
 

@@ -26,7 +26,6 @@ from mobility.store import (
     BookingStatus,
     Direction,
     Stop,
-    StopKind,
     Worker,
 )
 
@@ -61,13 +60,25 @@ class RideRequest:
 # --------------------------------------------------------------------------- checks
 
 
-def _check_stop(session: Session, stop_id: int, field: str, kinds: tuple[StopKind, ...]) -> Stop:
-    stop = session.get(Stop, stop_id)
-    if stop is None or not stop.active or not stop.is_placed:
-        raise ServiceError(field, "unknown_stop", f"{field}: no such active stop")
-    if stop.kind not in kinds:
-        raise ServiceError(field, "wrong_stop_kind", f"{field}: not a stop of this kind")
-    return stop
+def _check_stops(session: Session, ride: RideRequest) -> None:
+    """Both stops exist, are active and placed, and are of the kinds the direction
+    allows (one query for both)."""
+    to_work = ride.direction is Direction.TO_WORK
+    found = {
+        s.id: s
+        for s in session.scalars(
+            select(Stop).where(Stop.id.in_([ride.from_stop_id, ride.to_stop_id]))
+        )
+    }
+    for field, stop_id, kinds in (
+        ("from_stop", ride.from_stop_id, PICKUP_KINDS if to_work else DESTINATION_KINDS),
+        ("to_stop", ride.to_stop_id, DESTINATION_KINDS if to_work else PICKUP_KINDS),
+    ):
+        stop = found.get(stop_id)
+        if stop is None or not stop.active or stop.lat is None or stop.lon is None:
+            raise ServiceError(field, "unknown_stop", f"{field}: no such active stop")
+        if stop.kind not in kinds:
+            raise ServiceError(field, "wrong_stop_kind", f"{field}: not a stop of this kind")
 
 
 def _check_date(service_date: dt.date, rules: BookingRules, now: dt.datetime | None) -> None:
@@ -94,13 +105,9 @@ def _check_ride(
     _check_time(ride.time_min, "time")
     if ride.return_time_min is not None:
         _check_time(ride.return_time_min, "return_time")
-    to_work = ride.direction is Direction.TO_WORK
     if ride.from_stop_id == ride.to_stop_id:
         raise ServiceError("to_stop", "same_stop", "to_stop: same as from_stop")
-    _check_stop(
-        session, ride.from_stop_id, "from_stop", PICKUP_KINDS if to_work else DESTINATION_KINDS
-    )
-    _check_stop(session, ride.to_stop_id, "to_stop", DESTINATION_KINDS if to_work else PICKUP_KINDS)
+    _check_stops(session, ride)
     _check_date(ride.service_date, rules, now)
     if ride.repeat_until is not None:
         if ride.repeat_until < ride.service_date:
@@ -146,15 +153,13 @@ def _previous(session: Session, worker: Worker, idempotency_key: str) -> list[Bo
 
 def _taken(session: Session, worker: Worker, dates: list[dt.date]) -> set[tuple[dt.date, str]]:
     """(date, direction) of the worker's active rides on these dates."""
-    return {
-        (b.service_date, b.direction)
-        for b in session.scalars(
-            select(Booking)
-            .where(Booking.worker_id == worker.id)
-            .where(Booking.service_date.in_(dates))
-            .where(Booking.status.in_(ACTIVE_STATUSES))
-        )
-    }
+    rows = session.execute(
+        select(Booking.service_date, Booking.direction)
+        .where(Booking.worker_id == worker.id)
+        .where(Booking.service_date.in_(dates))
+        .where(Booking.status.in_(ACTIVE_STATUSES))
+    )
+    return {(day, direction) for day, direction in rows}
 
 
 # --------------------------------------------------------------------------- booking

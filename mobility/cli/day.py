@@ -27,7 +27,7 @@ def _cmd_fleet_import(args: argparse.Namespace) -> int:
 def _cmd_plan(args: argparse.Namespace) -> int:
     from mobility.config import config_from_env
     from mobility.dispatch import publish_plan
-    from mobility.jobs import make_queue, plan_here, start_planning
+    from mobility.jobs import make_queue, plan_here, start_planning, wait_for_run
     from mobility.outputs import export_plan
 
     session = db(args)
@@ -41,19 +41,23 @@ def _cmd_plan(args: argparse.Namespace) -> int:
         return 0
     config = config_from_env()
     settings = config.planning.with_time_limit(args.time_limit)
-    if args.enqueue:
+    if args.enqueue or config.redis_url:
         queue = make_queue(config)
         run, _ = start_planning(session, queue, args.date, time_limit_s=args.time_limit)
-        print(json.dumps({"run": run.id, "status": run.status.value}))
-        return 0
-    outcome = plan_here(
-        args.resources.sessions(),
-        config.database_url,
-        args.date,
-        graph_loader(),
-        settings,
-        progress=None if args.json else (lambda msg: print(f"... {msg}", file=sys.stderr)),
-    )
+        if args.enqueue:
+            print(json.dumps({"run": run.id, "status": run.status.value}))
+            return 0
+        # with Redis the run is a job like any other: wait for a worker to do it
+        outcome = wait_for_run(args.resources.sessions(), run.id, queue, args.time_limit)
+    else:
+        outcome = plan_here(
+            args.resources.sessions(),
+            config.database_url,
+            args.date,
+            graph_loader(),
+            settings,
+            progress=None if args.json else (lambda msg: print(f"... {msg}", file=sys.stderr)),
+        )
     figures: dict[str, Any] = outcome.figures.to_dict()
     figures["plan_id"] = outcome.plan_id
     if args.publish:

@@ -70,6 +70,6 @@ def register(sub: Any) -> None:
     worker = sub.add_parser("worker", help="run the queue's jobs (needs MOBILITY_REDIS_URL)")
     worker.add_argument("--burst", action="store_true", help="drain the queue, then exit")
     worker.add_argument(
-        "--nice", type=int, default=10, help="lower the CPU priority by this much (default 10)"
+        "--nice", type=int, default=19, help="lower the CPU priority by this much (default 19)"
     )
     worker.set_defaults(func=_cmd_worker)

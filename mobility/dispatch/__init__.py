@@ -16,14 +16,11 @@ from mobility.dispatch.fleet import (
     list_vehicles,
 )
 from mobility.dispatch.outcomes import record_outcome
+from mobility.dispatch.planner import LEFT_UNASSIGNED, GraphLoader, PlanOutcome, plan_day
 from mobility.dispatch.plans import (
-    LEFT_UNASSIGNED,
     DayOverview,
-    GraphLoader,
-    PlanOutcome,
     day_overview,
     latest_plan,
-    plan_day,
     plan_pickups,
     publish_plan,
     run_figures,

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from mobility.clock import utcnow
 from mobility.dispatch._liveness import HEARTBEAT_S, STALE_AFTER_S, fail_run, reap_stale_runs
-from mobility.dispatch.plans import GraphLoader, PlanOutcome, RunAbandonedError, plan_day
+from mobility.dispatch.planner import GraphLoader, PlanOutcome, RunAbandonedError, plan_day
 from mobility.errors import ServiceError
 from mobility.planning import PlanningSettings
 from mobility.store import ACTIVE_RUN_STATUSES, PlanKind, PlanRun, PlanStatus

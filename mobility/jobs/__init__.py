@@ -15,7 +15,7 @@ from mobility.jobs.queues import (
     make_queue,
 )
 from mobility.jobs.schedule import next_planning_time, nightly_job, schedule_nightly
-from mobility.jobs.service import plan_here, start_planning
+from mobility.jobs.service import plan_here, start_planning, wait_for_run
 from mobility.jobs.tasks import graph_loader, plan_job, planning_settings
 from mobility.jobs.worker import run_worker
 
@@ -35,4 +35,5 @@ __all__ = [
     "run_worker",
     "schedule_nightly",
     "start_planning",
+    "wait_for_run",
 ]

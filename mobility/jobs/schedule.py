@@ -24,6 +24,7 @@ NIGHTLY_PREFIX: Final = "nightly-plan-"
 
 def next_planning_time(config: Config, now: dt.datetime | None = None) -> dt.datetime:
     """The next ``plan_at`` in the service's time zone, as a UTC time."""
+    assert config.plan_at is not None
     local_now = (now or utcnow()).astimezone(zone(config.timezone))
     when = dt.datetime.combine(local_now.date(), config.plan_at, zone(config.timezone))
     if when <= local_now:
@@ -33,7 +34,7 @@ def next_planning_time(config: Config, now: dt.datetime | None = None) -> dt.dat
     return when.astimezone(dt.UTC)
 
 
-def schedule_nightly(queue: Any, config: Config, now: dt.datetime | None = None) -> str:
+def schedule_nightly(queue: Any, config: Config, now: dt.datetime | None = None) -> str | None:
     """Schedule the next nightly planning unless it is scheduled already.
 
     Parameters
@@ -47,9 +48,12 @@ def schedule_nightly(queue: Any, config: Config, now: dt.datetime | None = None)
 
     Returns
     -------
-    str
-        The scheduled job's id (``<queue>-nightly-plan-YYYY-MM-DD``, the date it runs).
+    str or None
+        The scheduled job's id (``<queue>-nightly-plan-YYYY-MM-DD``, the date it
+        runs); ``None`` when scheduled planning is off (``MOBILITY_PLAN_AT=off``).
     """
+    if config.plan_at is None:
+        return None
     when = next_planning_time(config, now)
     local_date = when.astimezone(zone(config.timezone)).date().isoformat()
     job_id = f"{config.queue}-{NIGHTLY_PREFIX}{local_date}"
@@ -59,7 +63,7 @@ def schedule_nightly(queue: Any, config: Config, now: dt.datetime | None = None)
             "mobility.jobs.schedule.nightly_job",
             job_id=job_id,
             result_ttl=7 * 86_400,
-            description=f"plan the next day at {config.plan_at:%H:%M}",
+            description=f"plan the next day at {when:%H:%M} UTC",
         )
         log.info("nightly planning scheduled at %s (%s)", when.isoformat(), job_id)
     return job_id

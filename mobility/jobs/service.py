@@ -12,11 +12,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from mobility.dispatch import GraphLoader, PlanOutcome, execute_run, fail_run, request_run
 from mobility.errors import ServiceError
-from mobility.jobs.queues import JobQueue, QueueError
+from mobility.jobs.queues import JOB_OVERHEAD_S, JobQueue, QueueError
 from mobility.planning import PlanningSettings
-from mobility.store import PlanKind, PlanRun
+from mobility.store import PlanKind, PlanRun, PlanStatus
 
-__all__ = ["plan_here", "start_planning"]
+__all__ = ["plan_here", "start_planning", "wait_for_run"]
 
 
 def start_planning(
@@ -122,3 +122,44 @@ def plan_here(
             reason = failed.message if failed else "the run disappeared"
         raise ServiceError("date", "run_failed", f"planning run #{run_id} failed: {reason}")
     return outcome
+
+
+def wait_for_run(
+    sessions: sessionmaker[Any],
+    run_id: int,
+    queue: JobQueue,
+    time_limit_s: float,
+    *,
+    poll_s: float = 1.0,
+) -> PlanOutcome:
+    """Wait for a queued run to end (a worker does it); its outcome.
+
+    Raises
+    ------
+    ServiceError
+        ``run_failed`` with the run's reason when it failed, or when no worker took
+        it within its time limit and ten minutes.
+    """
+    import time
+
+    from mobility.dispatch import get_run, run_figures
+
+    deadline = time.monotonic() + time_limit_s + JOB_OVERHEAD_S
+    while True:
+        with sessions() as session:
+            run = get_run(session, run_id, queued_alive=queue.queued_alive)
+            if run is None:
+                raise ServiceError("run", "run_failed", f"planning run #{run_id} disappeared")
+            if run.status is PlanStatus.DONE:
+                figures = run_figures(run)
+                assert figures is not None
+                return PlanOutcome(run_id, figures)
+            if run.status is PlanStatus.FAILED:
+                raise ServiceError(
+                    "run", "run_failed", f"planning run #{run_id} failed: {run.message}"
+                )
+            if time.monotonic() > deadline:
+                reason = "no worker took it (is `mobility worker` running?)"
+                fail_run(session, run_id, reason)
+                raise ServiceError("run", "run_failed", f"planning run #{run_id}: {reason}")
+        time.sleep(poll_s)

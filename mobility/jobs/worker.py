@@ -16,7 +16,18 @@ __all__ = ["run_worker"]
 log = logging.getLogger(__name__)
 
 
-def run_worker(config: Config, *, burst: bool = False, nice: int = 10) -> bool:
+def _lower_priority(nice: int) -> None:
+    """Nice the worker (and the solver processes it forks, which inherit it)."""
+    if nice > 0:
+        os.nice(nice)
+    if nice >= 19 and hasattr(os, "SCHED_IDLE"):
+        try:
+            os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+        except OSError as exc:  # not allowed here: nice alone will do
+            log.warning("could not take the idle scheduling class: %s", exc)
+
+
+def run_worker(config: Config, *, burst: bool = False, nice: int = 19) -> bool:
     """Work the queue's jobs until stopped (or, with ``burst``, until it is empty).
 
     Parameters
@@ -26,8 +37,9 @@ def run_worker(config: Config, *, burst: bool = False, nice: int = 10) -> bool:
     burst
         Drain the queue, then return.
     nice
-        Lower the CPU priority by this much (on one machine, the web server stays
-        responsive while a planning job uses every core).
+        Lower the CPU priority by this much; at 19 (the default) the worker also
+        takes Linux's ``SCHED_IDLE`` class, so that on one machine any web request
+        preempts a planning job at once. 0 on a machine of its own.
 
     Raises
     ------
@@ -45,8 +57,7 @@ def run_worker(config: Config, *, burst: bool = False, nice: int = 10) -> bool:
     from mobility.jobs.schedule import schedule_nightly
     from mobility.jobs.tasks import graph_loader
 
-    if nice:
-        os.nice(nice)
+    _lower_priority(nice)
     connection = Redis.from_url(config.redis_url)
     queue = Queue(config.queue, connection=connection)
     # loaded once here, the graphs are shared by every job this worker forks

@@ -146,8 +146,12 @@ def run_status(database_url: str, run_id: int) -> PlanStatus:
 
 @pytest.mark.integration
 def test_a_real_rq_worker_plans_a_queued_run_on_the_tavoliere(
-    db: Session, database_url: str, queue_name: str, tavoliere_minibus: RoadGraph
+    production_db: Session,
+    production_database_url: str,
+    queue_name: str,
+    tavoliere_minibus: RoadGraph,
 ) -> None:
+    db, database_url = production_db, production_database_url
     bookings = tavoliere_day(db)
     queue = RedisQueue(REDIS_URL, queue_name)
     run, created = start_planning(db, queue, DAY, time_limit_s=20, settings=QUICK_JOB)
@@ -173,8 +177,12 @@ def test_a_real_rq_worker_plans_a_queued_run_on_the_tavoliere(
 
 @pytest.mark.integration
 def test_a_killed_worker_is_detected_within_60_s_and_the_plan_stays(
-    db: Session, database_url: str, queue_name: str, tavoliere_minibus: RoadGraph
+    production_db: Session,
+    production_database_url: str,
+    queue_name: str,
+    tavoliere_minibus: RoadGraph,
 ) -> None:
+    db, database_url = production_db, production_database_url
     bookings = tavoliere_day(db)
     previous = plan_day(db, DAY, lambda profile: load(profile), settings=QUICK)
     before = {b.id: (b.status, b.pickup_time_min) for b in bookings}
@@ -281,12 +289,13 @@ def test_a_running_run_without_heartbeat_is_failed_and_cannot_store_its_plan(
 
 
 def test_enqueue_without_redis_runs_the_job_in_a_local_process(
-    db: Session,
-    database_url: str,
+    embedded_db: Session,
+    embedded_database_url: str,
     tiny_osm: Path,
     tiny_graphs: dict[str, RoadGraph],
     queue_name: str,
 ) -> None:
+    db, database_url = embedded_db, embedded_database_url
     ids = {}
     for key, name, kind in [("A", "Camp", StopKind.SETTLEMENT), ("C", "Field", StopKind.FARM)]:
         stop = Stop(name=name, kind=kind, lat=NODES[key][0], lon=NODES[key][1])
@@ -338,8 +347,12 @@ def test_worker_without_redis_exits_2_naming_the_variable(database_url: str) -> 
 
 
 def test_nightly_planning_is_scheduled_after_the_cutoff_and_plans_tomorrow(
-    db: Session, database_url: str, queue_name: str, monkeypatch: pytest.MonkeyPatch
+    production_db: Session,
+    production_database_url: str,
+    queue_name: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    db, database_url = production_db, production_database_url
     monkeypatch.setenv("MOBILITY_DATABASE_URL", database_url)
     monkeypatch.setenv("MOBILITY_REDIS_URL", REDIS_URL)
     monkeypatch.setenv("MOBILITY_QUEUE", queue_name)
@@ -364,3 +377,47 @@ def test_nightly_planning_is_scheduled_after_the_cutoff_and_plans_tomorrow(
     assert run.service_date == config.tomorrow()
     assert len(queue.queue) == 1  # the planning job waits for a worker
     assert len(registry.get_job_ids()) == 2  # and a next evening is scheduled
+
+
+def test_mobility_plan_with_redis_is_a_job_a_worker_does(
+    production_db: Session,
+    production_database_url: str,
+    tiny_osm: Path,
+    tiny_graphs: dict[str, RoadGraph],
+    queue_name: str,
+) -> None:
+    db, database_url = production_db, production_database_url
+    ids = {}
+    for key, name, kind in [("A", "Camp", StopKind.SETTLEMENT), ("C", "Field", StopKind.FARM)]:
+        stop = Stop(name=name, kind=kind, lat=NODES[key][0], lon=NODES[key][1])
+        db.add(stop)
+        db.flush()
+        ids[key] = stop.id
+    db.add(Vehicle(name="MB-1", seats=8, profile=Profile.MINIBUS, depot_stop_id=ids["A"]))
+    db.commit()
+    worker, _ = register_worker(db)
+    request_rides(db, worker, RideRequest(DAY, ids["A"], ids["C"], 360, seats=3))
+    env = job_env(database_url, queue_name, tiny_osm)
+    rq_worker = subprocess.Popen(
+        [str(MOBILITY), "worker", "--nice", "0"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        planned = subprocess.run(
+            [str(MOBILITY), "plan", "--date", DAY.isoformat(), "--json", *QUICK_ARGS],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
+    finally:
+        kill_processes_with(f"MOBILITY_QUEUE={queue_name}")
+        rq_worker.wait()
+    assert planned.returncode == 0, planned.stderr[-2000:]
+    figures = json.loads(planned.stdout)
+    assert figures["served_seats"] == 3 and figures["violations"] == []
+    db.expire_all()
+    run = db.get(PlanRun, figures["plan_id"])
+    assert run is not None and run.status is PlanStatus.DONE and run.job_id  # done by the queue

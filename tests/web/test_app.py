@@ -87,3 +87,22 @@ def test_without_a_road_graph_cache_the_page_names_the_build_command(
     assert response.status_code == 503
     assert "mobility graph build" in response.get_data(as_text=True)
     assert not list((DATA_DIR / "cache").glob("never_built-*"))
+
+
+@pytest.mark.parametrize("key", [None, "secret", "a" * 64])
+def test_production_refuses_to_start_without_a_real_secret_key(
+    database_url: str, key: str | None
+) -> None:
+    config = {"DATABASE_URL": database_url, "ENV": "production"}
+    if key is not None:
+        config["SECRET_KEY"] = key
+    with pytest.raises(SettingsError, match="MOBILITY_SECRET_KEY"):
+        create_app(config)
+
+
+def test_production_starts_with_a_random_secret_key(database_url: str) -> None:
+    import secrets
+
+    key = secrets.token_hex(32)
+    app = create_app({"DATABASE_URL": database_url, "ENV": "production", "SECRET_KEY": key})
+    assert app.secret_key == key

@@ -1,0 +1,408 @@
+"""Planning a day (and previewing a manual edit): bookings and fleet to the planning
+adapter, its plan stored in one transaction at the end. A run that fails leaves the
+previous plan and every booking as they were; a run declared dead while it planned
+stores nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from mobility.clock import utcnow
+from mobility.dispatch.plans import latest_plan
+from mobility.errors import ServiceError
+from mobility.planning import (
+    BookingRow,
+    DayFigures,
+    DayPlan,
+    FleetVehicle,
+    PlanningSettings,
+    ProfileMatrix,
+    StopPoint,
+    plan_bookings,
+    profile_matrix,
+)
+from mobility.roads import RoadGraph
+from mobility.stops import get_stops
+from mobility.store import (
+    ACTIVE_RUN_STATUSES,
+    ACTIVE_STATUSES,
+    Booking,
+    BookingStatus,
+    PlanMove,
+    PlanRoute,
+    PlanRun,
+    PlanStatus,
+    PlanStop,
+    Stop,
+    Vehicle,
+)
+
+__all__ = [
+    "LEFT_UNASSIGNED",
+    "GraphLoader",
+    "PlanOutcome",
+    "RunAbandonedError",
+    "plan_day",
+]
+
+GraphLoader = Callable[[str], RoadGraph]
+LEFT_UNASSIGNED = "left unassigned by the dispatcher"
+
+
+@dataclass(frozen=True)
+class PlanOutcome:
+    """What a planning run produced.
+
+    ``plan_id`` is -1 for a preview that was not saved; ``moved`` tells, for each
+    booking a dispatcher moved, the vehicles it now rides or why it does not ride.
+    """
+
+    plan_id: int
+    figures: DayFigures
+    moved: dict[str, str] = field(default_factory=dict)
+
+
+def plan_day(
+    session: Session,
+    service_date: dt.date,
+    graphs: GraphLoader,
+    *,
+    settings: PlanningSettings | None = None,
+    run: PlanRun | None = None,
+    progress: Callable[[str], None] | None = None,
+    moves: dict[str, str | None] | None = None,
+    locked: set[str] | None = None,
+    save: bool = True,
+) -> PlanOutcome:
+    """Plan a day's bookings on the active fleet and store the plan.
+
+    Bookings the plan cannot serve become ``unserved`` with the optimizer's reason;
+    served bookings get their planned pickup, shown to workers once published.
+
+    Parameters
+    ----------
+    session
+        Database session.
+    service_date
+        The day.
+    graphs
+        Loads a profile's road graph (``"minibus"``, ``"bus"``).
+    settings
+        Planning settings, the optimizer's time limit included.
+    run
+        The ``running`` run to fill (a job); one is made otherwise.
+    progress
+        Called with a short message at each step.
+    moves
+        Manual edits: booking code -> the vehicle it must ride (``None``: leave it out).
+    locked
+        Names of vehicles whose routes keep exactly their current bookings.
+    save
+        Store the plan (else a preview: only a preview run's row is written).
+
+    Returns
+    -------
+    PlanOutcome
+
+    Raises
+    ------
+    Exception
+        Whatever fails, re-raised after marking the run failed.
+    """
+    settings = settings or PlanningSettings()
+    say = progress or (lambda _msg: None)
+    moves = moves or {}
+    run_id = (
+        run.id if run is not None else (_new_run(session, service_date, settings) if save else -1)
+    )
+    try:
+        say("loading bookings and fleet")
+        bookings = _day_bookings(session, service_date)
+        vehicles = _active_vehicles(session)
+        pins, dropped = _manual_pins(
+            session, service_date, bookings, vehicles, moves, locked or set()
+        )
+        rows = [_booking_row(b, pins.get(b.id)) for b in bookings if b.id not in dropped]
+        fleet = [_fleet_vehicle(v, locked or set()) for v in vehicles]
+        say("computing travel times on the road network")
+        matrices = _matrices(session, rows, fleet, graphs)
+        say(f"optimizing routes ({settings.time_limit_s:.0f} s)")
+        day = plan_bookings(rows, fleet, matrices, settings=settings)
+        moved = _moved(moves, bookings, vehicles, day)
+        if not save:
+            if run_id >= 0:  # a preview run: its result is read from its row
+                _finish_preview(session, run_id, day, moves, locked or set(), moved)
+            return PlanOutcome(run_id, day.figures, moved)
+        say("saving the plan")
+        for booking_id in dropped:
+            day.unserved[booking_id] = LEFT_UNASSIGNED
+        _store(session, run_id, day, bookings)
+        return PlanOutcome(run_id, day.figures, moved)
+    except Exception as exc:
+        _mark_failed(session, run_id, exc)
+        raise
+
+
+def _new_run(session: Session, service_date: dt.date, settings: PlanningSettings) -> int:
+    """A run planned here and now (not through a queue).
+
+    Raises
+    ------
+    ServiceError
+        ``run_active`` when a run of the day is queued or running already.
+    """
+    now = utcnow()
+    run = PlanRun(
+        service_date=service_date,
+        status=PlanStatus.RUNNING,
+        time_limit_s=settings.time_limit_s,
+        queued_at=now,
+        started_at=now,
+        heartbeat_at=now,
+    )
+    session.add(run)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise ServiceError(
+            "date", "run_active", f"date: a planning run of {service_date} is going already"
+        ) from None
+    return run.id
+
+
+def _mark_failed(session: Session, run_id: int, exc: BaseException) -> None:
+    """Record why a run failed (unless it was done or failed already); nothing it
+    planned was written."""
+    session.rollback()
+    if run_id < 0 or isinstance(exc, RunAbandonedError):
+        return
+    session.execute(
+        update(PlanRun)
+        .where(PlanRun.id == run_id, PlanRun.status.in_(ACTIVE_RUN_STATUSES))
+        .values(
+            status=PlanStatus.FAILED,
+            message=f"{type(exc).__name__}: {exc}"[:2000],
+            finished_at=utcnow(),
+        )
+    )
+    session.commit()
+
+
+def _day_bookings(session: Session, service_date: dt.date) -> list[Booking]:
+    """The day's bookings that a plan serves (active ones and those unserved so far)."""
+    return list(
+        session.scalars(
+            select(Booking).where(
+                Booking.service_date == service_date,
+                Booking.status.in_([*ACTIVE_STATUSES, BookingStatus.UNSERVED]),
+            )
+        )
+    )
+
+
+def _active_vehicles(session: Session) -> list[Vehicle]:
+    return list(
+        session.scalars(select(Vehicle).where(Vehicle.active.is_(True)).order_by(Vehicle.id))
+    )
+
+
+def _booking_row(b: Booking, pin: int | None) -> BookingRow:
+    published = (
+        b.pickup_time_min * 60
+        if b.status is BookingStatus.SCHEDULED and b.pickup_time_min is not None
+        else None
+    )
+    return BookingRow(
+        b.id,
+        b.code,
+        b.direction.value,
+        b.from_stop_id,
+        b.to_stop_id,
+        b.time_min,
+        b.seats,
+        published,
+        pin,
+    )
+
+
+def _fleet_vehicle(v: Vehicle, locked: set[str]) -> FleetVehicle:
+    return FleetVehicle(
+        v.id,
+        v.name,
+        v.seats,
+        v.profile.value,
+        v.depot_stop_id,
+        v.shift_start_min * 60,
+        v.shift_end_min * 60,
+        v.fixed_cost,
+        locked=v.name in locked,
+    )
+
+
+def _stop_point(stop: Stop) -> StopPoint:
+    assert stop.lat is not None and stop.lon is not None
+    return StopPoint(stop.id, stop.name, stop.lat, stop.lon)
+
+
+def _matrices(
+    session: Session, rows: list[BookingRow], fleet: list[FleetVehicle], graphs: GraphLoader
+) -> dict[str, ProfileMatrix]:
+    """A travel matrix per vehicle profile between the stops the day uses."""
+    ids = {b.from_stop for b in rows} | {b.to_stop for b in rows} | {v.depot_stop for v in fleet}
+    stops = [_stop_point(s) for s in get_stops(session, ids).values()]
+    return {
+        profile: profile_matrix(graphs(profile), stops) for profile in {v.profile for v in fleet}
+    }
+
+
+def _moved(
+    moves: dict[str, str | None], bookings: list[Booking], vehicles: list[Vehicle], day: DayPlan
+) -> dict[str, str]:
+    """For each moved booking: the vehicles it now rides, or why it does not ride."""
+    names = {v.id: v.name for v in vehicles}
+    by_code = {b.code: b for b in bookings}
+    moved: dict[str, str] = {}
+    for code, target in moves.items():
+        b = by_code[code]
+        if target is None:
+            moved[code] = LEFT_UNASSIGNED
+        elif b.id in day.vehicles_of:
+            moved[code] = ", ".join(names[v] for v in day.vehicles_of[b.id])
+        else:
+            moved[code] = day.unserved.get(b.id, "not served")
+    return moved
+
+
+def _manual_pins(
+    session: Session,
+    service_date: dt.date,
+    bookings: list[Booking],
+    vehicles: list[Vehicle],
+    moves: dict[str, str | None],
+    locked: set[str],
+) -> tuple[dict[int, int], set[int]]:
+    """Booking id -> vehicle id it must ride, and the bookings left unassigned.
+
+    Bookings on a locked route stay on it; a move overrides that.
+
+    Raises
+    ------
+    ServiceError
+        For a booking code not of that day, or an unknown vehicle.
+    """
+    by_code = {b.code: b for b in bookings}
+    by_name = {v.name: v for v in vehicles}
+    for name in locked:
+        if name not in by_name:
+            raise ServiceError("vehicle", "not_found", f"vehicle: no active vehicle {name!r}")
+    pins: dict[int, int] = {}
+    if locked:
+        run = latest_plan(session, service_date)
+        for route in run.routes if run else []:
+            if route.vehicle.name in locked:
+                for stop in route.stops:
+                    for move in stop.moves:
+                        pins[move.booking_id] = route.vehicle_id
+    dropped: set[int] = set()
+    for code, target in moves.items():
+        booking = by_code.get(code)
+        if booking is None:
+            raise ServiceError(
+                "booking", "not_found", f"booking: {code} is not a booking of that day"
+            )
+        pins.pop(booking.id, None)
+        if target is None:
+            dropped.add(booking.id)
+        elif target not in by_name:
+            raise ServiceError("vehicle", "not_found", f"vehicle: no active vehicle {target!r}")
+        else:
+            pins[booking.id] = by_name[target].id
+    return pins, dropped
+
+
+def _store(session: Session, run_id: int, day: DayPlan, bookings: list[Booking]) -> None:
+    """Write routes, stops and moves, and update bookings, in one transaction."""
+    run = session.get(PlanRun, run_id)
+    assert run is not None
+    for route in day.routes:
+        plan_route = PlanRoute(
+            vehicle_id=route.vehicle_id, distance_m=route.distance_m, driving_s=route.driving_s
+        )
+        run.routes.append(plan_route)
+        for seq, stop in enumerate(route.stops):
+            plan_stop = PlanStop(
+                seq=seq,
+                stop_id=stop.stop_id,
+                arrival_s=stop.arrival_s,
+                departure_s=stop.departure_s,
+                load_after=stop.load_after,
+            )
+            plan_route.stops.append(plan_stop)
+            for booking_id, seats in stop.board:
+                plan_stop.moves.append(PlanMove(booking_id=booking_id, boarding=True, seats=seats))
+            for booking_id, seats in stop.alight:
+                plan_stop.moves.append(PlanMove(booking_id=booking_id, boarding=False, seats=seats))
+    for booking in bookings:
+        if booking.id in day.unserved and booking.id not in day.pickups:
+            booking.status = BookingStatus.UNSERVED
+            booking.reason = day.unserved[booking.id]
+        elif booking.status is BookingStatus.UNSERVED:
+            booking.status = BookingStatus.REQUESTED  # served now: back in the queue to publish
+            booking.reason = None
+    _finish(session, run_id, day.figures.to_json())
+
+
+class RunAbandonedError(ServiceError):
+    """A run was declared dead (or failed) while it was still planning: its plan is
+    not stored, so nothing overwrites what happened since."""
+
+
+def _finish_preview(
+    session: Session,
+    run_id: int,
+    day: DayPlan,
+    moves: dict[str, str | None],
+    locked: set[str],
+    moved: dict[str, str],
+) -> None:
+    """A preview run stores no plan: only its figures and, per moved booking, what
+    became of it."""
+    edits = {"moves": moves, "locked": sorted(locked), "moved": moved}
+    _finish(session, run_id, day.figures.to_json(), json.dumps(edits, sort_keys=True))
+
+
+def _finish(session: Session, run_id: int, figures: str, edits: str | None = None) -> None:
+    """Mark the run done with what it wrote, in the same transaction, but only if it is
+    still running: a run marked failed meanwhile stores nothing."""
+    values: dict[str, Any] = {
+        "status": PlanStatus.DONE,
+        "figures": figures,
+        "progress": "done",
+        "finished_at": utcnow(),
+    }
+    if edits is not None:
+        values["edits"] = edits
+    session.flush()
+    result = session.execute(
+        update(PlanRun)
+        .where(PlanRun.id == run_id, PlanRun.status == PlanStatus.RUNNING)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        session.rollback()
+        raise RunAbandonedError(
+            "run", "run_abandoned", f"run: #{run_id} is no longer running; its plan is dropped"
+        )
+    session.commit()
+    session.expire_all()
