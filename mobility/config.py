@@ -37,6 +37,15 @@ DEFAULTS: Final[Mapping[str, Any]] = {
     "EDIT_TIME_LIMIT": 20,
     "PLAN_AT": "20:05",
     "HUB_PHONE": "+39 0881 000000",
+    "SMS_BACKEND": "log",
+    "SMS_URL": "",
+    "SMS_TOKEN": "",
+    "SMS_USERNAME": "",
+    "SMS_PASSWORD": "",
+    "SMS_FROM": "",
+    "SMS_MAX_TRIES": 8,
+    "SMS_INBOUND_SECRET": "",
+    "REMIND_AT": "21:00",
 }
 
 
@@ -65,6 +74,15 @@ class Config:
         ``None`` (``MOBILITY_PLAN_AT=off``): no scheduled planning.
     hub_phone
         The hub's phone number, printed on pages and sheets and sent in messages.
+    sms
+        The ``SMS_*`` settings (backend, gateway URL and credentials), checked.
+    sms_max_tries
+        Tries before a message is failed for good.
+    sms_inbound_secret
+        The secret an SMS gateway sends with an incoming SMS (empty: none taken).
+    remind_at
+        Local time of the evening reminders of tomorrow's series rides (``None``:
+        none).
     """
 
     database_url: str
@@ -76,6 +94,10 @@ class Config:
     edit_time_limit_s: float
     plan_at: dt.time | None
     hub_phone: str
+    sms: Mapping[str, str]
+    sms_max_tries: int
+    sms_inbound_secret: str
+    remind_at: dt.time | None
 
     @property
     def timezone(self) -> str:
@@ -137,11 +159,29 @@ def load_config(values: Mapping[str, Any]) -> Config:
         booking=booking,
         planning=PlanningSettings(time_limit_s=_number(merged, "PLAN_TIME_LIMIT", 1, 3600)),
         edit_time_limit_s=_number(merged, "EDIT_TIME_LIMIT", 1, 600),
-        plan_at=None
-        if str(merged["PLAN_AT"]).strip().lower() in ("", "off")
-        else _time_of_day(merged, "PLAN_AT"),
+        plan_at=_optional_time(merged, "PLAN_AT"),
         hub_phone=str(merged["HUB_PHONE"]),
+        sms=_sms_settings(merged),
+        sms_max_tries=int(_number(merged, "SMS_MAX_TRIES", 1, 50)),
+        sms_inbound_secret=str(merged["SMS_INBOUND_SECRET"] or ""),
+        remind_at=_optional_time(merged, "REMIND_AT"),
     )
+
+
+def _optional_time(values: Mapping[str, Any], key: str) -> dt.time | None:
+    """``HH:MM``, or ``None`` for ``off`` (or empty)."""
+    if str(values[key]).strip().lower() in ("", "off"):
+        return None
+    return _time_of_day(values, key)
+
+
+def _sms_settings(values: Mapping[str, Any]) -> Mapping[str, str]:
+    """The ``SMS_*`` settings, checked by building their transport once."""
+    from mobility.messages import make_transport
+
+    sms = {k: str(v or "") for k, v in values.items() if k.startswith("SMS_")}
+    make_transport(sms)
+    return sms
 
 
 def config_from_env(environ: Mapping[str, str] | None = None) -> Config:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -95,3 +98,18 @@ from tests.db_fixtures import (  # noqa: E402,F401  (shared fixtures)
     production_database_url,
     production_db,
 )
+
+#: The Redis every machine of the project runs (CI's included).
+REDIS_URL = os.environ.get("MOBILITY_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+@pytest.fixture
+def queue_name() -> Iterator[str]:
+    """A job queue of the test's own (tests run in parallel on one Redis)."""
+    name = f"test-{uuid.uuid4().hex[:10]}"
+    yield name
+    from redis import Redis
+
+    connection = Redis.from_url(REDIS_URL)
+    for key in connection.scan_iter(f"rq:*{name}*"):
+        connection.delete(key)

@@ -105,6 +105,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         i18n,
         jobs,
         security,
+        sms,
         staff,
     )
     from web import settings as settings_module
@@ -120,6 +121,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(booking.bp)
     app.register_blueprint(dispatch.bp)
     app.register_blueprint(driver.bp)
+    app.register_blueprint(sms.bp)
     api.init_app(app)
 
     from web.cli import init_cli

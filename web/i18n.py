@@ -70,6 +70,11 @@ _MESSAGES: dict[str, Any] = {
     "bad_kind": lazy_gettext("Please choose what happened."),
     "text_too_long": lazy_gettext("The text is too long (at most %(high)s characters)."),
     "bad_key": lazy_gettext("Invalid request key."),
+    "run_active": lazy_gettext("A planning run of this day is going already. Wait for it to end."),
+    "not_failed": lazy_gettext("Only a failed message can be sent again."),
+    "no_phone": lazy_gettext("The worker has no phone number any more."),
+    "taken": lazy_gettext("This name is taken already."),
+    "bad_profile": lazy_gettext("Please choose a kind of vehicle."),
 }
 
 

@@ -17,15 +17,20 @@ from mobility.bookings.rides import (
 from mobility.bookings.rules import BookingRules
 from mobility.bookings.tokens import TOKEN_MINUTES, issue_token, worker_from_token
 from mobility.bookings.workers import (
+    STOP_WORDS,
     authenticate_worker,
     find_worker,
     get_worker,
+    opt_out_by_phone,
+    parse_phone,
     register_worker,
+    set_phone,
 )
 
 __all__ = [
     "CODE_ALPHABET",
     "MAX_INCIDENT_CHARS",
+    "STOP_WORDS",
     "TOKEN_MINUTES",
     "BookingRules",
     "RideRequest",
@@ -37,8 +42,11 @@ __all__ = [
     "issue_token",
     "list_bookings",
     "list_incidents",
+    "opt_out_by_phone",
+    "parse_phone",
     "register_worker",
     "request_rides",
+    "set_phone",
     "submit_incident",
     "worker_from_token",
 ]

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from mobility.bookings._codes import BOOKING_CODE_LENGTH, random_code
 from mobility.bookings.rules import BookingRules
 from mobility.errors import ServiceError
+from mobility.messages import queue_staff_cancellation
 from mobility.stops import DESTINATION_KINDS, PICKUP_KINDS
 from mobility.store import (
     ACTIVE_STATUSES,
@@ -315,10 +316,13 @@ def cancel_booking(
     whole_series: bool = False,
     rules: BookingRules | None = None,
     now: dt.datetime | None = None,
+    by_staff: bool = False,
 ) -> list[Booking]:
     """Cancel one booking, or it and the rest of its series (from its date on).
 
-    Past rides and rides already cancelled or done cannot be cancelled.
+    Past rides and rides already cancelled or done cannot be cancelled. When staff
+    cancel a ride whose pickup the worker was told, the worker is told it is off
+    (queued in the same transaction).
 
     Raises
     ------
@@ -342,5 +346,7 @@ def cancel_booking(
         )
     for b in targets:
         b.status = BookingStatus.CANCELLED
+        if by_staff:
+            queue_staff_cancellation(session, b)
     session.commit()
     return targets

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 import secrets
 from typing import Final
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -16,12 +15,46 @@ from mobility.bookings.rules import BookingRules
 from mobility.clock import utcnow
 from mobility.errors import ServiceError
 from mobility.i18n import LANGUAGES
-from mobility.store import Worker
+from mobility.store import Message, MessageState, Worker
 
-__all__ = ["PIN_DIGITS", "authenticate_worker", "find_worker", "get_worker", "register_worker"]
+__all__ = [
+    "PIN_DIGITS",
+    "STOP_WORDS",
+    "authenticate_worker",
+    "find_worker",
+    "get_worker",
+    "opt_out_by_phone",
+    "parse_phone",
+    "register_worker",
+    "set_phone",
+]
 
 PIN_DIGITS: Final = 6
 _DUMMY_HASH: Final = generate_password_hash("not-a-pin")
+#: Words that, sent by SMS, stop every message (in the service's languages).
+STOP_WORDS: Final = frozenset(
+    {"STOP", "ARRET", "ARRÊT", "ALT", "BASTA", "STOPP", "СТОП", "توقف", "قف", "UNSUBSCRIBE"}
+)
+
+
+def parse_phone(text: str, field: str = "phone") -> str:
+    """A phone number as E.164 (``+39...``): Italian numbers may be written without
+    the country code, foreign ones need it (``+221...``).
+
+    Raises
+    ------
+    ServiceError
+        ``bad_phone`` naming ``field`` when it is not a valid number.
+    """
+    import phonenumbers
+
+    try:
+        number = phonenumbers.parse(text, "IT")
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
+        raise ServiceError(field, "bad_phone", f"{field}: not a phone number")
+    return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
 
 
 def register_worker(
@@ -51,10 +84,7 @@ def register_worker(
     if language not in LANGUAGES:
         raise ServiceError("language", "bad_language", f"language: unknown {language!r}")
     if phone:
-        digits = phone.replace(" ", "").replace("-", "")
-        if not re.fullmatch(r"\+?[0-9]{6,15}", digits):
-            raise ServiceError("phone", "bad_phone", "phone: not a phone number")
-        phone = digits
+        phone = parse_phone(phone)
     pin = "".join(secrets.choice("0123456789") for _ in range(PIN_DIGITS))
     for _ in range(10):
         code = random_code(WORKER_CODE_LENGTH)
@@ -128,3 +158,46 @@ def get_worker(session: Session, worker_id: int) -> Worker | None:
 def _aware(value: dt.datetime) -> dt.datetime:
     """SQLite gives back naive datetimes: they were stored in UTC."""
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def set_phone(session: Session, worker: Worker, phone: str | None) -> Worker:
+    """Turn SMS on with a number, or off (``None``): the number is deleted and every
+    message still waiting is dropped; no message goes to this worker any more.
+
+    Raises
+    ------
+    ServiceError
+        ``bad_phone`` on ``phone``.
+    """
+    worker.phone = parse_phone(phone) if phone is not None else None
+    if worker.phone is None:
+        session.execute(
+            delete(Message).where(
+                Message.worker_id == worker.id,
+                Message.state.in_([MessageState.QUEUED, MessageState.SENDING]),
+            )
+        )
+    session.commit()
+    return worker
+
+
+def opt_out_by_phone(session: Session, phone: str, text: str) -> bool:
+    """An SMS came in from ``phone``: if it says STOP (or another :data:`STOP_WORDS`),
+    its worker's number is deleted and their waiting messages are dropped.
+
+    Returns
+    -------
+    bool
+        Whether a worker opted out.
+    """
+    if text.strip().strip(".!").upper() not in STOP_WORDS:
+        return False
+    try:
+        number = parse_phone(phone)
+    except ServiceError:
+        return False
+    found = False
+    for worker in session.scalars(select(Worker).where(Worker.phone == number)):
+        set_phone(session, worker, None)
+        found = True
+    return found

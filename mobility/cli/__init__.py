@@ -11,7 +11,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from mobility.cli import day, jobs, roads
+from mobility.cli import day, jobs, messages, roads
 from mobility.cli._common import Resources
 from mobility.cli.roads import read_points_csv
 from mobility.errors import MobilityError
@@ -31,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     roads.register(sub)
     day.register(sub)
     jobs.register(sub)
+    messages.register(sub)
     return parser
 
 

@@ -62,6 +62,7 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     figures["plan_id"] = outcome.plan_id
     if args.publish:
         figures["published_version"] = publish_plan(session, args.date)
+        make_queue(config).enqueue_send()  # the workers' messages, on their way
     if args.json:
         print(json.dumps(figures))
     else:

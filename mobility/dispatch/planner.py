@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from mobility.clock import utcnow
 from mobility.dispatch.plans import latest_plan
 from mobility.errors import ServiceError
+from mobility.messages import queue_lost_seat
 from mobility.planning import (
     BookingRow,
     DayFigures,
@@ -354,8 +355,11 @@ def _store(session: Session, run_id: int, day: DayPlan, bookings: list[Booking])
                 plan_stop.moves.append(PlanMove(booking_id=booking_id, boarding=False, seats=seats))
     for booking in bookings:
         if booking.id in day.unserved and booking.id not in day.pickups:
+            lost_seat = booking.status is BookingStatus.SCHEDULED
             booking.status = BookingStatus.UNSERVED
             booking.reason = day.unserved[booking.id]
+            if lost_seat:  # the worker sees it now in "My rides": tell them too
+                queue_lost_seat(session, booking, run_id)
         elif booking.status is BookingStatus.UNSERVED:
             booking.status = BookingStatus.REQUESTED  # served now: back in the queue to publish
             booking.reason = None

@@ -14,6 +14,7 @@ from mobility.clock import utcnow
 from mobility.dispatch._liveness import reap_stale_runs
 from mobility.dispatch.fleet import assigned_vehicle_ids
 from mobility.errors import ServiceError
+from mobility.messages import queue_publish_notices
 from mobility.planning import DayFigures
 from mobility.store import (
     Booking,
@@ -129,7 +130,9 @@ def plan_pickups(run: PlanRun) -> dict[int, tuple[int, int]]:
 
 
 def publish_plan(session: Session, service_date: dt.date) -> int:
-    """Publish the day's latest plan: served bookings get pickup time and stop.
+    """Publish the day's latest plan: served bookings get pickup time and stop, and
+    the workers who asked for SMS are told what changed for them (queued in the same
+    transaction: a publish that fails queues nothing).
 
     Returns
     -------
@@ -156,5 +159,7 @@ def publish_plan(session: Session, service_date: dt.date) -> int:
     )
     run.published_version = (previous or 0) + 1
     run.published_at = utcnow()
+    session.flush()
+    queue_publish_notices(session, service_date, run.published_version)
     session.commit()
     return run.published_version

@@ -14,9 +14,21 @@ from mobility.jobs.queues import (
     RedisQueue,
     make_queue,
 )
-from mobility.jobs.schedule import next_planning_time, nightly_job, schedule_nightly
+from mobility.jobs.schedule import (
+    next_planning_time,
+    nightly_job,
+    schedule_daily,
+    schedule_nightly,
+)
 from mobility.jobs.service import plan_here, start_planning, wait_for_run
-from mobility.jobs.tasks import graph_loader, plan_job, planning_settings
+from mobility.jobs.tasks import (
+    graph_loader,
+    plan_job,
+    planning_settings,
+    remind_job,
+    send_job,
+    send_messages,
+)
 from mobility.jobs.worker import run_worker
 
 __all__ = [
@@ -32,8 +44,12 @@ __all__ = [
     "plan_here",
     "plan_job",
     "planning_settings",
+    "remind_job",
     "run_worker",
+    "schedule_daily",
     "schedule_nightly",
+    "send_job",
+    "send_messages",
     "start_planning",
     "wait_for_run",
 ]

@@ -63,6 +63,10 @@ class JobQueue(Protocol):
         """Whether a queued run's job can still start."""
         ...
 
+    def enqueue_send(self, delay_s: float = 0) -> None:
+        """Have the messages that are due sent (in ``delay_s`` seconds)."""
+        ...
+
 
 class RedisQueue:
     """Jobs on RQ (Redis Queue)."""
@@ -93,6 +97,24 @@ class RedisQueue:
         except RedisError as exc:
             raise QueueError(f"the job queue (Redis) did not answer: {exc}") from exc
         return str(job.id)
+
+    def enqueue_send(self, delay_s: float = 0) -> None:
+        from redis.exceptions import RedisError
+
+        when = utcnow() + dt.timedelta(seconds=max(0.0, delay_s))
+        # one job a second at most: requests for the same moment make one pass
+        job_id = f"{self.queue.name}-send-{int(when.timestamp())}"
+        try:
+            if delay_s <= 0:
+                self.queue.enqueue_call(
+                    "mobility.jobs.tasks.send_job", job_id=job_id, result_ttl=3600
+                )
+            else:
+                self.queue.enqueue_at(
+                    when, "mobility.jobs.tasks.send_job", job_id=job_id, result_ttl=3600
+                )
+        except RedisError as exc:
+            raise QueueError(f"the job queue (Redis) did not answer: {exc}") from exc
 
     def queued_alive(self, run: PlanRun) -> bool:
         from redis.exceptions import RedisError
@@ -126,6 +148,14 @@ class LocalQueue:
         self.log_path = log_path or PROJECT_ROOT / "instance" / "jobs.log"
 
     def enqueue_plan(self, run_id: int, settings: dict[str, Any], time_limit_s: float) -> str:
+        self._launch(["plan", str(run_id), json.dumps(settings)])
+        return f"local-{run_id}"
+
+    def enqueue_send(self, delay_s: float = 0) -> None:
+        # a sending process that keeps going while messages wait (retries included)
+        self._launch(["send"])
+
+    def _launch(self, args: list[str]) -> None:
         env = {
             **os.environ,
             "MOBILITY_DATABASE_URL": self.database_url,
@@ -133,7 +163,6 @@ class LocalQueue:
         }
         env.pop("MOBILITY_REDIS_URL", None)
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        args = ["plan", str(run_id), json.dumps(settings)]
         with self.log_path.open("ab") as log:
             try:
                 subprocess.run(
@@ -148,7 +177,6 @@ class LocalQueue:
                 )
             except (OSError, subprocess.SubprocessError) as exc:
                 raise QueueError(f"could not start the job's process: {exc}") from exc
-        return f"local-{run_id}"
 
     def queued_alive(self, run: PlanRun) -> bool:
         return _recent(run.queued_at, LOCAL_START_S)

@@ -1,8 +1,10 @@
-"""The evening's planning of the next day, scheduled on RQ: right after the booking
-cut-off (``MOBILITY_PLAN_AT``, default 20:05 in the service's time zone) the next
-day's bookings are planned, so the dispatcher finds a proposal to review and publish.
+"""What runs every evening, scheduled on RQ: right after the booking cut-off
+(``MOBILITY_PLAN_AT``, default 20:05 in the service's time zone) the next day's
+bookings are planned, so the dispatcher finds a proposal to review and publish; at
+``MOBILITY_REMIND_AT`` (default 21:00) the workers of tomorrow's series rides who got
+no other message that day are reminded.
 
-Each nightly job schedules the next one; ``mobility worker`` makes sure one is
+Each evening job schedules the next one; ``mobility worker`` makes sure they are
 scheduled when it starts (at most one per date: its id carries the date).
 """
 
@@ -15,58 +17,81 @@ from typing import Any, Final
 from mobility.clock import utcnow, zone
 from mobility.config import Config, config_from_env
 
-__all__ = ["NIGHTLY_PREFIX", "next_planning_time", "nightly_job", "schedule_nightly"]
+__all__ = [
+    "next_planning_time",
+    "next_time",
+    "nightly_job",
+    "schedule_daily",
+    "schedule_nightly",
+]
 
 log = logging.getLogger(__name__)
 
-NIGHTLY_PREFIX: Final = "nightly-plan-"
+#: What runs every evening: the setting naming its time, the job, a description.
+_DAILY: Final = {
+    "plan": ("plan_at", "mobility.jobs.schedule.nightly_job", "plan the next day"),
+    "remind": ("remind_at", "mobility.jobs.tasks.remind_job", "remind tomorrow's series rides"),
+}
+
+
+def next_time(config: Config, at: dt.time, now: dt.datetime | None = None) -> dt.datetime:
+    """The next ``at`` (a local time of day in the service's time zone), in UTC."""
+    local_now = (now or utcnow()).astimezone(zone(config.timezone))
+    when = dt.datetime.combine(local_now.date(), at, zone(config.timezone))
+    if when <= local_now:
+        when = dt.datetime.combine(
+            local_now.date() + dt.timedelta(days=1), at, zone(config.timezone)
+        )
+    return when.astimezone(dt.UTC)
 
 
 def next_planning_time(config: Config, now: dt.datetime | None = None) -> dt.datetime:
     """The next ``plan_at`` in the service's time zone, as a UTC time."""
     assert config.plan_at is not None
-    local_now = (now or utcnow()).astimezone(zone(config.timezone))
-    when = dt.datetime.combine(local_now.date(), config.plan_at, zone(config.timezone))
-    if when <= local_now:
-        when = dt.datetime.combine(
-            local_now.date() + dt.timedelta(days=1), config.plan_at, zone(config.timezone)
-        )
-    return when.astimezone(dt.UTC)
+    return next_time(config, config.plan_at, now)
 
 
-def schedule_nightly(queue: Any, config: Config, now: dt.datetime | None = None) -> str | None:
-    """Schedule the next nightly planning unless it is scheduled already.
+def schedule_daily(
+    queue: Any, config: Config, what: str, now: dt.datetime | None = None
+) -> str | None:
+    """Schedule the next evening's ``what`` (``plan`` or ``remind``) unless it is
+    scheduled already.
 
     Parameters
     ----------
     queue
         The RQ queue.
     config
-        The service's configuration (``plan_at``, time zone).
+        The service's configuration (``plan_at``, ``remind_at``, time zone).
+    what
+        ``plan`` (the next day's planning) or ``remind`` (series rides' reminders).
     now
         The current time (for tests).
 
     Returns
     -------
     str or None
-        The scheduled job's id (``<queue>-nightly-plan-YYYY-MM-DD``, the date it
-        runs); ``None`` when scheduled planning is off (``MOBILITY_PLAN_AT=off``).
+        The scheduled job's id (``<queue>-nightly-<what>-YYYY-MM-DD``, the date it
+        runs); ``None`` when it is turned off (``off`` as its time).
     """
-    if config.plan_at is None:
+    setting, function, description = _DAILY[what]
+    at = getattr(config, setting)
+    if at is None:
         return None
-    when = next_planning_time(config, now)
+    when = next_time(config, at, now)
     local_date = when.astimezone(zone(config.timezone)).date().isoformat()
-    job_id = f"{config.queue}-{NIGHTLY_PREFIX}{local_date}"
+    job_id = f"{config.queue}-nightly-{what}-{local_date}"
     if job_id not in queue.scheduled_job_registry.get_job_ids():
         queue.enqueue_at(
-            when,
-            "mobility.jobs.schedule.nightly_job",
-            job_id=job_id,
-            result_ttl=7 * 86_400,
-            description=f"plan the next day at {when:%H:%M} UTC",
+            when, function, job_id=job_id, result_ttl=7 * 86_400, description=description
         )
-        log.info("nightly planning scheduled at %s (%s)", when.isoformat(), job_id)
+        log.info("%s scheduled at %s (%s)", description, when.isoformat(), job_id)
     return job_id
+
+
+def schedule_nightly(queue: Any, config: Config, now: dt.datetime | None = None) -> str | None:
+    """Schedule the next evening's planning (see :func:`schedule_daily`)."""
+    return schedule_daily(queue, config, "plan", now)
 
 
 def nightly_job() -> int | None:

@@ -11,11 +11,19 @@ from typing import Any
 
 from mobility.config import Config, config_from_env
 from mobility.dispatch import GraphLoader, execute_run
+from mobility.messages import SendReport
 from mobility.planning import PlanningSettings
 from mobility.roads import RoadGraph, load_road_graph
 from mobility.store import make_engine, make_session_factory
 
-__all__ = ["graph_loader", "plan_job", "planning_settings"]
+__all__ = [
+    "graph_loader",
+    "plan_job",
+    "planning_settings",
+    "remind_job",
+    "send_job",
+    "send_messages",
+]
 
 log = logging.getLogger(__name__)
 
@@ -83,3 +91,71 @@ def plan_job(run_id: int, settings: dict[str, Any] | None = None) -> str:
         engine.dispose()
     log.info("planning run %s: %s", run_id, status)
     return status
+
+
+def send_messages(config: Config, *, until_done: bool = False, max_s: float = 3600) -> SendReport:
+    """Send the messages that are due; with ``until_done``, keep going (sleeping until
+    the next retry is due) while messages wait, for at most ``max_s`` seconds."""
+    import time
+
+    from mobility.clock import utcnow
+    from mobility.messages import make_transport, next_due, send_due
+
+    engine = make_engine(config.database_url, pool_pre_ping=True)
+    sessions = make_session_factory(engine)
+    transport = make_transport(config.sms)
+    started = time.monotonic()
+    try:
+        while True:
+            report = send_due(
+                sessions, transport, hub_phone=config.hub_phone, max_tries=config.sms_max_tries
+            )
+            due = next_due(sessions)
+            if not until_done or due is None or time.monotonic() - started > max_s:
+                return report
+            time.sleep(min(30.0, max(1.0, (due - utcnow()).total_seconds())))
+    finally:
+        engine.dispose()
+
+
+def send_job() -> dict[str, int]:
+    """One sending pass on the queue; the next pass is scheduled when the next retry is
+    due (within a minute), so that nothing waits longer than its back-off."""
+    from mobility.clock import utcnow
+    from mobility.jobs.queues import RedisQueue
+    from mobility.messages import next_due
+
+    config = config_from_env()
+    report = send_messages(config)
+    if report.retry_later:
+        engine = make_engine(config.database_url)
+        try:
+            due = next_due(make_session_factory(engine))
+        finally:
+            engine.dispose()
+        if due is not None:
+            delay = min(60.0, max(1.0, (due - utcnow()).total_seconds()))
+            RedisQueue(config.redis_url, config.queue).enqueue_send(delay)
+    log.info("messages: %s", report.as_dict())
+    return report.as_dict()
+
+
+def remind_job() -> int:
+    """Queue the reminders of tomorrow's series rides, send them, and schedule the next
+    evening's reminders."""
+    from mobility.jobs.queues import RedisQueue
+    from mobility.jobs.schedule import schedule_daily
+    from mobility.messages import queue_reminders
+
+    config = config_from_env()
+    engine = make_engine(config.database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            queued = queue_reminders(session, config.tomorrow())
+            session.commit()
+    finally:
+        engine.dispose()
+    queue = RedisQueue(config.redis_url, config.queue)
+    queue.enqueue_send()
+    schedule_daily(queue.queue, config, "remind")
+    return queued

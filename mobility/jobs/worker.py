@@ -54,7 +54,8 @@ def run_worker(config: Config, *, burst: bool = False, nice: int = 19) -> bool:
     from redis import Redis
     from rq import Queue, Worker
 
-    from mobility.jobs.schedule import schedule_nightly
+    from mobility.jobs.queues import RedisQueue
+    from mobility.jobs.schedule import schedule_daily
     from mobility.jobs.tasks import graph_loader
 
     _lower_priority(nice)
@@ -67,7 +68,9 @@ def run_worker(config: Config, *, burst: bool = False, nice: int = 19) -> bool:
             loader(profile)
         except RoadDataNotFoundError as exc:
             log.warning("%s (planning jobs will fail until it is built)", exc)
-    schedule_nightly(queue, config)
+    schedule_daily(queue, config, "plan")
+    schedule_daily(queue, config, "remind")
+    RedisQueue(config.redis_url, config.queue).enqueue_send()  # whatever waits already
     worker = Worker(
         [queue], connection=connection, name=f"{config.queue}-{socket.gethostname()}-{os.getpid()}"
     )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 from mobility.errors import RoadCacheMissingError
@@ -58,9 +60,25 @@ def load_road_graph(
         raise RoadCacheMissingError(
             f"road graph: no {prof.name} cache for {path.name}; run `mobility graph build`"
         )
-    from mobility.roads.build import build_road_graphs
+    with _build_lock(cached):
+        if cached.is_file():  # another process built it while this one waited
+            return RoadGraph.load(cached)
+        from mobility.roads.build import build_road_graphs
 
-    built = build_road_graphs(path)
-    for name, graph in built.items():
-        graph.save(cache_path(path, get_profile(name), cache_dir))
+        built = build_road_graphs(path)
+        for name, graph in built.items():
+            graph.save(cache_path(path, get_profile(name), cache_dir))
     return built[prof.name]
+
+
+@contextmanager
+def _build_lock(cached: Path) -> Iterator[None]:
+    """One process builds an extract's caches at a time; the others wait for it."""
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    lock = cached.parent / f".{cached.name.split('-')[0]}.build.lock"
+    with lock.open("w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)

@@ -13,8 +13,6 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -51,27 +49,14 @@ from mobility.store import (
     make_engine,
     make_session_factory,
 )
-from tests.conftest import NODES, QUICK, TAVOLIERE
+from tests.conftest import NODES, QUICK, REDIS_URL, TAVOLIERE
 
-REDIS_URL = os.environ.get("MOBILITY_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 MOBILITY = Path(sys.executable).parent / "mobility"
 DAY = dt.date.today() + dt.timedelta(days=2)
 #: A short search for a job queued from the command line.
 QUICK_ARGS = ("--time-limit", "3")
 #: What the jobs of these tests plan with: stop when the answer is known.
 QUICK_JOB = {k: v for k, v in dataclasses.asdict(QUICK).items() if k != "time_limit_s"}
-
-
-@pytest.fixture
-def queue_name() -> Iterator[str]:
-    """A queue of the test's own (tests run in parallel on one Redis)."""
-    name = f"test-{uuid.uuid4().hex[:10]}"
-    yield name
-    from redis import Redis
-
-    connection = Redis.from_url(REDIS_URL)
-    for key in connection.scan_iter(f"rq:*{name}*"):
-        connection.delete(key)
 
 
 def job_env(database_url: str, queue_name: str, osm: Path, redis: bool = True) -> dict[str, str]:

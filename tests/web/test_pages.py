@@ -184,3 +184,61 @@ def test_no_english_left_in_french_or_arabic_pages(client: FlaskClient) -> None:
             text = re.sub(r"<[^>]+>", " ", client.get(path).get_data(as_text=True))
             left = [e for e in english if re.search(rf"\b{re.escape(e)}\b", text)]
             assert left == [], (lang, path, left)
+
+
+def test_sms_can_be_turned_on_and_off_from_my_rides(client: FlaskClient) -> None:
+    from mobility.store import Worker
+    from web.db import get_session
+
+    code, _ = register(client)
+    client.set_cookie("lang", "en")  # registering chose French
+    rides = client.get("/rides").get_data(as_text=True)
+    assert "No SMS" in rides
+    bad = client.post(
+        "/rides/sms", data={"csrf_token": csrf_token(rides), "action": "on", "phone": "12"}
+    ).get_data(as_text=True)
+    assert "This is not a phone number." in bad
+    client.post(
+        "/rides/sms",
+        data={"csrf_token": csrf_token(rides), "action": "on", "phone": "+221 77 123 45 67"},
+    )
+    with client.application.app_context():
+        worker = get_session().scalar(select(Worker).where(Worker.code == code))
+        assert worker is not None and worker.phone == "+221771234567"
+    rides = client.get("/rides").get_data(as_text=True)
+    assert "ending in 567" in rides and "771234567" not in rides
+    client.post("/rides/sms", data={"csrf_token": csrf_token(rides), "action": "off"})
+    with client.application.app_context():
+        worker = get_session().scalar(select(Worker).where(Worker.code == code))
+        assert worker is not None and worker.phone is None
+
+
+def test_stop_by_sms_needs_the_gateway_secret(database_url: str) -> None:
+    from mobility.store import Worker
+    from web import create_app
+    from web.db import get_session
+
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "x",
+            "RATELIMIT_ENABLED": False,
+            "SMS_INBOUND_SECRET": "gateway-secret",
+        }
+    )
+    client = app.test_client()
+    client.post("/api/v1/workers", json={"language": "fr", "phone": "+39 333 7654321"})
+    stop = {"from": "+393337654321", "text": "STOP"}
+    assert client.post("/sms/inbound", json=stop).status_code == 403
+    wrong = client.post("/sms/inbound", json=stop, headers={"X-Sms-Secret": "guess"})
+    assert wrong.status_code == 403
+    done = client.post("/sms/inbound", json=stop, headers={"X-Sms-Secret": "gateway-secret"})
+    assert done.status_code == 200 and done.get_json() == {"opted_out": True}
+    with app.app_context():
+        assert get_session().scalar(select(Worker.phone)) is None
+    jasmin = client.post(  # Jasmin's form fields and the secret in the query string
+        "/sms/inbound?secret=gateway-secret", data={"from": "+393337654321", "content": "stop"}
+    )
+    assert jasmin.status_code == 200 and jasmin.get_data(as_text=True) == "ACK/Jasmin"
+    app.extensions["mobility.engine"].dispose()

@@ -352,3 +352,34 @@ def test_mediator_books_for_a_worker_by_personal_code(staff_app: Flask) -> None:
         assert booking is not None and booking.made_by == "mediator"
         actions = {a.action for a in get_session().scalars(select(AuditLog))}
     assert "book_for_worker" in actions
+
+
+def test_staff_see_the_day_s_messages_and_send_a_failed_one_again(staff_app: Flask) -> None:
+    from mobility.store import Message, MessageKind, MessageState, Worker
+
+    code, _ = seed_day(staff_app)
+    client, _ = planned_by_dispatcher(staff_app)
+    home = client.get(f"/dispatch/?date={DAY.isoformat()}").get_data(as_text=True)
+    client.post("/dispatch/publish", data={"csrf_token": csrf_token(home), "date": DAY.isoformat()})
+    page = client.get(f"/dispatch/messages/{DAY.isoformat()}").get_data(as_text=True)
+    assert code in page and "pickup" in page and "3331234567" not in page
+    with staff_app.app_context():
+        db = get_session()
+        message = db.scalar(select(Message).where(Message.booking_code == code))
+        assert message is not None and message.kind is MessageKind.PICKUP
+        message.state, message.last_error = MessageState.FAILED, "400 no route"
+        db.commit()
+        message_id = message.id
+        assert db.scalar(select(Worker.phone).where(Worker.id == message.worker_id))
+    mediator = staff_app.test_client()
+    login(mediator, "mediator")
+    page = mediator.get(f"/dispatch/messages/{DAY.isoformat()}").get_data(as_text=True)
+    assert "400 no route" in page
+    mediator.post(
+        f"/dispatch/messages/{message_id}/again",
+        data={"csrf_token": csrf_token(page), "date": DAY.isoformat()},
+    )
+    with staff_app.app_context():
+        again = get_session().get(Message, message_id)
+        assert again is not None and again.state in (MessageState.QUEUED, MessageState.SENT)
+        assert again.tries in (0, 1)  # queued again (and maybe sent already by its job)

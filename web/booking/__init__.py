@@ -35,13 +35,14 @@ from mobility.bookings import (
     list_bookings,
     register_worker,
     request_rides,
+    set_phone,
     submit_incident,
 )
 from mobility.clock import hhmm, parse_hhmm
 from mobility.errors import ServiceError
 from mobility.i18n import LANGUAGES
 from mobility.stops import DESTINATION_KINDS, PICKUP_KINDS, get_stops, list_stops
-from web.booking.forms import BookForm, CancelForm, LoginForm, RegisterForm, ReportForm
+from web.booking.forms import BookForm, CancelForm, LoginForm, RegisterForm, ReportForm, SmsForm
 from web.db import get_session
 from web.extensions import limiter
 from web.i18n import COOKIE, current_language, error_text
@@ -279,11 +280,44 @@ def done() -> ResponseReturnValue:
 @bp.route("/rides")
 @worker_required
 def rides() -> ResponseReturnValue:
-    """My rides: status, and pickup time and place once published."""
+    """My rides: status, and pickup time and place once published; SMS on or off."""
+    return _rides_page(SmsForm())
+
+
+def _rides_page(sms_form: SmsForm) -> ResponseReturnValue:
     worker = current_worker_or_abort()
     today = get_settings().booking.today()
     bookings = list_bookings(get_session(), worker, since=today - dt.timedelta(days=7))
-    return render_template("rides.html", bookings=bookings, cancel_form=CancelForm(), today=today)
+    return render_template(
+        "rides.html",
+        bookings=bookings,
+        cancel_form=CancelForm(),
+        sms_form=sms_form,
+        phone=worker.phone,
+        today=today,
+    )
+
+
+@bp.route("/rides/sms", methods=["POST"])
+@worker_required
+@limiter.limit("20/hour")
+def sms() -> ResponseReturnValue:
+    """Turn SMS on with a number, or off: the number is deleted, nothing more is sent."""
+    form = SmsForm()
+    if form.validate_on_submit():
+        turn_on = form.action.data == "on"
+        try:
+            set_phone(
+                get_session(), current_worker_or_abort(), form.phone.data if turn_on else None
+            )
+        except ServiceError as err:
+            form.phone.errors.append(error_text(err))
+            return _rides_page(form)
+        if turn_on:
+            flash(_("SMS on: we will send your pickup times."), "info")
+        else:
+            flash(_("SMS off: your number is deleted."), "info")
+    return redirect(url_for("booking.rides"))
 
 
 @bp.route("/rides/cancel", methods=["POST"])

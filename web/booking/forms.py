@@ -69,6 +69,13 @@ class CancelForm(FlaskForm):
     whole_series = HiddenField(default="")
 
 
+class SmsForm(FlaskForm):
+    """SMS on (with a number) or off (the number is deleted)."""
+
+    phone = StringField(_l("Phone number"), validators=[Optional(), Length(max=32)])
+    action = HiddenField(default="on")
+
+
 class ReportForm(FlaskForm):
     """A confidential report."""
 

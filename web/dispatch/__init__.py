@@ -43,6 +43,7 @@ from mobility.dispatch import (
 )
 from mobility.errors import ServiceError
 from mobility.jobs import QueueError, start_planning
+from mobility.messages import count_messages, list_messages, send_again
 from mobility.outputs import export_plan, plan_map
 from mobility.stops import list_stops, save_stop
 from mobility.store import Booking, PlanKind, Role, Worker
@@ -123,6 +124,7 @@ def home() -> ResponseReturnValue:
         runs=overview.runs,
         plan=overview.plan,
         figures=overview.figures,
+        message_counts=count_messages(get_session(), day),
         plan_form=PlanForm(
             date=day.isoformat(), time_limit=int(get_settings().planning.time_limit_s)
         ),
@@ -206,8 +208,49 @@ def publish() -> ResponseReturnValue:
     except ServiceError:
         flash(_("There is no plan for this day yet."), "error")
     else:
+        send_messages_soon()
         flash(_("Published: version %(v)s.", v=version), "info")
     return redirect(url_for("dispatch.home", date=day.isoformat()))
+
+
+def send_messages_soon() -> None:
+    """The workers' messages just queued, on their way (the outbox keeps them if the
+    queue does not answer: the next pass sends them)."""
+    try:
+        job_queue().enqueue_send()
+    except QueueError:
+        current_app.logger.exception("the job queue refused to send messages")
+
+
+@bp.route("/messages/<day>")
+@roles_required(*DESK)
+def messages(day: str) -> ResponseReturnValue:
+    """The messages about a day's rides: state, tries, why one failed (codes, never
+    phone numbers); a failed one can be sent again."""
+    the_day = _day(day)
+    return render_template(
+        "messages.html",
+        day=the_day,
+        messages=list_messages(get_session(), the_day),
+        form=DayForm(date=the_day.isoformat()),
+    )
+
+
+@bp.route("/messages/<int:message_id>/again", methods=["POST"])
+@roles_required(*DESK)
+def message_again(message_id: int) -> ResponseReturnValue:
+    """Send a failed message again (after checking the number with the worker)."""
+    form = DayForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        send_again(get_session(), message_id)
+    except ServiceError as err:
+        flash(error_text(err), "error")
+    else:
+        send_messages_soon()
+        flash(_("The message is queued again."), "info")
+    return redirect(url_for("dispatch.messages", day=_day(form.date.data).isoformat()))
 
 
 @bp.route("/edit", methods=["POST"])
@@ -411,7 +454,10 @@ def worker() -> ResponseReturnValue:
         return redirect(url_for("booking.book"))
     if valid and "cancel" in request.form and found is not None:
         try:
-            cancel_booking(db, found, request.form["cancel"], rules=get_settings().booking)
+            cancel_booking(
+                db, found, request.form["cancel"], rules=get_settings().booking, by_staff=True
+            )
+            send_messages_soon()
             flash(_("Cancelled: %(count)s ride(s).", count=1), "info")
         except ServiceError as err:
             flash(error_text(err), "error")
