@@ -40,7 +40,7 @@ lint: install
 	$(BIN)/mypy
 
 test: lint system-deps
-	$(BIN)/pytest -q -n 2 --dist worksteal
+	$(BIN)/pytest -q -n 4 --dist worksteal
 
 # the main job: road graph, a planned and published demo day, then the web app
 demo: install

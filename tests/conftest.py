@@ -97,6 +97,7 @@ from tests.db_fixtures import (  # noqa: E402,F401  (shared fixtures)
     embedded_db,
     production_database_url,
     production_db,
+    sqlite_template,
 )
 
 #: The Redis every machine of the project runs (CI's included).
@@ -113,3 +114,28 @@ def queue_name() -> Iterator[str]:
     connection = Redis.from_url(REDIS_URL)
     for key in connection.scan_iter(f"rq:*{name}*"):
         connection.delete(key)
+
+
+#: Tests hash PINs and passwords cheaply (a production hash costs 82 ms of CPU, and
+#: the suite registers hundreds of workers); the production method has its own test.
+TEST_HASH_METHOD = "pbkdf2:sha256:1000"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_hashes() -> Iterator[None]:
+    from mobility import hashing
+
+    production = hashing.HASH_METHOD
+    hashing.HASH_METHOD = TEST_HASH_METHOD
+    yield
+    hashing.HASH_METHOD = production
+
+
+#: Tests that mostly wait (for a heartbeat to go stale, a retry, a job's process):
+#: run first, so that the others fill the time.
+_WAITING = ("killed_worker", "local_process", "manual_edit", "end_to_end", "rq_worker")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the waiting tests first (with several test processes they overlap the rest)."""
+    items.sort(key=lambda item: not any(word in item.nodeid for word in _WAITING))

@@ -4,6 +4,7 @@ MOBILITY_TEST_POSTGRES_URL is set (each test in its own schema)."""
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,12 +27,35 @@ def _postgres_url(schema: str) -> str:
     return f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
 
 
+def _prepare(url: str) -> None:
+    engine = make_engine(url)
+    upgrade_database(engine)
+    session = make_session_factory(engine)()
+    load_places_as_stops(session, load_places())
+    session.close()
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite database with the places, made once: each test gets a copy."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    _prepare(f"sqlite:///{path}")
+    return path
+
+
 @contextmanager
-def fresh_database(backend: str, tmp_path: Path) -> Iterator[str]:
-    """URL of a new, migrated database of ``backend`` with the shared places as stops."""
+def fresh_database(backend: str, tmp_path: Path, template: Path | None = None) -> Iterator[str]:
+    """URL of a new, migrated database of ``backend`` with the shared places as stops
+    (a SQLite one copied from ``template`` when given)."""
     if backend == "sqlite":
-        url = f"sqlite:///{tmp_path / 'test.db'}"
+        path = tmp_path / "test.db"
+        url = f"sqlite:///{path}"
         cleanup = None
+        if template is not None:
+            shutil.copyfile(template, path)
+            yield url
+            return
     else:
         assert POSTGRES_URL is not None
         schema = f"t_{uuid.uuid4().hex[:12]}"
@@ -47,12 +71,7 @@ def fresh_database(backend: str, tmp_path: Path) -> Iterator[str]:
                 conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
             admin.dispose()
 
-    engine = make_engine(url)
-    upgrade_database(engine)
-    session = make_session_factory(engine)()
-    load_places_as_stops(session, load_places())
-    session.close()
-    engine.dispose()
+    _prepare(url)
     try:
         yield url
     finally:
@@ -61,23 +80,25 @@ def fresh_database(backend: str, tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture(params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
+) -> Iterator[str]:
     """A fresh database of each backend in turn (SQLite; PostgreSQL when configured)."""
-    with fresh_database(request.param, tmp_path) as url:
+    with fresh_database(request.param, tmp_path, sqlite_template) as url:
         yield url
 
 
 @pytest.fixture
-def production_database_url(tmp_path: Path) -> Iterator[str]:
+def production_database_url(tmp_path: Path, sqlite_template: Path) -> Iterator[str]:
     """A fresh database of the production kind: PostgreSQL when configured."""
-    with fresh_database(BACKENDS[-1], tmp_path) as url:
+    with fresh_database(BACKENDS[-1], tmp_path, sqlite_template) as url:
         yield url
 
 
 @pytest.fixture
-def embedded_database_url(tmp_path: Path) -> Iterator[str]:
+def embedded_database_url(tmp_path: Path, sqlite_template: Path) -> Iterator[str]:
     """A fresh database of the embedded default: SQLite."""
-    with fresh_database("sqlite", tmp_path) as url:
+    with fresh_database("sqlite", tmp_path, sqlite_template) as url:
         yield url
 
 

@@ -8,12 +8,12 @@ from typing import Final
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from mobility.bookings._codes import WORKER_CODE_LENGTH, random_code
 from mobility.bookings.rules import BookingRules
 from mobility.clock import utcnow
 from mobility.errors import ServiceError
+from mobility.hashing import check_secret, hash_secret, spend_a_check
 from mobility.i18n import LANGUAGES
 from mobility.store import Message, MessageState, Worker
 
@@ -30,7 +30,6 @@ __all__ = [
 ]
 
 PIN_DIGITS: Final = 6
-_DUMMY_HASH: Final = generate_password_hash("not-a-pin")
 #: Words that, sent by SMS, stop every message (in the service's languages).
 STOP_WORDS: Final = frozenset(
     {"STOP", "ARRET", "ARRÊT", "ALT", "BASTA", "STOPP", "СТОП", "توقف", "قف", "UNSUBSCRIBE"}
@@ -92,7 +91,7 @@ def register_worker(
             break
     worker = Worker(
         code=code,
-        pin_hash=generate_password_hash(pin),
+        pin_hash=hash_secret(pin),
         language=language,
         phone=phone or None,
     )
@@ -126,12 +125,12 @@ def authenticate_worker(
     worker = find_worker(session, code)
     if worker is None:
         # spend the same time as a real check, so timing does not reveal codes
-        check_password_hash(_DUMMY_HASH, pin)
+        spend_a_check(pin)
         raise failure
     locked = worker.locked_until
     if locked is not None and _aware(locked) > now:
         raise failure
-    if not check_password_hash(worker.pin_hash, pin.strip()):
+    if not check_secret(worker.pin_hash, pin.strip()):
         worker.failed_pins += 1
         if worker.failed_pins >= rules.pin_attempts:
             worker.locked_until = now + dt.timedelta(minutes=rules.lockout_minutes)

@@ -6,9 +6,9 @@ from typing import Final
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from mobility.errors import ServiceError
+from mobility.hashing import check_secret, hash_secret, spend_a_check
 from mobility.store import AuditLog, Role, StaffUser
 
 __all__ = [
@@ -22,7 +22,6 @@ __all__ = [
 ]
 
 MIN_PASSWORD_CHARS: Final = 10
-_DUMMY_HASH: Final = generate_password_hash("not-a-password")
 
 
 def log_access(session: Session, user_id: int | None, action: str, detail: str = "") -> None:
@@ -52,7 +51,7 @@ def create_staff_user(session: Session, username: str, role: str, password: str)
     if session.scalar(select(StaffUser.id).where(StaffUser.username == username)) is not None:
         raise ServiceError("username", "taken", f"username: {username!r} exists already")
     user = StaffUser(
-        username=username.strip(), password_hash=generate_password_hash(password), role=staff_role
+        username=username.strip(), password_hash=hash_secret(password), role=staff_role
     )
     session.add(user)
     session.commit()
@@ -72,7 +71,7 @@ def set_staff_password(session: Session, username: str, password: str) -> StaffU
         raise ServiceError("username", "not_found", f"username: no user {username!r}")
     if len(password) < MIN_PASSWORD_CHARS:
         raise ServiceError("password", "weak_password", "password: at least 10 characters")
-    user.password_hash = generate_password_hash(password)
+    user.password_hash = hash_secret(password)
     session.commit()
     return user
 
@@ -86,9 +85,9 @@ def authenticate_staff(session: Session, username: str, password: str) -> StaffU
         select(StaffUser).where(StaffUser.username == username, StaffUser.active.is_(True))
     )
     if user is None:
-        check_password_hash(_DUMMY_HASH, password)
+        spend_a_check(password)
         return None
-    return user if check_password_hash(user.password_hash, password) else None
+    return user if check_secret(user.password_hash, password) else None
 
 
 def get_staff_user(session: Session, user_id: int) -> StaffUser | None:

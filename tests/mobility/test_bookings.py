@@ -22,6 +22,7 @@ from mobility.bookings import (
 )
 from mobility.errors import ServiceError
 from mobility.store import Booking, BookingStatus, Direction, Incident, Stop, Worker
+from tests.conftest import TEST_HASH_METHOD
 
 ROME = BookingRules().zone
 # Wednesday 2026-07-15, 10:00 in Foggia
@@ -59,8 +60,19 @@ def test_registration_gives_a_readable_code_and_stores_only_a_pin_hash(db: Sessi
     worker, pin = register_worker(db, language="ar")
     assert len(worker.code) >= 8 and set(worker.code) <= set(CODE_ALPHABET)
     assert pin.isdigit() and len(pin) == 6
-    assert pin not in worker.pin_hash and worker.pin_hash.startswith(("scrypt:", "pbkdf2:"))
+    assert pin not in worker.pin_hash and worker.pin_hash.startswith(TEST_HASH_METHOD)
     assert worker.phone is None
+
+
+def test_pins_and_passwords_are_hashed_with_scrypt_in_production(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from mobility import hashing
+
+    monkeypatch.setattr(hashing, "HASH_METHOD", hashing.SCRYPT)  # as deployed
+    hashed = hashing.hash_secret("123456")
+    assert hashed.startswith("scrypt:32768:8:1$")  # werkzeug's parameters: ~82 ms a hash
+    assert hashing.check_secret(hashed, "123456") and not hashing.check_secret(hashed, "1")
 
 
 def test_bad_phone_is_rejected_naming_the_field(db: Session) -> None:
