@@ -8,10 +8,11 @@ rule in words. A plan is feasible when :func:`check` returns an empty list.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from optimizer.plan import Plan, Route, Visit, VisitKind
-from optimizer.problem import UNLIMITED, RoutingProblem
+from optimizer.problem import UNLIMITED, RequestPart, RoutingProblem
 
 __all__ = ["check", "is_feasible"]
 
@@ -19,12 +20,14 @@ __all__ = ["check", "is_feasible"]
 def check(problem: RoutingProblem, plan: Plan) -> list[str]:
     """List the constraints a plan breaks.
 
-    Checks that every part is served at most once and whole, by one vehicle that
-    may take it, pickup before drop-off; seats on board never exceed the vehicle's
-    and match the stated loads; service starts within windows, after arrival, and
-    arrivals follow the travel-time matrix; ride times, route durations and shifts
-    are respected; routes start and end at the vehicle's depots; the plan's totals
-    match its routes; and unassigned parts are exactly the parts not served.
+    Checks that the plan's parts divide each request's seats among them (a crew
+    may ride in several vehicles); that every part is served at most once and
+    whole, by one vehicle that may take it, pickup before drop-off; seats on board
+    never exceed the vehicle's and match the stated loads; service starts within
+    windows, after arrival, and arrivals follow the travel-time matrix; ride times,
+    route durations and shifts are respected; routes start and end at the
+    vehicle's depots; the plan's totals match its routes; and unassigned parts are
+    exactly the parts not served.
 
     Parameters
     ----------
@@ -41,14 +44,36 @@ def check(problem: RoutingProblem, plan: Plan) -> list[str]:
     errors: list[str] = []
     if len(plan.routes) != len(problem.vehicles):
         errors.append(f"plan has {len(plan.routes)} routes for {len(problem.vehicles)} vehicles")
+    parts = plan.parts or problem.parts
+    _check_parts(problem, parts, errors)
     tally = _Tally()
     for route in plan.routes:
         if not 0 <= route.vehicle < len(problem.vehicles):
             errors.append(f"route of unknown vehicle {route.vehicle}")
         elif route.visits:
-            _check_route(problem, route, tally, errors)
-    _check_totals(problem, plan, tally, errors)
+            _check_route(problem, parts, route, tally, errors)
+    _check_totals(parts, plan, tally, errors)
     return errors
+
+
+def _check_parts(problem: RoutingProblem, parts: Sequence[RequestPart], errors: list[str]) -> None:
+    """Each request is divided into numbered parts whose seats add up to its own."""
+    seats: Counter[int] = Counter()
+    numbers: dict[int, list[tuple[int, int]]] = {}
+    for j, part in enumerate(parts):
+        if not 0 <= part.request < len(problem.requests):
+            errors.append(f"part {j} belongs to unknown request {part.request}")
+            continue
+        if part.seats < 1:
+            errors.append(f"part {j} has {part.seats} seats")
+        seats[part.request] += part.seats
+        numbers.setdefault(part.request, []).append((part.part, part.parts))
+    for r, req in enumerate(problem.requests):
+        if seats[r] != req.seats:
+            errors.append(f"request {r}: its parts have {seats[r]} seats, not {req.seats}")
+        count = len(numbers.get(r, []))
+        if sorted(numbers.get(r, [])) != [(p, count) for p in range(count)]:
+            errors.append(f"request {r}: parts are not numbered 0..{count - 1} of {count}")
 
 
 @dataclass
@@ -70,7 +95,13 @@ class _Walk:
     on_board: set[int] = field(default_factory=set)
 
 
-def _check_route(problem: RoutingProblem, route: Route, tally: _Tally, errors: list[str]) -> None:
+def _check_route(
+    problem: RoutingProblem,
+    parts: Sequence[RequestPart],
+    route: Route,
+    tally: _Tally,
+    errors: list[str],
+) -> None:
     """Depots, every visit, leftovers on board, the shift and the route's duration."""
     k = route.vehicle
     vehicle = problem.vehicles[k]
@@ -102,7 +133,7 @@ def _check_route(problem: RoutingProblem, route: Route, tally: _Tally, errors: l
             if visit.departure != visit.start:
                 errors.append(f"{where}: depot visit has a service time")
             continue
-        _check_stop_visit(problem, k, visit, where, walk, tally, errors)
+        _check_stop_visit(problem, parts, k, visit, where, walk, tally, errors)
     if walk.on_board:
         errors.append(f"{name}: parts {sorted(walk.on_board)} never dropped off")
     start, end = visits[0].start, visits[-1].start
@@ -114,6 +145,7 @@ def _check_route(problem: RoutingProblem, route: Route, tally: _Tally, errors: l
 
 def _check_stop_visit(
     problem: RoutingProblem,
+    parts: Sequence[RequestPart],
     k: int,
     visit: Visit,
     where: str,
@@ -124,10 +156,12 @@ def _check_stop_visit(
     """A pickup or drop-off: eligibility, place, window, service, seats, ride time."""
     vehicle = problem.vehicles[k]
     j = visit.part
-    if not 0 <= j < len(problem.parts):
+    if not 0 <= j < len(parts):
         errors.append(f"{where}: unknown request part {j}")
         return
-    part = problem.parts[j]
+    part = parts[j]
+    if not 0 <= part.request < len(problem.requests):
+        return  # reported with the parts
     req = problem.requests[part.request]
     if not vehicle.may_serve(part.request):
         errors.append(f"{where}: vehicle may not serve request {part.request}")
@@ -160,9 +194,10 @@ def _check_stop_visit(
         errors.append(f"{where}: stated load {visit.load}, actual {walk.load}")
 
 
-def _check_totals(problem: RoutingProblem, plan: Plan, tally: _Tally, errors: list[str]) -> None:
+def _check_totals(
+    parts: Sequence[RequestPart], plan: Plan, tally: _Tally, errors: list[str]
+) -> None:
     """Each part served once and whole, or unassigned; the plan's totals add up."""
-    parts = problem.parts
     for j, count in tally.pickups.items():
         if count > 1:
             errors.append(f"part {j} is picked up {count} times")

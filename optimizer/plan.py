@@ -5,6 +5,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+from optimizer.problem import RequestPart
+
 __all__ = ["Plan", "Route", "Unassigned", "UnassignedReason", "Visit", "VisitKind"]
 
 
@@ -37,7 +39,7 @@ class Visit:
     location
         Location index.
     part
-        Index into ``problem.parts`` for pickups and deliveries, else -1.
+        Index into ``Plan.parts`` for pickups and deliveries, else -1.
     arrival
         When the vehicle arrives.
     start
@@ -108,6 +110,10 @@ class Plan:
         the large-neighbourhood search improved its plan; or ``"EMPTY"``.
     wall_time_s
         Seconds spent in :func:`~optimizer.solve.solve`.
+    parts
+        The request parts that visits and ``unassigned`` refer to: the problem's
+        own, or finer ones where the solver split crews to serve more seats
+        (``SolverParams.split_crews``).
     """
 
     routes: tuple[Route, ...]
@@ -120,11 +126,21 @@ class Plan:
     fixed_cost: int
     status: str
     wall_time_s: float
+    parts: tuple[RequestPart, ...] = ()
     details: dict[str, object] = field(default_factory=dict, compare=False)
 
     def served_parts(self) -> list[int]:
         """Indices of the request parts served, in route order."""
         return [v.part for r in self.routes for v in r.visits if v.kind is VisitKind.PICKUP]
+
+    def split_requests(self) -> dict[int, list[int]]:
+        """Requests served by more than one vehicle -> those vehicles, in order."""
+        by_request: dict[int, list[int]] = {}
+        for j, k in sorted(self.vehicle_of().items()):
+            vehicles = by_request.setdefault(self.parts[j].request, [])
+            if k not in vehicles:
+                vehicles.append(k)
+        return {r: ks for r, ks in by_request.items() if len(ks) > 1}
 
     def vehicle_of(self) -> dict[int, int]:
         """Map from served part to the vehicle that carries it."""

@@ -10,7 +10,7 @@ is how :mod:`optimizer.darp` reads the Euclidean benchmark instances.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -82,6 +82,10 @@ class Request:
         Boarding and alighting times (see :func:`boarding_time`).
     label
         The caller's name for the request, echoed in the plan.
+    units
+        Seats of the parties that make up the group (bookings), in order; empty
+        for one party. When the request is split (see ``RoutingProblem.split``),
+        each party rides whole where it can.
     """
 
     pickup: int
@@ -93,10 +97,16 @@ class Request:
     pickup_service: int = 0
     delivery_service: int = 0
     label: str = ""
+    units: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         if self.seats < 1:
             raise ValueError(f"request {self.label!r}: seats must be at least 1, got {self.seats}")
+        object.__setattr__(self, "units", tuple(int(u) for u in self.units))
+        if self.units and (min(self.units) < 1 or sum(self.units) != self.seats):
+            raise ValueError(
+                f"request {self.label!r}: units must be at least 1 and add up to seats"
+            )
         if self.pickup == self.delivery:
             raise ValueError(f"request {self.label!r}: pickup equals delivery ({self.pickup})")
         _window(self.pickup_window, f"request {self.label!r}: pickup_window")
@@ -159,11 +169,12 @@ class Vehicle:
 
 @dataclass(frozen=True, slots=True)
 class RequestPart:
-    """A request, or one part of a crew too large for any single vehicle.
+    """A request, or one part of it: of a crew too large for any single vehicle, or
+    of a request the problem allows to split (``RoutingProblem.split``).
 
-    ``request`` is the index of the original request; ``part`` numbers the parts
-    from 0 (always 0 for a request that fits a vehicle); ``seats`` is this part's
-    share.
+    ``request`` is the index of the original request; ``part`` numbers its parts
+    from 0 (always 0 for a request served whole); ``parts`` is how many there are;
+    ``seats`` is this part's share.
     """
 
     request: int
@@ -187,6 +198,9 @@ class RoutingProblem:
         The fleet.
     distances
         Distances (integers >= 0), shaped like ``durations``; defaults to them.
+    split
+        Indices of requests that may ride in several vehicles: one part per unit
+        (see ``Request.units``), or two halves for a single party.
 
     Attributes
     ----------
@@ -195,13 +209,15 @@ class RoutingProblem:
     profile_durations, profile_distances
         The matrices of every profile.
     parts
-        The requests as served: crews too large for any vehicle are split.
+        The requests as served: crews too large for any vehicle and the requests
+        in ``split`` come in several parts, the others in one.
     """
 
     durations: IntMatrix
     requests: tuple[Request, ...]
     vehicles: tuple[Vehicle, ...]
     distances: IntMatrix | None = None
+    split: frozenset[int] = frozenset()
     parts: tuple[RequestPart, ...] = field(init=False)
     profile_durations: tuple[IntMatrix, ...] = field(init=False)
     profile_distances: tuple[IntMatrix, ...] = field(init=False)
@@ -240,6 +256,10 @@ class RoutingProblem:
                 bad = [r for r in v.serves if not 0 <= r < len(self.requests)]
                 if bad:
                     raise ValueError(f"vehicles[{k}].serves: unknown request index {bad[0]}")
+        object.__setattr__(self, "split", frozenset(self.split))
+        bad_split = [r for r in self.split if not 0 <= r < len(self.requests)]
+        if bad_split:
+            raise ValueError(f"split: unknown request index {bad_split[0]}")
         object.__setattr__(self, "parts", tuple(self._split()))
 
     @property
@@ -256,19 +276,34 @@ class RoutingProblem:
         """Indices of the vehicles that may serve request ``request``."""
         return [k for k, v in enumerate(self.vehicles) if v.may_serve(request)]
 
+    def with_split(self, requests: Iterable[int]) -> RoutingProblem:
+        """The same problem where ``requests`` (too) may ride in several vehicles."""
+        return RoutingProblem(
+            np.stack(self.profile_durations),
+            self.requests,
+            self.vehicles,
+            distances=np.stack(self.profile_distances),
+            split=self.split | frozenset(requests),
+        )
+
     def _split(self) -> list[RequestPart]:
-        """One part per request, or several equal parts for a crew too large for any
-        vehicle that may serve it. Requests that fit a vehicle are never split."""
+        """The parts of each request: its units (or halves) when it may be split,
+        and equal parts of any piece too large for every vehicle that may serve it."""
         parts: list[RequestPart] = []
         for i, r in enumerate(self.requests):
             capacity = max((self.vehicles[k].seats for k in self.eligible_vehicles(i)), default=0)
-            if capacity == 0 or r.seats <= capacity:
-                parts.append(RequestPart(i, 0, 1, r.seats))
-                continue
-            count = math.ceil(r.seats / capacity)
-            base, extra = divmod(r.seats, count)
-            for p in range(count):
-                parts.append(RequestPart(i, p, count, base + (1 if p < extra else 0)))
+            if i not in self.split:
+                pieces = [r.seats]
+            elif len(r.units) > 1:
+                pieces = list(r.units)
+            else:
+                pieces = [r.seats - r.seats // 2, r.seats // 2] if r.seats > 1 else [r.seats]
+            seats: list[int] = []
+            for piece in pieces:
+                count = math.ceil(piece / capacity) if capacity else 1
+                base, extra = divmod(piece, count)
+                seats += [base + (1 if p < extra else 0) for p in range(count)]
+            parts += [RequestPart(i, p, len(seats), n) for p, n in enumerate(seats)]
         return parts
 
 

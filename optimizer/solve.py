@@ -125,6 +125,15 @@ class SolverParams:
     seed
         Random seed of the large-neighbourhood search (worker ``i`` uses
         ``seed + i``).
+    split_crews
+        With ``lns``: after ``split_share`` of the time, requests still left out
+        for want of room may ride in several vehicles (one part per unit of the
+        request, or halves; see :meth:`RoutingProblem.with_split`), and the search
+        goes on from the best plan so far. A crew is split only where that serves
+        seats the whole crew could not take; the plan keeps the whole requests
+        when splitting serves nothing more.
+    split_share
+        With ``split_crews``: share of the search time before crews are split.
     """
 
     time_limit_s: float = 30.0
@@ -140,6 +149,8 @@ class SolverParams:
     lns_iterations: int | None = None
     lns_temperature: tuple[float, float] = (0.03, 0.001)
     seed: int = 0
+    split_crews: bool = False
+    split_share: float = 0.7
 
     def __post_init__(self) -> None:
         if self.time_limit_s <= 0:
@@ -154,6 +165,8 @@ class SolverParams:
             raise ValueError("solution_limit: must be at least 1")
         if not 0 < self.ortools_share <= 1:
             raise ValueError("ortools_share: must be in (0, 1]")
+        if not 0 < self.split_share < 1:
+            raise ValueError("split_share: must be in (0, 1)")
         if self.lns_iterations is not None and self.lns_iterations < 0:
             raise ValueError("lns_iterations: must be >= 0")
         if (
@@ -484,26 +497,43 @@ def _set_field(message: object, dotted: str, value: object) -> None:
     setattr(message, last, value)
 
 
-def _search_job(args: tuple[_Prepared, SolverParams, SearchConfig, int, float]) -> _Raw:
-    """One worker: OR-Tools, then (``params.lns``) the large-neighbourhood search
-    until ``deadline`` (a ``time.perf_counter`` value)."""
-    prepared, params, config, worker, deadline = args
-    if not params.lns:
+@dataclass(frozen=True)
+class _Job:
+    """What one worker of the portfolio does: OR-Tools then (``params.lns``) the
+    large-neighbourhood search until ``deadline`` (a ``time.perf_counter`` value);
+    or, given ``start`` routes (nodes without depots), only the search from them."""
+
+    prepared: _Prepared
+    params: SolverParams
+    config: SearchConfig
+    worker: int
+    deadline: float
+    start: list[list[int]] | None = None
+    status: str = ""
+
+
+def _search_job(job: _Job) -> _Raw:
+    prepared, params, config = job.prepared, job.params, job.config
+    if job.start is not None:
+        raw = _Raw([], -1, 0, job.status, config)
+        start_routes = job.start
+    elif not params.lns:
         return _search(prepared, params, config)
-    started = time.perf_counter()
-    share = replace(params, time_limit_s=max(0.05, params.ortools_share * (deadline - started)))
-    raw = _search(prepared, share, config)
-    left = deadline - time.perf_counter()
-    if params.lns_iterations is None and left <= 0:
+    else:
+        started = time.perf_counter()
+        limit = max(0.05, params.ortools_share * (job.deadline - started))
+        raw = _search(prepared, replace(params, time_limit_s=limit), config)
+        start_routes = [[node for node, _ in visits[1:-1]] for visits in raw.routes]
+        if len(start_routes) != len(prepared.problem.vehicles):  # OR-Tools found nothing
+            start_routes = [[] for _ in prepared.problem.vehicles]
+    left = job.deadline - time.perf_counter()
+    if params.lns_iterations is None and left <= 0 and job.start is None:
         return raw
-    start_routes = [[node for node, _ in visits[1:-1]] for visits in raw.routes]
-    if len(start_routes) != len(prepared.problem.vehicles):  # OR-Tools found nothing
-        start_routes = [[] for _ in prepared.problem.vehicles]
     result = improve(
         _lns_data(prepared, params),
         start_routes,
         time_limit_s=max(left, 0.0),
-        seed=params.seed + worker,
+        seed=params.seed + job.worker,
         iterations=params.lns_iterations,
         start_temperature=params.lns_temperature[0],
         end_temperature=params.lns_temperature[1],
@@ -511,7 +541,8 @@ def _search_job(args: tuple[_Prepared, SolverParams, SearchConfig, int, float]) 
     if raw.objective >= 0 and result.objective >= raw.objective:
         return raw
     unserved = _unserved_seats(prepared, result.routes)
-    return _Raw(result.routes, result.objective, unserved, f"{raw.status}+LNS", config, lns=True)
+    status = raw.status if raw.status.endswith("+LNS") else f"{raw.status}+LNS"
+    return _Raw(result.routes, result.objective, unserved, status, config, lns=True)
 
 
 def _lns_data(prepared: _Prepared, params: SolverParams) -> LnsData:
@@ -637,6 +668,7 @@ def _to_plan(prepared: _Prepared, raw: _Raw, wall_time_s: float) -> Plan:
         fixed_cost=fixed_total,
         status=raw.status,
         wall_time_s=wall_time_s,
+        parts=problem.parts,
         details={"objective": raw.objective, "strategy": raw.config, "lns": raw.lns},
     )
 
@@ -663,20 +695,97 @@ def solve(problem: RoutingProblem, params: SolverParams | None = None) -> Plan:
     if not prepared.parts:
         empty = _Raw([[] for _ in problem.vehicles], 0, 0, "EMPTY", params.portfolio[0])
         return _to_plan(prepared, empty, time.perf_counter() - started)
-    workers = params.workers or min(os.cpu_count() or 1, len(params.portfolio))
-    configs = [params.portfolio[i % len(params.portfolio)] for i in range(workers)]
     if params.lns:
         warm_up()  # compiles once (numba caches it on disk); forked workers inherit it
     # leave time to collect the workers' results and build the plan
     deadline = started + params.time_limit_s - min(1.0, 0.05 * params.time_limit_s)
-    jobs = [(prepared, params, c, i, deadline) for i, c in enumerate(configs)]
-    if workers == 1:
+    splitting = params.split_crews and params.lns
+    first_end = started + params.split_share * (deadline - started) if splitting else deadline
+    best = _portfolio([_Job(prepared, params, c, i, first_end) for i, c in _configs(params)])
+    if splitting:
+        split = _split_search(prepared, best, params, deadline)
+        if split is not None:
+            prepared, best = split
+    return _to_plan(prepared, best, time.perf_counter() - started)
+
+
+def _configs(params: SolverParams) -> list[tuple[int, SearchConfig]]:
+    """The portfolio's strategy for each worker."""
+    workers = params.workers or min(os.cpu_count() or 1, len(params.portfolio))
+    return [(i, params.portfolio[i % len(params.portfolio)]) for i in range(workers)]
+
+
+def _portfolio(jobs: list[_Job]) -> _Raw:
+    """Run the jobs (in worker processes when there are several); the best result."""
+    if len(jobs) == 1:
         results = [_search_job(jobs[0])]
     else:
         context = multiprocessing.get_context(
             "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
         )
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        with ProcessPoolExecutor(max_workers=len(jobs), mp_context=context) as pool:
             results = list(pool.map(_search_job, jobs))
-    best = min(results, key=lambda r: (r.objective < 0, r.unserved_seats, r.objective))
-    return _to_plan(prepared, best, time.perf_counter() - started)
+    return min(results, key=lambda r: (r.objective < 0, r.unserved_seats, r.objective))
+
+
+def _split_search(
+    prepared: _Prepared, best: _Raw, params: SolverParams, deadline: float
+) -> tuple[_Prepared, _Raw] | None:
+    """Go on with the requests left out for want of room split into parts, from the
+    best plan so far; None when there is nothing to split or splitting served
+    nothing more (the whole-request plan is kept, improved by the search)."""
+    n_depots = _node_layout(prepared)[2]
+    served = {node for visits in best.routes for node, _ in visits}
+    problem = prepared.problem
+    whole: dict[int, bool] = {}  # request -> all its parts left out
+    for m, j in enumerate(prepared.parts):
+        r = problem.parts[j].request
+        whole[r] = whole.get(r, True) and n_depots + 2 * m not in served
+    to_split = [r for r, out in whole.items() if out and problem.requests[r].seats > 1]
+    if not to_split or best.objective < 0:
+        return None
+    split = _prepare(problem.with_split(to_split), params)
+    start = _carry(prepared, best.routes, split)
+    assert start is not None  # every served part is whole in both problems
+    t0, t1 = params.lns_temperature
+    cooler = replace(params, lns_temperature=(t0 * (t1 / t0) ** params.split_share, t1))
+    status = best.status.removesuffix("+LNS")
+    jobs = [
+        _Job(split, cooler, c, i, deadline, [[n for n, _ in v[1:-1]] for v in start], status)
+        for i, c in _configs(params)
+    ]
+    result = _portfolio(jobs)
+    if result.unserved_seats < best.unserved_seats:
+        return split, replace(result, status=f"{status}+LNS+split")
+    back = _carry(split, result.routes, prepared)
+    if back is None:  # a split part is served yet nothing more: keep the plan as it was
+        return None
+    return prepared, replace(result, routes=back)
+
+
+def _carry(
+    src: _Prepared, routes: list[list[tuple[int, int]]], dst: _Prepared
+) -> list[list[tuple[int, int]]] | None:
+    """Routes of one model in the nodes of another of the same problem with other
+    splits; None when a part served in ``src`` is not a part of ``dst``."""
+    src_depots, dst_depots = _node_layout(src)[2], _node_layout(dst)[2]
+    index = {_key(dst, j): m for m, j in enumerate(dst.parts)}
+    carried: list[list[tuple[int, int]]] = []
+    for visits in routes:
+        nodes: list[tuple[int, int]] = []
+        for node, t in visits:
+            if node < src_depots:  # the same vehicles, the same depots
+                nodes.append((node, t))
+                continue
+            m, is_delivery = divmod(node - src_depots, 2)
+            target = index.get(_key(src, src.parts[m]))
+            if target is None:
+                return None
+            nodes.append((dst_depots + 2 * target + is_delivery, t))
+        carried.append(nodes)
+    return carried
+
+
+def _key(prepared: _Prepared, j: int) -> tuple[int, int, int, int]:
+    part = prepared.problem.parts[j]
+    return part.request, part.part, part.parts, part.seats

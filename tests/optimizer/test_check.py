@@ -109,3 +109,35 @@ def test_route_longer_than_allowed_is_caught(problem: RoutingProblem, good: Plan
         problem, vehicles=(Vehicle(4, 0, 0, shift=(0, 200), max_duration=50),)
     )
     assert any("limit 50" in e for e in check(short, good))
+
+
+def test_parts_that_do_not_add_up_to_the_request_are_caught(
+    problem: RoutingProblem, good: Plan
+) -> None:
+    parts = list(problem.parts)
+    parts[0] = dataclasses.replace(parts[0], seats=1)
+    errors = check(problem, dataclasses.replace(good, parts=tuple(parts)))
+    assert "request 0: its parts have 1 seats, not 2" in errors
+
+
+def test_parts_numbered_wrong_are_caught(problem: RoutingProblem, good: Plan) -> None:
+    parts = list(problem.parts)
+    parts[1] = dataclasses.replace(parts[1], part=1)
+    errors = check(problem, dataclasses.replace(good, parts=tuple(parts)))
+    assert "request 1: parts are not numbered 0..0 of 1" in errors
+
+
+def test_a_split_crew_is_checked_part_by_part() -> None:
+    problem = RoutingProblem(
+        LINE,
+        (Request(1, 3, seats=6, units=(4, 2), pickup_window=(10, 12), delivery_window=(0, 40)),),
+        (Vehicle(4, 0, 0), Vehicle(4, 0, 0)),
+        split=frozenset({0}),
+    )
+    plan = solve_and_check(problem)
+    assert plan.split_requests() == {0: [0, 1]}
+    # claiming the whole crew rode in the first vehicle breaks its capacity
+    merged = dataclasses.replace(
+        plan, parts=(dataclasses.replace(problem.parts[0], seats=5), problem.parts[1])
+    )
+    assert any("seats" in e for e in check(problem, merged))

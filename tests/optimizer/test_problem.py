@@ -75,3 +75,32 @@ def test_request_that_fits_a_vehicle_is_never_split() -> None:
 def test_boarding_time_grows_with_the_group() -> None:
     assert boarding_time(1) < boarding_time(12)
     assert boarding_time(12, base_s=30, per_seat_s=5) == 90
+
+
+def test_units_of_a_group_must_add_up_to_its_seats() -> None:
+    with pytest.raises(ValueError, match="units must be at least 1 and add up to seats"):
+        Request(1, 2, seats=10, units=(8, 3))
+    with pytest.raises(ValueError, match="units must be at least 1"):
+        Request(1, 2, seats=10, units=(10, 0))
+
+
+def test_a_request_allowed_to_split_comes_in_its_bookings_or_in_halves() -> None:
+    problem = make(
+        [Request(1, 2, seats=10, units=(8, 2)), Request(2, 1, seats=7), Request(1, 2, seats=3)],
+        [Vehicle(28, 0, 0)],
+    )
+    assert [p.parts for p in problem.parts] == [1, 1, 1]
+    split = problem.with_split([0, 1])
+    assert [(p.request, p.part, p.parts, p.seats) for p in split.parts] == [
+        (0, 0, 2, 8),
+        (0, 1, 2, 2),
+        (1, 0, 2, 4),
+        (1, 1, 2, 3),
+        (2, 0, 1, 3),
+    ]
+    assert split.requests == problem.requests and problem.split == frozenset()
+
+
+def test_splitting_an_unknown_request_is_rejected() -> None:
+    with pytest.raises(ValueError, match="split: unknown request index 3"):
+        make([Request(1, 2)]).with_split([3])

@@ -213,3 +213,41 @@ def test_each_vehicle_drives_by_its_own_profile_matrix() -> None:
 def test_unknown_vehicle_profile_is_rejected() -> None:
     with pytest.raises(ValueError, match=r"vehicles\[0\]\.profile"):
         RoutingProblem(LINE, (), (Vehicle(8, 0, 0, profile=1),))
+
+
+def _crew_and_a_full_bus() -> RoutingProblem:
+    # at 10-12 a crew of 28 fills the bus; a crew of 10 (a leader's 8 and a pair) rides
+    # at the same time: no vehicle alone has room for it, two minibuses together do
+    window, by = (10, 12), (0, 40)
+    requests = (
+        Request(1, 3, seats=28, pickup_window=window, delivery_window=by),
+        Request(1, 3, seats=10, pickup_window=window, delivery_window=by, units=(8, 2)),
+    )
+    vehicles = (
+        Vehicle(28, 0, 0, fixed_cost=3, label="bus"),
+        Vehicle(8, 0, 0, fixed_cost=1, label="minibus 1"),
+        Vehicle(8, 0, 0, fixed_cost=1, label="minibus 2"),
+    )
+    return RoutingProblem(LINE, requests, vehicles)
+
+
+def test_a_crew_rides_whole_unless_splitting_serves_more_seats() -> None:
+    problem = _crew_and_a_full_bus()
+    whole = solve_and_check(problem, SolverParams(time_limit_s=1.0, workers=1))
+    assert whole.served_seats == 28 and whole.split_requests() == {}
+    plan = solve_and_check(problem, SolverParams(time_limit_s=1.0, workers=1, split_crews=True))
+    assert plan.served_seats == 38 and plan.unassigned == ()
+    assert plan.status.endswith("+split")
+    assert plan.split_requests() == {1: [1, 2]}
+    seats = sorted((plan.vehicle_of()[j], plan.parts[j].seats) for j in plan.vehicle_of())
+    assert seats == [(0, 28), (1, 8), (2, 2)]  # the leader's eight together, the pair apart
+
+
+def test_split_crews_never_split_what_rides_whole() -> None:
+    # room for everyone in whole vehicles: nothing is split, nothing changes
+    requests = (Request(1, 3, seats=6, units=(4, 2)), Request(2, 4, seats=5, units=(3, 2)))
+    problem = RoutingProblem(LINE, requests, (Vehicle(8, 0, 0, fixed_cost=1),) * 2)
+    plan = solve_and_check(problem, SolverParams(time_limit_s=1.0, workers=1, split_crews=True))
+    assert plan.unassigned == () and plan.split_requests() == {}
+    assert not plan.status.endswith("+split")
+    assert [p.parts for p in plan.parts] == [1, 1]
