@@ -1,10 +1,14 @@
-"""A peak harvest day on the real province graph: generate (from a seed) and plan.
+"""A peak harvest day on the real province graph: generate it (from a seed) and plan it.
 
-3,000 workers in 8 settlements going to 150 synthetic farms (most in crews), a fleet
-of 60 vehicles of 8, 28 and 50 seats at a depot in Foggia. Prints the figures; the
-last line is one JSON object. Measures and prints; not a test.
+The day comes from :func:`mobility.demo.peak_day` (its module says what it assumes):
+crews working near where they live, both waves (to work and back), a fleet at four
+depots. Prints the steps and the figures; the last line is one JSON object:
+``{"workers", "bookings", "seats", "reachable_seats", "served_seats",
+"unserved_seats", "vehicles_used", "vehicle_km", "seconds"}``. Measures and prints;
+not a test.
 
-Usage: python bench/peak_day.py [--seed N] [--time-limit S] [--workers N]
+Usage: python bench/peak_day.py [--seed N] [--workers W] [--vehicles V]
+                                [--time-limit S] [--heat-ban | --no-heat-ban]
 """
 
 from __future__ import annotations
@@ -13,7 +17,8 @@ import argparse
 import json
 import time
 
-from mobility.demo import synthetic_crews, synthetic_farms
+from mobility.demo import PeakDay, peak_day
+from mobility.dispatch import fixed_cost_for_seats
 from mobility.planning import (
     BookingRow,
     FleetVehicle,
@@ -23,91 +28,100 @@ from mobility.planning import (
     profile_matrix,
 )
 from mobility.roads import load_road_graph
-from mobility.stops import load_places
+
+
+def rows(day: PeakDay) -> tuple[list[StopPoint], list[BookingRow], list[FleetVehicle]]:
+    """The day as the planning adapter takes it."""
+    ids: dict[str, int] = {}
+    stops: list[StopPoint] = []
+
+    def stop(name: str, lat: float, lon: float) -> int:
+        if name not in ids:
+            ids[name] = len(stops) + 1
+            stops.append(StopPoint(ids[name], name, lat, lon))
+        return ids[name]
+
+    for name, place in day.places.items():
+        assert place.lat is not None and place.lon is not None
+        stop(name, place.lat, place.lon)
+    farm_ids = [stop(f.name, f.lat, f.lon) for f in day.farms]
+    bookings = []
+    for n, crew in enumerate(day.crews):
+        farm = day.farms[crew.farm]
+        home = ids[crew.settlement]
+        for direction, src, dst, minute in (
+            ("to_work", home, farm_ids[crew.farm], farm.starts_min),
+            ("back", farm_ids[crew.farm], home, farm.ends_min),
+        ):
+            code = f"{'W' if direction == 'to_work' else 'B'}{n:05d}"
+            bookings.append(
+                BookingRow(len(bookings) + 1, code, direction, src, dst, minute, crew.seats)
+            )
+    fleet = [
+        FleetVehicle(
+            k + 1,
+            v.name,
+            v.seats,
+            v.profile,
+            ids[next(n for n, p in day.places.items() if p.name == v.depot)],
+            v.shift_start_min * 60,
+            v.shift_end_min * 60,
+            fixed_cost_for_seats(v.seats),
+        )
+        for k, v in enumerate(day.fleet)
+    ]
+    return stops, bookings, fleet
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workers", type=int, default=3000, help="farm workers")
-    parser.add_argument("--farms", type=int, default=150)
-    parser.add_argument("--time-limit", type=float, default=90.0)
+    parser.add_argument("--vehicles", type=int, default=60)
+    parser.add_argument("--time-limit", type=float, default=120.0, metavar="S")
+    parser.add_argument("--heat-ban", action=argparse.BooleanOptionalAction, default=None)
     args = parser.parse_args()
     started = time.perf_counter()
-
-    places = {p.name: p for p in load_places() if p.is_placed}
-    crews = synthetic_crews(args.workers, args.farms, seed=args.seed)
-    farms = synthetic_farms(args.farms, seed=args.seed)
-    stops: dict[str, StopPoint] = {}
-
-    def place_stop(name: str) -> StopPoint:
-        place = next(p for n, p in places.items() if n.startswith(name))
-        if name not in stops:
-            assert place.lat is not None and place.lon is not None
-            stops[name] = StopPoint(len(stops) + 1, place.name, place.lat, place.lon)
-        return stops[name]
-
-    depot = place_stop("Foggia (centre)")
-    farm_stops = [StopPoint(1000 + i, f.name, f.lat, f.lon) for i, f in enumerate(farms)]
-    bookings = [
-        BookingRow(
-            i + 1,
-            f"B{i + 1:05d}",
-            "to_work",
-            place_stop(c.settlement).id,
-            farm_stops[c.farm].id,
-            c.arrive_by_min,
-            c.seats,
-        )
-        for i, c in enumerate(crews)
-    ]
-    fleet = [
-        FleetVehicle(
-            k + 1,
-            f"{kind}-{k + 1:02d}",
-            seats,
-            profile,
-            depot.id,
-            3 * 3600,
-            12 * 3600,
-            fixed_cost=cost,
-        )
-        for k, (kind, seats, profile, cost) in enumerate(
-            [("minibus", 8, "minibus", 1)] * 20
-            + [("bus28", 28, "bus", 2)] * 25
-            + [("coach50", 50, "bus", 3)] * 15
-        )
-    ]
-    used_stops = {b.from_stop for b in bookings} | {b.to_stop for b in bookings} | {depot.id}
-    all_stops = [s for s in [*stops.values(), *farm_stops] if s.id in used_stops]
+    graphs = {profile: load_road_graph(profile) for profile in ("minibus", "bus")}
+    day = peak_day(
+        args.seed,
+        graphs["minibus"],
+        workers=args.workers,
+        vehicles=args.vehicles,
+        heat_ban=args.heat_ban,
+        bus_graph=graphs["bus"],
+    )
+    stops, bookings, fleet = rows(day)
     generated = time.perf_counter()
-
-    matrices = {}
-    for profile in ("minibus", "bus"):
-        graph = load_road_graph(profile)
-        matrices[profile] = profile_matrix(graph, all_stops)
+    used = {b.from_stop for b in bookings} | {b.to_stop for b in bookings}
+    used |= {v.depot_stop for v in fleet}
+    points = [s for s in stops if s.id in used]
+    matrices = {profile: profile_matrix(graph, points) for profile, graph in graphs.items()}
     matrices_done = time.perf_counter()
-
-    day = plan_bookings(
+    plan = plan_bookings(
         bookings, fleet, matrices, settings=PlanningSettings(time_limit_s=args.time_limit)
     )
     finished = time.perf_counter()
-    f = day.figures
+    f = plan.figures
     print(
-        f"seed {args.seed}: {args.workers} workers, {len(bookings)} bookings, "
-        f"{f.requests} grouped requests, {len(all_stops)} stops, {len(fleet)} vehicles"
+        f"seed {args.seed}: {day.workers} workers ({'heat ban, ' if day.heat_ban else ''}"
+        f"{len(day.farms)} farms), {len(bookings)} bookings in {f.requests} requests, "
+        f"{len(points)} stops, {len(fleet)} vehicles"
     )
     print(
-        f"generate {generated - started:.1f} s, matrices {matrices_done - generated:.1f} s, "
-        f"plan {finished - matrices_done:.1f} s, total {finished - started:.1f} s"
+        f"load + generate {generated - started:.1f} s, matrices "
+        f"{matrices_done - generated:.1f} s, plan {finished - matrices_done:.1f} s, "
+        f"total {finished - started:.1f} s"
     )
     for key, value in f.to_dict().items():
         print(f"  {key}: {value}")
     print(
         json.dumps(
             {
-                "workers": args.workers,
+                "workers": day.workers,
                 "bookings": len(bookings),
+                "seats": f.seats,
+                "reachable_seats": f.reachable_seats,
                 "served_seats": f.served_seats,
                 "unserved_seats": f.unserved_seats,
                 "vehicles_used": f.vehicles_used,

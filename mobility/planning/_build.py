@@ -147,6 +147,7 @@ def _request(
         pickup_service=service,
         delivery_service=service,
         label=f"{g.direction}:{g.from_stop}->{g.to_stop}@{g.time_min}",
+        units=tuple(b.seats for b in g.bookings) if len(g.bookings) > 1 else (),
     )
 
 

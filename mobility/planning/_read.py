@@ -19,8 +19,8 @@ from mobility.planning.types import (
     PlannedStop,
     RideGroup,
 )
-from optimizer.plan import Plan, Route, VisitKind
-from optimizer.problem import RoutingProblem
+from optimizer.plan import Plan, Route, UnassignedReason, VisitKind
+from optimizer.problem import RequestPart, RoutingProblem
 
 __all__ = ["day_plan", "empty_figures"]
 
@@ -45,15 +45,18 @@ def _allocate(group: RideGroup, part_seats: list[int]) -> list[list[tuple[int, i
     return shares
 
 
-def _shares(problem: RoutingProblem, groups: list[RideGroup]) -> dict[int, list[tuple[int, int]]]:
-    """Request part -> (booking id, seats) riding in it."""
+def _shares(
+    parts: Sequence[RequestPart], groups: list[RideGroup]
+) -> dict[int, list[tuple[int, int]]]:
+    """Request part -> (booking id, seats) riding in it. Parts follow the group's
+    bookings in order (a split group is split at its bookings first)."""
     parts_of: dict[int, list[int]] = defaultdict(list)
-    for j, part in enumerate(problem.parts):
+    for j, part in enumerate(parts):
         parts_of[part.request].append(j)
     share: dict[int, list[tuple[int, int]]] = {}
     for r, g in enumerate(groups):
         js = parts_of[r]
-        for j, s in zip(js, _allocate(g, [problem.parts[j].seats for j in js]), strict=True):
+        for j, s in zip(js, _allocate(g, [parts[j].seats for j in js]), strict=True):
             share[j] = s
     return share
 
@@ -64,6 +67,7 @@ class _Tally:
 
     pickups: dict[int, tuple[int, int]] = field(default_factory=dict)
     vehicles_of: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
+    seats_in: dict[int, dict[int, int]] = field(default_factory=lambda: defaultdict(dict))
     rides: list[tuple[int, int]] = field(default_factory=list)  # (ride, direct) per part
     seat_seconds_used: int = 0
     seat_seconds_offered: int = 0
@@ -107,10 +111,15 @@ def _planned_route(
         if visit.kind is VisitKind.PICKUP:
             current.board += share[visit.part]
             picked_at[visit.part] = (visit.departure, visit.location)
-            for booking_id, _ in share[visit.part]:
-                tally.pickups.setdefault(booking_id, (visit.start, stop_id))
+            for booking_id, seats in share[visit.part]:
+                # a split crew meets its first vehicle; the others come in its window
+                tally.pickups[booking_id] = min(
+                    tally.pickups.get(booking_id, (visit.start, stop_id)), (visit.start, stop_id)
+                )
                 if vehicle.id not in tally.vehicles_of[booking_id]:
                     tally.vehicles_of[booking_id].append(vehicle.id)
+                riding = tally.seats_in[booking_id]
+                riding[vehicle.id] = riding.get(vehicle.id, 0) + seats
         elif visit.kind is VisitKind.DELIVERY:
             current.alight += share[visit.part]
             left, loc = picked_at[visit.part]
@@ -127,7 +136,7 @@ def day_plan(
     loc_ids: list[int],
     bookings: Sequence[BookingRow],
 ) -> DayPlan:
-    share = _shares(problem, groups)
+    share = _shares(plan.parts or problem.parts, groups)
     tally = _Tally()
     routes = [
         _planned_route(problem, route, fleet[route.vehicle], loc_ids, share, tally)
@@ -140,6 +149,13 @@ def day_plan(
             unserved.setdefault(booking_id, u.reason.value)
     seats_total = sum(b.seats for b in bookings)
     unserved_seats = sum(seats for u in plan.unassigned for _, seats in share[u.part])
+    # what no vehicle of the fleet could serve even alone: out of reach, not lack of room
+    unreachable_seats = sum(
+        seats
+        for u in plan.unassigned
+        if u.reason is not UnassignedReason.FLEET_FULL
+        for _, seats in share[u.part]
+    )
     reasons: dict[str, int] = defaultdict(int)
     for reason in unserved.values():
         reasons[reason] += 1
@@ -148,6 +164,7 @@ def day_plan(
         bookings=len(bookings),
         requests=len(groups),
         seats=seats_total,
+        reachable_seats=seats_total - unreachable_seats,
         served_bookings=len(tally.pickups),
         served_seats=seats_total - unserved_seats,
         unserved_bookings=len(unserved),
@@ -167,7 +184,15 @@ def day_plan(
         solver_status=plan.status,
         solver_seconds=round(plan.wall_time_s, 1),
     )
-    return DayPlan(routes, tally.pickups, dict(tally.vehicles_of), unserved, figures, plan)
+    return DayPlan(
+        routes,
+        tally.pickups,
+        dict(tally.vehicles_of),
+        unserved,
+        figures,
+        plan,
+        seats_in={b: dict(v) for b, v in tally.seats_in.items()},
+    )
 
 
 def empty_figures(bookings: Sequence[BookingRow]) -> DayFigures:
@@ -175,6 +200,7 @@ def empty_figures(bookings: Sequence[BookingRow]) -> DayFigures:
     return DayFigures(
         bookings=len(bookings),
         seats=seats,
+        reachable_seats=0,
         unserved_bookings=len(bookings),
         unserved_seats=seats,
     )

@@ -39,6 +39,9 @@ class PlanningSettings:
         the machine's speed).
     seed
         Random seed of the search.
+    split_crews
+        Let a group (and, last, a crew) ride in several vehicles when no single
+        vehicle has room for it at that time (see ``SolverParams.split_crews``).
     """
 
     window_min: int = 30
@@ -53,6 +56,7 @@ class PlanningSettings:
     solution_limit: int | None = None
     lns_iterations: int | None = None
     seed: int = 0
+    split_crews: bool = True
 
     def with_time_limit(self, seconds: float) -> PlanningSettings:
         """The same settings with another time limit."""
@@ -67,4 +71,5 @@ def solver_params(settings: PlanningSettings) -> SolverParams:
         solution_limit=settings.solution_limit,
         lns_iterations=settings.lns_iterations,
         seed=settings.seed,
+        split_crews=settings.split_crews,
     )

@@ -41,6 +41,7 @@ class DayFigures:
     bookings: int = 0
     requests: int = 0
     seats: int = 0
+    reachable_seats: int = 0  # seats some vehicle of the fleet could serve alone
     served_bookings: int = 0
     served_seats: int = 0
     unserved_bookings: int = 0
@@ -177,3 +178,10 @@ class DayPlan:
     unserved: dict[int, str]  # booking id -> reason
     figures: DayFigures
     plan: Plan | None = None
+    # booking id -> vehicle id -> seats: more than one vehicle for a split crew
+    seats_in: dict[int, dict[int, int]] = field(default_factory=dict)
+
+    @property
+    def split_bookings(self) -> dict[int, dict[int, int]]:
+        """Bookings whose seats ride in more than one vehicle."""
+        return {b: v for b, v in self.seats_in.items() if len(v) > 1}

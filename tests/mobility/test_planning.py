@@ -173,3 +173,36 @@ def test_every_plan_of_the_adapter_is_checked_independently() -> None:
 def test_a_crew_larger_than_the_minibus_waits_for_the_bus(seats: int) -> None:
     day = plan_bookings([row(1, seats)], [MINIBUS, BUS], MATRICES, settings=QUICK)
     assert day.vehicles_of[1] == [BUS.id]
+
+
+MINIBUS_2 = FleetVehicle(3, "MB-2", 8, "minibus", DEPOT, 3 * 3600, 20 * 3600)
+
+
+def test_a_crew_rides_two_minibuses_when_the_bus_is_full() -> None:
+    # the bus takes the crew of 28; the crew of 10 fits no vehicle left alone
+    bookings = [row(1, 28), row(2, 10)]
+    day = plan_bookings(bookings, [BUS, MINIBUS, MINIBUS_2], MATRICES, settings=QUICK)
+    assert day.figures.violations == () and day.unserved == {}
+    assert day.figures.served_seats == 38
+    assert day.seats_in[1] == {BUS.id: 28}
+    assert day.split_bookings == {2: {MINIBUS.id: 5, MINIBUS_2.id: 5}}
+    assert sorted(day.vehicles_of[2]) == [MINIBUS.id, MINIBUS_2.id]
+    # both parts board at the crew's stop; the published pickup is the first of them
+    boarding = [
+        (stop.arrival_s, stop.departure_s, stop.stop_id)
+        for route in day.routes
+        for stop in route.stops
+        if any(b == 2 for b, _ in stop.board)
+    ]
+    assert len(boarding) == 2 and {s for *_, s in boarding} == {SETTLEMENT}
+    time_s, stop_id = day.pickups[2]
+    assert stop_id == SETTLEMENT
+    assert min(a for a, _, _ in boarding) <= time_s <= min(d for _, d, _ in boarding)
+
+
+def test_a_group_is_split_at_its_bookings_before_a_booking_is() -> None:
+    bookings = [row(1, 28), row(2, 6), row(3, 4)]
+    day = plan_bookings(bookings, [BUS, MINIBUS, MINIBUS_2], MATRICES, settings=QUICK)
+    assert day.figures.served_seats == 38 and day.split_bookings == {}
+    assert {b: len(v) for b, v in day.seats_in.items()} == {1: 1, 2: 1, 3: 1}
+    assert day.seats_in[2].keys() != day.seats_in[3].keys()
