@@ -24,6 +24,56 @@ def _cmd_fleet_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_fleet_size(args: argparse.Namespace) -> int:
+    from mobility.config import config_from_env
+    from mobility.dispatch import latest_sizing
+    from mobility.jobs import make_queue, plan_here, start_planning, wait_for_run
+    from mobility.store import PlanKind
+
+    session = db(args)
+    config = config_from_env()
+    settings = config.planning.with_time_limit(args.time_limit)
+    if config.redis_url:  # a job like any other: a worker does it
+        queue = make_queue(config)
+        run, _ = start_planning(
+            session, queue, args.date, time_limit_s=args.time_limit, kind=PlanKind.SIZING
+        )
+        wait_for_run(args.resources.sessions(), run.id, queue, args.time_limit)
+    else:
+        plan_here(
+            args.resources.sessions(),
+            config.database_url,
+            args.date,
+            graph_loader(),
+            settings,
+            kind=PlanKind.SIZING,
+            progress=None if args.json else (lambda msg: print(f"... {msg}", file=sys.stderr)),
+        )
+    session.expire_all()
+    answer = latest_sizing(session, args.date)
+    assert answer is not None
+    if args.json:
+        keys = ("fleet", "vehicles", "lower_bound", "reachable_seats", "served_seats", "cost")
+        print(json.dumps({k: answer[k] for k in keys}))
+        return 0
+    print(f"fleet for {args.date}: {answer['vehicles']} vehicles (cost {answer['cost']})")
+    for label, n in answer["fleet"].items():
+        print(f"  {label}: {n}")
+    for depot, counts in answer["by_depot"].items():
+        print(f"  at {depot}: " + ", ".join(f"{n} {label}" for label, n in counts.items()))
+    gap = answer["vehicles"] - answer["lower_bound"]
+    print(f"lower bound: {answer['lower_bound']} vehicles (gap {gap})")
+    print(
+        f"seats: {answer['served_seats']} served of {answer['reachable_seats']} reachable "
+        f"({answer['seats']} booked)"
+    )
+    if answer["add"]:
+        print(
+            "to add to the active fleet: " + ", ".join(f"{n} {t}" for t, n in answer["add"].items())
+        )
+    return 0
+
+
 def _cmd_plan(args: argparse.Namespace) -> int:
     from mobility.config import config_from_env
     from mobility.dispatch import publish_plan
@@ -158,6 +208,14 @@ def register(sub: Any) -> None:
         "file", metavar="FLEET.csv", help="header name,seats,profile,depot,shift_start,shift_end"
     )
     fleet_import.set_defaults(func=_cmd_fleet_import)
+    fleet_size = fleet_sub.add_parser(
+        "size",
+        help="the cheapest fleet (types and depots of the active vehicles) for a day's bookings",
+    )
+    fleet_size.add_argument("--date", required=True, type=parse_date, metavar="YYYY-MM-DD")
+    fleet_size.add_argument("--time-limit", type=float, default=60.0, metavar="S")
+    fleet_size.add_argument("--json", action="store_true")
+    fleet_size.set_defaults(func=_cmd_fleet_size)
 
     plan = sub.add_parser("plan", help="plan a day's bookings (database: $MOBILITY_DATABASE_URL)")
     plan.add_argument("--date", required=True, type=parse_date, metavar="YYYY-MM-DD")

@@ -21,9 +21,12 @@ from mobility.dispatch.plans import (
     DayOverview,
     day_overview,
     latest_plan,
+    latest_sizing,
     plan_pickups,
+    plan_seats,
     publish_plan,
     run_figures,
+    sizing_of,
     visible_routes,
 )
 from mobility.dispatch.runs import (
@@ -41,6 +44,7 @@ from mobility.dispatch.runs import (
     request_run,
     run_edits,
 )
+from mobility.dispatch.sizing import size_day, sizing_answer, vehicle_types
 from mobility.dispatch.staff import (
     authenticate_staff,
     create_staff_user,
@@ -75,12 +79,14 @@ __all__ = [
     "get_staff_user",
     "import_fleet",
     "latest_plan",
+    "latest_sizing",
     "list_drivers",
     "list_runs",
     "list_vehicles",
     "log_access",
     "plan_day",
     "plan_pickups",
+    "plan_seats",
     "publish_plan",
     "reap_stale_runs",
     "record_outcome",
@@ -88,5 +94,9 @@ __all__ = [
     "run_edits",
     "run_figures",
     "set_staff_password",
+    "size_day",
+    "sizing_answer",
+    "sizing_of",
+    "vehicle_types",
     "visible_routes",
 ]

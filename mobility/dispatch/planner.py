@@ -127,15 +127,15 @@ def plan_day(
     )
     try:
         say("loading bookings and fleet")
-        bookings = _day_bookings(session, service_date)
+        bookings = day_bookings(session, service_date)
         vehicles = _active_vehicles(session)
         pins, dropped = _manual_pins(
             session, service_date, bookings, vehicles, moves, locked or set()
         )
-        rows = [_booking_row(b, pins.get(b.id)) for b in bookings if b.id not in dropped]
+        rows = [booking_row(b, pins.get(b.id)) for b in bookings if b.id not in dropped]
         fleet = [_fleet_vehicle(v, locked or set()) for v in vehicles]
         say("computing travel times on the road network")
-        matrices = _matrices(session, rows, fleet, graphs)
+        matrices = stop_matrices(session, rows, fleet, graphs)
         say(f"optimizing routes ({settings.time_limit_s:.0f} s)")
         day = plan_bookings(rows, fleet, matrices, settings=settings)
         moved = _moved(moves, bookings, vehicles, day)
@@ -149,7 +149,7 @@ def plan_day(
         _store(session, run_id, day, bookings)
         return PlanOutcome(run_id, day.figures, moved)
     except Exception as exc:
-        _mark_failed(session, run_id, exc)
+        mark_failed(session, run_id, exc)
         raise
 
 
@@ -181,7 +181,7 @@ def _new_run(session: Session, service_date: dt.date, settings: PlanningSettings
     return run.id
 
 
-def _mark_failed(session: Session, run_id: int, exc: BaseException) -> None:
+def mark_failed(session: Session, run_id: int, exc: BaseException) -> None:
     """Record why a run failed (unless it was done or failed already); nothing it
     planned was written."""
     session.rollback()
@@ -199,7 +199,7 @@ def _mark_failed(session: Session, run_id: int, exc: BaseException) -> None:
     session.commit()
 
 
-def _day_bookings(session: Session, service_date: dt.date) -> list[Booking]:
+def day_bookings(session: Session, service_date: dt.date) -> list[Booking]:
     """The day's bookings that a plan serves (active ones and those unserved so far)."""
     return list(
         session.scalars(
@@ -217,7 +217,7 @@ def _active_vehicles(session: Session) -> list[Vehicle]:
     )
 
 
-def _booking_row(b: Booking, pin: int | None) -> BookingRow:
+def booking_row(b: Booking, pin: int | None) -> BookingRow:
     published = (
         b.pickup_time_min * 60
         if b.status is BookingStatus.SCHEDULED and b.pickup_time_min is not None
@@ -255,7 +255,7 @@ def _stop_point(stop: Stop) -> StopPoint:
     return StopPoint(stop.id, stop.name, stop.lat, stop.lon)
 
 
-def _matrices(
+def stop_matrices(
     session: Session, rows: list[BookingRow], fleet: list[FleetVehicle], graphs: GraphLoader
 ) -> dict[str, ProfileMatrix]:
     """A travel matrix per vehicle profile between the stops the day uses."""
@@ -363,7 +363,7 @@ def _store(session: Session, run_id: int, day: DayPlan, bookings: list[Booking])
         elif booking.status is BookingStatus.UNSERVED:
             booking.status = BookingStatus.REQUESTED  # served now: back in the queue to publish
             booking.reason = None
-    _finish(session, run_id, day.figures.to_json())
+    finish_run(session, run_id, day.figures.to_json())
 
 
 class RunAbandonedError(ServiceError):
@@ -382,10 +382,10 @@ def _finish_preview(
     """A preview run stores no plan: only its figures and, per moved booking, what
     became of it."""
     edits = {"moves": moves, "locked": sorted(locked), "moved": moved}
-    _finish(session, run_id, day.figures.to_json(), json.dumps(edits, sort_keys=True))
+    finish_run(session, run_id, day.figures.to_json(), json.dumps(edits, sort_keys=True))
 
 
-def _finish(session: Session, run_id: int, figures: str, edits: str | None = None) -> None:
+def finish_run(session: Session, run_id: int, figures: str, edits: str | None = None) -> None:
     """Mark the run done with what it wrote, in the same transaction, but only if it is
     still running: a run marked failed meanwhile stores nothing."""
     values: dict[str, Any] = {

@@ -4,8 +4,10 @@ staff member may see, and publishing pickups to the workers."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -30,11 +32,38 @@ __all__ = [
     "DayOverview",
     "day_overview",
     "latest_plan",
+    "latest_sizing",
     "plan_pickups",
+    "plan_seats",
     "publish_plan",
     "run_figures",
+    "sizing_of",
     "visible_routes",
 ]
+
+
+def latest_sizing(session: Session, service_date: dt.date) -> dict[str, Any] | None:
+    """The answer of the day's newest finished fleet sizing run, if any (see
+    :mod:`mobility.dispatch.sizing`)."""
+    run = session.scalar(
+        select(PlanRun)
+        .where(
+            PlanRun.service_date == service_date,
+            PlanRun.kind == PlanKind.SIZING,
+            PlanRun.status == PlanStatus.DONE,
+        )
+        .order_by(PlanRun.id.desc())
+        .limit(1)
+    )
+    return sizing_of(run) if run is not None else None
+
+
+def sizing_of(run: PlanRun) -> dict[str, Any] | None:
+    """A finished sizing run's answer (``None`` for other runs)."""
+    if run.kind is not PlanKind.SIZING or run.status is not PlanStatus.DONE:
+        return None
+    answer: dict[str, Any] = json.loads(run.figures)
+    return answer
 
 
 def latest_plan(session: Session, service_date: dt.date) -> PlanRun | None:
@@ -52,8 +81,11 @@ def latest_plan(session: Session, service_date: dt.date) -> PlanRun | None:
 
 
 def run_figures(run: PlanRun) -> DayFigures | None:
-    """A finished run's figures (``None`` while it runs or when it failed)."""
-    return DayFigures.from_json(run.figures) if run.status is PlanStatus.DONE else None
+    """A finished plan's (or preview's) figures (``None`` while it runs, when it
+    failed, and for a sizing run, whose answer is :func:`latest_sizing`'s)."""
+    if run.status is not PlanStatus.DONE or run.kind is PlanKind.SIZING:
+        return None
+    return DayFigures.from_json(run.figures)
 
 
 @dataclass(frozen=True)
@@ -66,6 +98,8 @@ class DayOverview:
     runs: list[PlanRun]
     plan: PlanRun | None
     figures: DayFigures | None
+    sizing: dict[str, Any] | None = None  # the newest fleet sizing of the day
+    unserved: list[Booking] = field(default_factory=list)  # with their reasons
 
 
 def day_overview(
@@ -101,6 +135,17 @@ def day_overview(
         recent,
         plan,
         run_figures(plan) if plan else None,
+        latest_sizing(session, service_date),
+        list(
+            session.scalars(
+                select(Booking)
+                .where(
+                    Booking.service_date == service_date,
+                    Booking.status == BookingStatus.UNSERVED,
+                )
+                .order_by(Booking.time_min, Booking.id)
+            )
+        ),
     )
 
 
@@ -119,14 +164,30 @@ def visible_routes(
 
 
 def plan_pickups(run: PlanRun) -> dict[int, tuple[int, int]]:
-    """Booking id -> (pickup time in seconds, pickup stop id) in a stored plan."""
+    """Booking id -> (pickup time in seconds, pickup stop id) in a stored plan; for a
+    crew split over vehicles, the first of them (the others come in its window)."""
     pickups: dict[int, tuple[int, int]] = {}
     for route in run.routes:
         for stop in route.stops:
             for move in stop.moves:
                 if move.boarding:
-                    pickups.setdefault(move.booking_id, (stop.departure_s, stop.stop_id))
+                    here = (stop.departure_s, stop.stop_id)
+                    pickups[move.booking_id] = min(pickups.get(move.booking_id, here), here)
     return pickups
+
+
+def plan_seats(run: PlanRun) -> dict[int, dict[str, int]]:
+    """Booking id -> {vehicle name: seats boarding it} in a stored plan (more than
+    one vehicle for a crew split over vehicles)."""
+    seats: dict[int, dict[str, int]] = {}
+    for route in run.routes:
+        for stop in route.stops:
+            for move in stop.moves:
+                if move.boarding:
+                    riding = seats.setdefault(move.booking_id, {})
+                    name = route.vehicle.name
+                    riding[name] = riding.get(name, 0) + move.seats
+    return seats
 
 
 def publish_plan(session: Session, service_date: dt.date) -> int:

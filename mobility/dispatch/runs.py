@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from mobility.clock import utcnow
 from mobility.dispatch._liveness import HEARTBEAT_S, STALE_AFTER_S, fail_run, reap_stale_runs
 from mobility.dispatch.planner import GraphLoader, PlanOutcome, RunAbandonedError, plan_day
+from mobility.dispatch.sizing import run_sizing
 from mobility.errors import ServiceError
 from mobility.planning import PlanningSettings
 from mobility.store import ACTIVE_RUN_STATUSES, PlanKind, PlanRun, PlanStatus
@@ -216,6 +217,10 @@ def execute_run(
             return None
         moves, locked, _ = run_edits(run)
         try:
+            if run.kind is PlanKind.SIZING:
+                return run_sizing(
+                    session, run, graphs, settings.with_time_limit(run.time_limit_s), say
+                )
             return plan_day(
                 session,
                 run.service_date,

@@ -90,11 +90,12 @@ def plan_here(
     graphs: GraphLoader,
     settings: PlanningSettings,
     *,
+    kind: PlanKind = PlanKind.PLAN,
     progress: Callable[[str], None] | None = None,
 ) -> PlanOutcome:
-    """Plan a day in this process (the command line, the demo), as a run with a
-    heartbeat like any job, so that the one-run-a-day rule and the dead-worker check
-    hold for it too.
+    """Plan a day (or size its fleet: ``kind``) in this process (the command line,
+    the demo), as a run with a heartbeat like any job, so that the one-run-a-day rule
+    and the dead-worker check hold for it too.
 
     Raises
     ------
@@ -105,7 +106,9 @@ def plan_here(
     from mobility.jobs.heartbeat import heartbeat
 
     with sessions() as session:
-        run, created = request_run(session, service_date, time_limit_s=settings.time_limit_s)
+        run, created = request_run(
+            session, service_date, time_limit_s=settings.time_limit_s, kind=kind
+        )
         run_id = run.id
         if not created:
             raise ServiceError(
@@ -143,6 +146,7 @@ def wait_for_run(
     import time
 
     from mobility.dispatch import get_run, run_figures
+    from mobility.planning import empty_figures
 
     deadline = time.monotonic() + time_limit_s + JOB_OVERHEAD_S
     while True:
@@ -151,9 +155,8 @@ def wait_for_run(
             if run is None:
                 raise ServiceError("run", "run_failed", f"planning run #{run_id} disappeared")
             if run.status is PlanStatus.DONE:
-                figures = run_figures(run)
-                assert figures is not None
-                return PlanOutcome(run_id, figures)
+                # a sizing run's answer is on the run (latest_sizing), not figures
+                return PlanOutcome(run_id, run_figures(run) or empty_figures([]))
             if run.status is PlanStatus.FAILED:
                 raise ServiceError(
                     "run", "run_failed", f"planning run #{run_id} failed: {run.message}"

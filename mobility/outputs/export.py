@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mobility.clock import hhmm, seconds_hhmm
-from mobility.dispatch import latest_plan, plan_pickups
+from mobility.dispatch import latest_plan, plan_pickups, plan_seats
 from mobility.store import Booking
 
 __all__ = ["export_plan"]
@@ -22,8 +22,8 @@ def export_plan(session: Session, service_date: dt.date) -> dict[str, Any]:
     """The stored plan as the JSON document of ``mobility plan --export``."""
     run = latest_plan(session, service_date)
     vehicles_json = []
-    names: dict[int, list[str]] = {}
     pickups = plan_pickups(run) if run else {}
+    seats_in = plan_seats(run) if run else {}
     if run is not None:
         for route in run.routes:
             stops_json = []
@@ -36,11 +36,6 @@ def export_plan(session: Session, service_date: dt.date) -> dict[str, Any]:
                     for m in stop.moves
                     if not m.boarding
                 ]
-                for m in stop.moves:
-                    if m.boarding:
-                        names.setdefault(m.booking_id, [])
-                        if route.vehicle.name not in names[m.booking_id]:
-                            names[m.booking_id].append(route.vehicle.name)
                 stops_json.append(
                     {
                         "stop": stop.stop.name,
@@ -74,7 +69,9 @@ def export_plan(session: Session, service_date: dt.date) -> dict[str, Any]:
                 "to": b.to_stop.name,
                 "time": hhmm(b.time_min),
                 "seats": b.seats,
-                "vehicles": names.get(b.id, []),
+                "vehicles": list(seats_in.get(b.id, {})),
+                # seats per vehicle: more than one vehicle for a crew split over them
+                "seats_in": seats_in.get(b.id, {}),
                 "pickup": seconds_hhmm(pickup[0]) if pickup else None,
                 "reason": b.reason,
             }

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mobility.clock import seconds_hhmm
+from mobility.dispatch import plan_seats
 from mobility.i18n import RTL_LANGUAGES, gettext_for
 from mobility.outputs.maps import ATTRIBUTION, route_geometry
 from mobility.roads import RoadGraph
@@ -97,11 +98,26 @@ def _localised(texts: SheetTexts, language: str) -> SheetTexts:
     return SheetTexts(**{k: visual(v) for k, v in texts.__dict__.items()})
 
 
-def sheet_rows(route: PlanRoute) -> list[dict[str, object]]:
-    """The rows of a sheet: one per stop, in route order (codes and counts only)."""
+def sheet_rows(route: PlanRoute, language: str = "it") -> list[dict[str, object]]:
+    """The rows of a sheet: one per stop, in route order (codes and counts only).
+
+    ``shared`` lists the crews boarding there that ride in more than one vehicle,
+    as "code: 8 on MB-1, 2 on MB-2" in ``language``.
+    """
+    _ = gettext_for(language)
+    seats_in = plan_seats(route.plan)
     rows = []
     for stop in route.stops:
         board = [(m.booking.code, m.seats) for m in stop.moves if m.boarding]
+        shared = [
+            f"{m.booking.code}: "
+            + ", ".join(
+                _("%(seats)d on %(vehicle)s") % {"seats": n, "vehicle": name}
+                for name, n in seats_in[m.booking_id].items()
+            )
+            for m in stop.moves
+            if m.boarding and len(seats_in.get(m.booking_id, {})) > 1
+        ]
         leave = [(m.booking.code, m.seats) for m in stop.moves if not m.boarding]
         rows.append(
             {
@@ -112,6 +128,7 @@ def sheet_rows(route: PlanRoute) -> list[dict[str, object]]:
                 "landmark": stop.stop.note or stop.stop.kind.value,
                 "coords": f"{stop.stop.lat:.5f}, {stop.stop.lon:.5f}",
                 "board": board,
+                "shared": shared,
                 "leave": leave,
                 "on_board": stop.load_after,
             }
@@ -260,7 +277,7 @@ def _route_page(
 
     small = styles["small"]
     vehicle = route.vehicle
-    rows = sheet_rows(route)
+    rows = sheet_rows(route, language)
     depot = route.stops[0] if route.stops else None
     depot_name = _visual(depot.stop.name, language) if depot else "-"
     story: list[object] = [
@@ -276,7 +293,7 @@ def _route_page(
             small,
         ),
         Paragraph(f"<b>{texts.free}</b>", styles["BodyText"]),
-        _stop_table(rows, texts, small),
+        _stop_table(rows, texts, small, language),
         Spacer(1, 3 * mm),
     ]
     pickups = [r for r in rows if r["board"]]
@@ -294,15 +311,18 @@ def _route_page(
     return story
 
 
-def _stop_table(rows: list[dict[str, object]], texts: SheetTexts, small: Any) -> Any:
+def _stop_table(rows: list[dict[str, object]], texts: SheetTexts, small: Any, language: str) -> Any:
     """One row per stop: codes boarding and leaving with tick boxes, people on board."""
     from reportlab.lib import colors
     from reportlab.lib.units import mm
     from reportlab.platypus import Paragraph, Table, TableStyle
 
-    def cell(items: object) -> Paragraph:
+    def cell(items: object, notes: object = ()) -> Paragraph:
         pairs = items if isinstance(items, list) else []
-        return Paragraph("<br/>".join(f"☐ {code} ×{seats}" for code, seats in pairs) or "", small)
+        lines = [f"☐ {code} ×{seats}" for code, seats in pairs]
+        shared = notes if isinstance(notes, list) else []
+        lines += [f"<i>{_visual(note, language)}</i>" for note in shared]
+        return Paragraph("<br/>".join(lines), small)
 
     body = [[Paragraph(f"<b>{c}</b>", small) for c in texts.columns]]
     for row in rows:
@@ -312,7 +332,7 @@ def _stop_table(rows: list[dict[str, object]], texts: SheetTexts, small: Any) ->
                 Paragraph(f"{row['time']}<br/>&gt; {row['departure']}", small),
                 Paragraph(f"<b>{row['stop']}</b><br/>{row['landmark']}", small),
                 Paragraph(str(row["coords"]), small),
-                cell(row["board"]),
+                cell(row["board"], row["shared"]),
                 cell(row["leave"]),
                 Paragraph(str(row["on_board"]), small),
                 Paragraph("____", small),

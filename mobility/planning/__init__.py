@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from mobility.planning._build import build_problem, group_bookings, profile_matrix
 from mobility.planning._read import day_plan, empty_figures
 from mobility.planning.settings import PlanningSettings, solver_params
+from mobility.planning.sizing import FleetSizing, VehicleType, size_fleet
 from mobility.planning.types import (
     BookingRow,
     DayFigures,
@@ -39,6 +40,7 @@ __all__ = [
     "BookingRow",
     "DayFigures",
     "DayPlan",
+    "FleetSizing",
     "FleetVehicle",
     "PlannedRoute",
     "PlannedStop",
@@ -46,10 +48,13 @@ __all__ = [
     "ProfileMatrix",
     "RideGroup",
     "StopPoint",
+    "VehicleType",
     "build_problem",
+    "empty_figures",
     "group_bookings",
     "plan_bookings",
     "profile_matrix",
+    "size_fleet",
     "solver_params",
 ]
 

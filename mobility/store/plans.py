@@ -52,10 +52,12 @@ ACTIVE_RUN_STATUSES = (PlanStatus.QUEUED, PlanStatus.RUNNING)
 
 
 class PlanKind(enum.StrEnum):
-    """A run that makes the day's plan, or one that only previews a manual edit."""
+    """A run that makes the day's plan, one that only previews a manual edit, or one
+    that sizes the fleet for the day's bookings."""
 
     PLAN = "plan"
     PREVIEW = "preview"
+    SIZING = "sizing"
 
 
 class PlanRun(Base):

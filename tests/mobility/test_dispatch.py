@@ -182,9 +182,11 @@ def test_export_has_the_documented_shape(
         "time",
         "seats",
         "vehicles",
+        "seats_in",
         "pickup",
         "reason",
     }
+    assert entry["seats_in"] == {"MB-1": 3}
 
 
 def test_fleet_import_adds_then_updates(

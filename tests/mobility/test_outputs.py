@@ -64,3 +64,43 @@ def test_pdf_sheet_is_written_in_each_language_with_codes_and_no_phone(
     assert texts.title in text and texts.totals in text
     assert booking.code in text and "MB-1" in text and "OpenStreetMap contributors" in text
     assert "7654321" not in text
+
+
+def test_a_crew_split_over_two_vehicles_shows_its_seats_in_each(
+    db: Session, tiny_graphs: dict[str, RoadGraph], tmp_path: Path
+) -> None:
+    from mobility.outputs import export_plan, sheet_rows
+
+    ids = {}
+    for key, name, kind in [("A", "Camp", StopKind.SETTLEMENT), ("C", "Field", StopKind.FARM)]:
+        stop = Stop(name=name, kind=kind, lat=NODES[key][0], lon=NODES[key][1])
+        db.add(stop)
+        db.flush()
+        ids[key] = stop.id
+    # a short shift each: one trip, no time for a second one
+    for name in ("MB-1", "MB-2"):
+        db.add(
+            Vehicle(
+                name=name,
+                seats=8,
+                profile=Profile.MINIBUS,
+                depot_stop_id=ids["A"],
+                shift_start_min=352,
+                shift_end_min=364,
+            )
+        )
+    db.commit()
+    worker, _ = register_worker(db, phone="+39 333 7654321")
+    (crew,) = request_rides(db, worker, RideRequest(DAY, ids["A"], ids["C"], 360, seats=12))
+    plan_day(db, DAY, lambda p: tiny_graphs[p], settings=QUICK)
+    run = latest_plan(db, DAY)
+    assert run is not None
+    exported = {b["code"]: b for b in export_plan(db, DAY)["bookings"]}[crew.code]
+    assert exported["seats_in"] == {"MB-1": 6, "MB-2": 6}
+    assert exported["vehicles"] == ["MB-1", "MB-2"]
+    note = f"{crew.code}: 6 on MB-1, 6 on MB-2"
+    for route in run.routes:  # each driver's sheet says where the rest of the crew rides
+        assert [n for row in sheet_rows(route, "en") for n in row["shared"]] == [note]
+    pdf = render_sheets_pdf(run, list(run.routes), lambda p: tiny_graphs[p], language="it")
+    flat = "".join(pdf_text(pdf, tmp_path).split())  # the narrow column wraps lines
+    assert f"{crew.code}:6suMB-1,6suMB-2" in flat

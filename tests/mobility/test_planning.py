@@ -13,9 +13,11 @@ from mobility.planning import (
     FleetVehicle,
     PlanningSettings,
     ProfileMatrix,
+    VehicleType,
     build_problem,
     group_bookings,
     plan_bookings,
+    size_fleet,
     solver_params,
 )
 from optimizer.check import check
@@ -206,3 +208,34 @@ def test_a_group_is_split_at_its_bookings_before_a_booking_is() -> None:
     assert day.figures.served_seats == 38 and day.split_bookings == {}
     assert {b: len(v) for b, v in day.seats_in.items()} == {1: 1, 2: 1, 3: 1}
     assert day.seats_in[2].keys() != day.seats_in[3].keys()
+
+
+def test_the_cheapest_fleet_serves_every_reachable_seat_with_its_bound() -> None:
+    types = [
+        VehicleType("minibus 8", 8, "minibus", 3 * 3600, 20 * 3600, fixed_cost=1),
+        VehicleType("bus 28", 28, "bus", 3 * 3600, 20 * 3600, fixed_cost=2),
+    ]
+    bookings = [row(1, 12), row(2, 8), row(3, 8), row(4, 8)]  # 36 seats at 06:00
+    bookings += [row(5, 2, to=TRACK_FARM, time_min=600)]  # a field only minibuses reach
+    bookings += [row(6, 3, time_min=10)]  # arrive by 00:10: before every shift
+    sizing = size_fleet(bookings, types, [DEPOT], MATRICES, settings=QUICK)
+    # a bus and a minibus (cost 3) beat two buses (cost 4) or one bus and two minibuses
+    assert sizing.fleet == {"minibus 8": 1, "bus 28": 1}
+    assert (sizing.vehicles, sizing.cost, sizing.lower_bound) == (2, 3, 2)
+    assert sizing.seats == 41 and sizing.reachable_seats == sizing.served_seats == 38
+    assert sizing.unserved == {6: "no vehicle can serve it within its time windows and ride time"}
+    assert sizing.by_depot == {DEPOT: {"minibus 8": 1, "bus 28": 1}}
+    assert sizing.figures is not None and sizing.figures.violations == ()
+    assert set(sizing.to_dict()) == {
+        "fleet",
+        "vehicles",
+        "lower_bound",
+        "reachable_seats",
+        "served_seats",
+        "cost",
+    }
+
+
+def test_sizing_needs_a_type_and_a_depot() -> None:
+    with pytest.raises(ValueError, match="types and depots"):
+        size_fleet([row(1, 2)], [], [DEPOT], MATRICES, settings=QUICK)

@@ -6,6 +6,7 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from optimizer.bounds import vehicle_lower_bound
 from optimizer.check import check
 from optimizer.problem import UNLIMITED, Request, RoutingProblem, Vehicle
 from optimizer.solve import SolverParams, solve
@@ -63,3 +64,15 @@ def test_random_problems_give_plans_the_checker_accepts(problem: RoutingProblem)
     plan = solve(problem, SolverParams(time_limit_s=0.3, workers=1))
     assert check(problem, plan) == []
     assert plan.served_seats + plan.unserved_seats == sum(r.seats for r in problem.requests)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(problems())
+def test_the_vehicle_lower_bound_never_exceeds_a_plan_serving_everyone(
+    problem: RoutingProblem,
+) -> None:
+    plan = solve(problem, SolverParams(time_limit_s=0.3, workers=1))
+    bound = vehicle_lower_bound(problem)
+    assert bound >= 1
+    if not plan.unassigned:
+        assert bound <= plan.vehicles_used

@@ -289,6 +289,29 @@ def test_dispatcher_assigns_a_vehicle_to_a_driver(staff_app: Flask) -> None:
         assert status == (200 if vehicle["name"] in ("MB-1", "MB-2") else 404)
 
 
+def test_fleet_sizing_is_a_job_whose_answer_the_day_page_shows(staff_app: Flask) -> None:
+    seed_day(staff_app)
+    client = staff_app.test_client()
+    login(client, "dispatcher")
+    client.set_cookie("lang", "en")
+    home = client.get(f"/dispatch/?date={DAY.isoformat()}").get_data(as_text=True)
+    assert "Size the fleet for this day" in home
+    form = {"csrf_token": csrf_token(home), "date": DAY.isoformat(), "time_limit": "2"}
+    run = follow_run(client, client.post("/dispatch/size", data=form))
+    assert '<p class="status">done' in run and "Fleet sizing" in run
+    # 6 seats at 06:00 and 5 at 07:00: one minibus does both
+    assert re.search(r"every reachable seat</th><td>1 vehicles<br>1 × minibus 8", run)
+    assert "nothing: the active fleet is enough" in run
+    home = client.get(f"/dispatch/?date={DAY.isoformat()}").get_data(as_text=True)
+    assert "11 / 11 reachable" in home
+    mediator = staff_app.test_client()
+    login(mediator, "mediator")
+    page = mediator.get(f"/dispatch/?date={DAY.isoformat()}").get_data(as_text=True)
+    assert "Size the fleet for this day" not in page
+    form["csrf_token"] = csrf_token(page)
+    assert mediator.post("/dispatch/size", data=form).status_code == 403
+
+
 def test_manual_edit_is_checked_before_it_is_saved(staff_app: Flask) -> None:
     code, _ = seed_day(staff_app)
     client, export = planned_by_dispatcher(staff_app)

@@ -40,6 +40,7 @@ from mobility.dispatch import (
     record_outcome,
     run_edits,
     run_figures,
+    sizing_of,
 )
 from mobility.errors import ServiceError
 from mobility.jobs import QueueError, start_planning
@@ -124,6 +125,8 @@ def home() -> ResponseReturnValue:
         runs=overview.runs,
         plan=overview.plan,
         figures=overview.figures,
+        sizing=overview.sizing,
+        unserved=overview.unserved,
         message_counts=count_messages(get_session(), day),
         plan_form=PlanForm(
             date=day.isoformat(), time_limit=int(get_settings().planning.time_limit_s)
@@ -174,6 +177,16 @@ def plan() -> ResponseReturnValue:
     return _start(_day(form.date.data), float(form.time_limit.data or 60))
 
 
+@bp.route("/size", methods=["POST"])
+@roles_required(*PLANNERS)
+def size() -> ResponseReturnValue:
+    """Queue the fleet sizing of the day (a job) and show its progress."""
+    form = PlanForm()
+    if not form.validate_on_submit():
+        abort(400)
+    return _start(_day(form.date.data), float(form.time_limit.data or 60), kind=PlanKind.SIZING)
+
+
 @bp.route("/runs/<int:run_id>")
 @roles_required(*DESK)
 def run(run_id: int) -> ResponseReturnValue:
@@ -187,6 +200,7 @@ def run(run_id: int) -> ResponseReturnValue:
         "run.html",
         run=plan_run,
         figures=run_figures(plan_run),
+        sizing=sizing_of(plan_run),
         moved=moved,
         code=code,
         target=target or "",

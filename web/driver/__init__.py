@@ -65,7 +65,7 @@ def sheet(day: str, vehicle: str) -> ResponseReturnValue:
         "sheet.html",
         day=the_day,
         route=routes[0],
-        rows=sheet_rows(routes[0]),
+        rows=sheet_rows(routes[0], language),
         texts=sheet_texts(language),
         sheet_lang=language,
         hub_phone=get_settings().hub_phone,
