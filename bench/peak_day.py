@@ -9,6 +9,7 @@ not a test.
 
 Usage: python bench/peak_day.py [--seed N] [--workers W] [--vehicles V]
                                 [--time-limit S] [--heat-ban | --no-heat-ban]
+                                [--fleet-size]
 """
 
 from __future__ import annotations
@@ -23,9 +24,12 @@ from mobility.planning import (
     BookingRow,
     FleetVehicle,
     PlanningSettings,
+    ProfileMatrix,
     StopPoint,
+    VehicleType,
     plan_bookings,
     profile_matrix,
+    size_fleet,
 )
 from mobility.roads import load_road_graph
 
@@ -73,6 +77,37 @@ def rows(day: PeakDay) -> tuple[list[StopPoint], list[BookingRow], list[FleetVeh
     return stops, bookings, fleet
 
 
+def size_day(
+    bookings: list[BookingRow],
+    fleet: list[FleetVehicle],
+    matrices: dict[str, ProfileMatrix],
+    time_limit_s: float,
+) -> None:
+    """The cheapest fleet of the day's vehicle types at its depots; prints it."""
+    started = time.perf_counter()
+    types = {
+        v.seats: VehicleType(
+            f"{v.profile} {v.seats}",
+            v.seats,
+            v.profile,
+            v.shift_start_s,
+            v.shift_end_s,
+            v.fixed_cost,
+        )
+        for v in fleet
+    }
+    depots = sorted({v.depot_stop for v in fleet})
+    sizing = size_fleet(
+        bookings,
+        list(types.values()),
+        depots,
+        matrices,
+        settings=PlanningSettings(time_limit_s=time_limit_s),
+    )
+    answer = {**sizing.to_dict(), "seconds": round(time.perf_counter() - started, 1)}
+    print(f"fleet sizing: {json.dumps(answer)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seed", type=int, default=1)
@@ -80,6 +115,11 @@ def main() -> None:
     parser.add_argument("--vehicles", type=int, default=60)
     parser.add_argument("--time-limit", type=float, default=120.0, metavar="S")
     parser.add_argument("--heat-ban", action=argparse.BooleanOptionalAction, default=None)
+    parser.add_argument(
+        "--fleet-size",
+        action="store_true",
+        help="also size the fleet (the fleet's types at the four depots) for the day",
+    )
     args = parser.parse_args()
     started = time.perf_counter()
     graphs = {profile: load_road_graph(profile) for profile in ("minibus", "bus")}
@@ -115,6 +155,8 @@ def main() -> None:
     )
     for key, value in f.to_dict().items():
         print(f"  {key}: {value}")
+    if args.fleet_size:
+        size_day(bookings, fleet, matrices, args.time_limit)
     print(
         json.dumps(
             {

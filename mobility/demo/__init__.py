@@ -9,12 +9,11 @@ from mobility.demo.data import (
     synthetic_crews,
     synthetic_farms,
 )
-from mobility.demo.day import DEMO_SETTLEMENTS, DemoResult, run_demo, seed_demo_day
+from mobility.demo.day import DemoResult, run_demo, seed_demo_day
 from mobility.demo.peak import DEPOTS, PeakCrew, PeakDay, PeakVehicle, peak_day
 
 __all__ = [
     "DEFAULT_SETTLEMENTS",
-    "DEMO_SETTLEMENTS",
     "DEPOTS",
     "FARM_POINTS_CSV",
     "CrewBooking",

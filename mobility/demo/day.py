@@ -1,8 +1,8 @@
 """The main job: a complete demo day, from bookings to published routes and sheets.
 
 ``mobility demo`` fills the database with the real places as stops, synthetic farms
-on farmland roads (labelled synthetic), a demo fleet at a depot in Foggia, demo
-staff accounts and a realistic booked day for tomorrow; then it plans, publishes
+at field edges (labelled synthetic), a fleet at four depots, demo staff accounts
+and a realistic peak day booked for tomorrow (:mod:`mobility.demo.peak`); then it plans, publishes
 and writes the map, the route sheets and the day's figures.
 """
 
@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from mobility.bookings import BookingRules, RideRequest, register_worker, request_rides
-from mobility.demo.data import synthetic_crews, synthetic_farms
+from mobility.demo.peak import peak_day
 from mobility.dispatch import (
     assign_driver,
     create_staff_user,
@@ -40,22 +40,10 @@ from mobility.roads import RoadGraph
 from mobility.stops import load_places, load_places_as_stops
 from mobility.store import Booking, Profile, StaffUser, Stop, StopKind, Vehicle
 
-__all__ = ["DEMO_SETTLEMENTS", "DemoResult", "run_demo", "seed_demo_day"]
+__all__ = ["DemoResult", "run_demo", "seed_demo_day"]
 
-#: Six settlements the demo's workers live in (places_foggia.csv names).
-DEMO_SETTLEMENTS: Final = (
-    "Borgo Mezzanone",
-    "Borgo Tre Titoli",
-    "Borgo Libertà",
-    "Stornara",
-    "Borgo Tressanti",
-    "San Severo",
-)
-DEMO_FLEET: Final = (
-    [("MB", 8, Profile.MINIBUS)] * 10
-    + [("BUS", 28, Profile.BUS)] * 20
-    + [("COACH", 50, Profile.BUS)] * 12
-)
+#: Workers per vehicle of the demo's fleet (the peak day's 3,000 with 60 vehicles).
+WORKERS_PER_VEHICLE: Final = 50
 DEMO_STAFF: Final = (
     ("admin", "admin"),
     ("dispatcher", "dispatcher"),
@@ -77,74 +65,80 @@ class DemoResult:
 
 
 def seed_demo_day(
-    session: Session, day: dt.date, *, seed: int = 7, workers: int = 1200, farms: int = 40
+    session: Session,
+    day: dt.date,
+    graphs: Callable[[str], RoadGraph],
+    *,
+    seed: int = 7,
+    workers: int = 1200,
 ) -> dict[str, int]:
-    """Fill the database for a demo day (idempotent for the stops and fleet).
+    """Fill the database for a demo day: a realistic peak day
+    (:func:`mobility.demo.peak_day`: crews near home, both waves, a fleet at four
+    depots). Stops and vehicles already there are kept (idempotent).
 
     Returns
     -------
     dict
         Counts: farms, vehicles, workers (people), bookings.
     """
+    peak = peak_day(
+        seed,
+        graphs("minibus"),
+        workers=workers,
+        vehicles=max(4, round(workers / WORKERS_PER_VEHICLE)),
+        bus_graph=graphs("bus"),
+    )
     load_places_as_stops(session, load_places())
     stops = {s.name: s for s in session.scalars(select(Stop))}
-    for farm in synthetic_farms(farms, seed=seed):
+    for farm in peak.farms:
         if farm.name not in stops:
-            stop = Stop(
+            stops[farm.name] = Stop(
                 name=farm.name,
                 kind=StopKind.FARM,
                 lat=farm.lat,
                 lon=farm.lon,
                 active=True,
                 synthetic=True,
-                note=f"synthetic farm at field edge {farm.source_id}",
+                note="synthetic farm at a field edge" + (" (minibus only)" * farm.minibus_only),
             )
-            session.add(stop)
-            stops[farm.name] = stop
-    depot_name = "Foggia (centre)"
-    for n, (prefix, seats, profile) in enumerate(DEMO_FLEET):
-        name = f"{prefix}-{n + 1:02d}"
-        if session.scalar(select(Vehicle).where(Vehicle.name == name)) is None:
+            session.add(stops[farm.name])
+    for v in peak.fleet:
+        if session.scalar(select(Vehicle).where(Vehicle.name == v.name)) is None:
             session.add(
                 Vehicle(
-                    name=name,
-                    seats=seats,
-                    profile=profile,
-                    depot_stop_id=stops[depot_name].id,
-                    shift_start_min=3 * 60,
-                    shift_end_min=20 * 60,
-                    fixed_cost=fixed_cost_for_seats(seats),
+                    name=v.name,
+                    seats=v.seats,
+                    profile=Profile(v.profile),
+                    depot_stop_id=stops[v.depot].id,
+                    shift_start_min=v.shift_start_min,
+                    shift_end_min=v.shift_end_min,
+                    fixed_cost=fixed_cost_for_seats(v.seats),
                 )
             )
     session.commit()
-    farm_stops = sorted((s for s in stops.values() if s.synthetic), key=lambda s: s.name)
-    by_settlement = {
-        s: next(v for k, v in stops.items() if k.startswith(s)) for s in DEMO_SETTLEMENTS
-    }
-    crews = synthetic_crews(workers, len(farm_stops), seed=seed, settlements=DEMO_SETTLEMENTS)
     rng = np.random.default_rng(seed + 1)
     rules = BookingRules()
     # booked yesterday afternoon, before the cut-off
     booked_at = dt.datetime.combine(day - dt.timedelta(days=1), dt.time(15, 0), rules.zone)
     made = 0
-    for crew in crews:
+    for crew in peak.crews:
         leader, _ = register_worker(
             session, language=str(rng.choice(["fr", "en", "ar", "it", "ro", "bg"]))
         )
-        back = 12 * 60 + 30 if rng.random() < 0.3 else 17 * 60
+        farm = peak.farms[crew.farm]
         ride = RideRequest(
             service_date=day,
-            from_stop_id=by_settlement[crew.settlement].id,
-            to_stop_id=farm_stops[crew.farm].id,
-            time_min=crew.arrive_by_min,
+            from_stop_id=stops[peak.places[crew.settlement].name].id,
+            to_stop_id=stops[farm.name].id,
+            time_min=farm.starts_min,
             seats=crew.seats,
-            return_time_min=back,
+            return_time_min=farm.ends_min,
         )
         made += len(request_rides(session, leader, ride, now=booked_at, rules=rules))
     return {
-        "farms": len(farm_stops),
-        "vehicles": len(DEMO_FLEET),
-        "workers": sum(c.seats for c in crews),
+        "farms": len(peak.farms),
+        "vehicles": len(peak.fleet),
+        "workers": peak.workers,
         "bookings": made,
     }
 
@@ -186,7 +180,7 @@ def run_demo(
     try:
         already = session.scalar(select(Booking.id).where(Booking.service_date == day).limit(1))
         if already is None:
-            counts = seed_demo_day(session, day, seed=seed, workers=workers)
+            counts = seed_demo_day(session, day, graphs, seed=seed, workers=workers)
             say(
                 f"seeded {counts['workers']} workers in {counts['bookings']} bookings, "
                 f"{counts['farms']} synthetic farms, {counts['vehicles']} vehicles"

@@ -19,11 +19,12 @@ What it assumes, from the domain's numbers (``../shared/DOMAIN.md``):
 - **Fleet**: 8-seat minibuses (they take farm tracks), 28-seat buses and 50-seat
   coaches in the proportions 20 : 50 : 30, except that the hub rosters enough
   minibuses for the fields no bus reaches (more than 1 km from any road a bus may
-  take): their seats over 8 seats x 2 trips per wave. Vehicles are at four depots
+  take): their seats over 8 seats x 2 trips per wave (farms start at
+  different times over two hours). Vehicles are at four depots
   (Foggia, San Severo, Cerignola, Lucera) in proportion to the workers living
-  nearest each (minibuses: to the workers of minibus-only fields); every vehicle is
-  rostered 03:15-21:00 with two drivers (an early and a late shift), as a hub with
-  evening returns would.
+  nearest each (minibuses: to the workers of minibus-only fields), and a bus at
+  least at each depot; every vehicle is rostered 03:15-21:00 with two drivers (an
+  early and a late shift), as a hub with evening returns would.
 """
 
 from __future__ import annotations
@@ -289,7 +290,12 @@ def _fleet(
     for kind, count in counts.items():
         tracks = kind == "MB" and sum(near_tracks.values()) > 0
         weights = near_tracks if tracks else near
-        for depot, n in zip(DEPOTS, _shares([weights[d] for d in DEPOTS], count), strict=True):
+        shares = [weights[d] for d in DEPOTS]
+        if kind == "BUS" and count >= len(DEPOTS):  # every depot has a bus at least
+            numbers = [1 + n for n in _shares(shares, count - len(DEPOTS))]
+        else:
+            numbers = _shares(shares, count)
+        for depot, n in zip(DEPOTS, numbers, strict=True):
             _, seats, profile = kind_of[kind]
             for _ in range(n):
                 name = f"{kind}-{len(fleet) + 1:02d}"

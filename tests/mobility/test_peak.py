@@ -65,3 +65,4 @@ def test_minibuses_are_rostered_for_the_fields_no_bus_reaches(
     minibuses = sum(v.seats == 8 for v in day.fleet)
     assert minibuses >= max(6, math.ceil(track_seats / (8 * MINIBUS_TRIPS_PER_WAVE)))
     assert len(day.fleet) == 30
+    assert {v.depot for v in day.fleet if v.seats == 28} == {day.places[d].name for d in DEPOTS}
