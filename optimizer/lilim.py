@@ -10,6 +10,10 @@ vehicles used, then total distance, which is what the lexicographic objective of
 
 from __future__ import annotations
 
+import argparse
+import json
+import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +25,7 @@ from optimizer.darp import SCALE, euclidean_length, scaled_up
 from optimizer.problem import Request, RoutingProblem, Vehicle
 from optimizer.solve import SolverParams, solve
 
-__all__ = ["LiLimInstance", "read_lilim", "solve_lilim"]
+__all__ = ["LiLimInstance", "main", "read_lilim", "solve_lilim"]
 
 
 @dataclass(frozen=True)
@@ -100,3 +104,36 @@ def solve_lilim(instance: LiLimInstance, params: SolverParams) -> dict[str, obje
         "feasible": not violations and not plan.unassigned,
         "seconds": round(plan.wall_time_s, 2),
     }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line: solve one Li & Lim file; ``--json`` prints ``{"instance",
+    "vehicles", "cost", "feasible", "seconds"}`` (cost: exact Euclidean distance;
+    feasible: every request served and the independent checker finds nothing)."""
+    parser = argparse.ArgumentParser(prog="python -m optimizer.lilim", description=__doc__)
+    parser.add_argument("file", type=Path)
+    parser.add_argument("--time-limit", type=float, default=60.0, metavar="SECONDS")
+    parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    try:
+        instance = read_lilim(args.file)
+    except (OSError, ValueError) as exc:
+        print(f"lilim: error: {exc}", file=sys.stderr)
+        return 2
+    params = SolverParams(time_limit_s=args.time_limit, workers=args.workers, arc_cost="distance")
+    result = solve_lilim(instance, params)
+    if args.json:
+        keys = ("instance", "vehicles", "cost", "feasible", "seconds")
+        print(json.dumps({k: result[k] for k in keys}))
+    else:
+        state = "feasible" if result["feasible"] else "INFEASIBLE"
+        print(
+            f"{result['instance']}: {result['vehicles']} vehicles, distance "
+            f"{result['cost']:.2f}, {state}, {result['seconds']} s"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -732,8 +732,8 @@ def _split_search(
     prepared: _Prepared, best: _Raw, params: SolverParams, deadline: float
 ) -> tuple[_Prepared, _Raw] | None:
     """Go on with the requests left out for want of room split into parts, from the
-    best plan so far; None when there is nothing to split or splitting served
-    nothing more (the whole-request plan is kept, improved by the search)."""
+    best plan so far (with nothing to split, go on with the plan as it is); None
+    when the plan so far stays the best."""
     n_depots = _node_layout(prepared)[2]
     served = {node for visits in best.routes for node, _ in visits}
     problem = prepared.problem
@@ -742,14 +742,21 @@ def _split_search(
         r = problem.parts[j].request
         whole[r] = whole.get(r, True) and n_depots + 2 * m not in served
     to_split = [r for r, out in whole.items() if out and problem.requests[r].seats > 1]
-    if not to_split or best.objective < 0:
+    if best.objective < 0:
+        return None
+    t0, t1 = params.lns_temperature
+    cooler = replace(params, lns_temperature=(t0 * (t1 / t0) ** params.split_share, t1))
+    status = best.status.removesuffix("+LNS")
+    if not to_split:  # nothing to split: the search goes on with the time left
+        routes = [[n for n, _ in v[1:-1]] for v in best.routes]
+        jobs = [_Job(prepared, cooler, c, i, deadline, routes, status) for i, c in _configs(params)]
+        result = _portfolio(jobs)
+        if (result.unserved_seats, result.objective) < (best.unserved_seats, best.objective):
+            return prepared, replace(result, status=f"{status}+LNS")
         return None
     split = _prepare(problem.with_split(to_split), params)
     start = _carry(prepared, best.routes, split)
     assert start is not None  # every served part is whole in both problems
-    t0, t1 = params.lns_temperature
-    cooler = replace(params, lns_temperature=(t0 * (t1 / t0) ** params.split_share, t1))
-    status = best.status.removesuffix("+LNS")
     jobs = [
         _Job(split, cooler, c, i, deadline, [[n for n, _ in v[1:-1]] for v in start], status)
         for i, c in _configs(params)

@@ -19,8 +19,8 @@ What it assumes, from the domain's numbers (``../shared/DOMAIN.md``):
 - **Fleet**: 8-seat minibuses (they take farm tracks), 28-seat buses and 50-seat
   coaches in the proportions 20 : 50 : 30, except that the hub rosters enough
   minibuses for the fields no bus reaches (more than 1 km from any road a bus may
-  take): their seats over 8 seats x 2 trips per wave (farms start at
-  different times over two hours). Vehicles are at four depots
+  take): their seats over 8 seats x 2 trips per wave (farms start at different
+  times over two hours), half the fleet at most. Vehicles are at four depots
   (Foggia, San Severo, Cerignola, Lucera) in proportion to the workers living
   nearest each (minibuses: to the workers of minibus-only fields), and a bus at
   least at each depot; every vehicle is rostered 03:15-21:00 with two drivers (an
@@ -282,7 +282,7 @@ def _fleet(
     kind_of = {kind: (kind, seats, profile) for kind, seats, profile, _ in FLEET_MIX}
     counts = dict(zip(kind_of, _shares([s for *_, s in FLEET_MIX], vehicles), strict=True))
     trips = FLEET_MIX[0][1] * MINIBUS_TRIPS_PER_WAVE
-    needed = min(vehicles, math.ceil(sum(near_tracks.values()) / trips))
+    needed = min(vehicles // 2, math.ceil(sum(near_tracks.values()) / trips))
     if needed > counts["MB"]:
         rest = _shares([s for *_, s in FLEET_MIX[1:]], vehicles - needed)
         counts = {"MB": needed, **dict(zip(list(kind_of)[1:], rest, strict=True))}

@@ -86,3 +86,21 @@ def test_lilim_plan_is_checked_feasible() -> None:
     plan = solve(instance.problem, SolverParams(time_limit_s=2, workers=1, arc_cost="distance"))
     assert check(instance.problem, plan) == []
     assert plan.unassigned == ()
+
+
+def test_lilim_command_line_prints_the_documented_json(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from optimizer.lilim import main as lilim_main
+
+    path = SHARED / "bench" / "lilim" / "lc101.txt"
+    argv = [str(path), "--time-limit", "2", "--workers", "1", "--json"]
+    assert lilim_main(argv) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert set(result) == {"instance", "vehicles", "cost", "feasible", "seconds"}
+    assert result["instance"] == "lc101" and result["feasible"] is True
+    assert result["vehicles"] >= 10 and result["cost"] >= 828.93  # the best known: 10, 828.94
+    bad = tmp_path / "bad.txt"
+    bad.write_text("not a Li & Lim file\n", encoding="utf-8")
+    assert lilim_main([str(bad), "--json"]) == 2
+    assert "lilim: error" in capsys.readouterr().err
