@@ -155,6 +155,7 @@ def main() -> None:
     )
     for key, value in f.to_dict().items():
         print(f"  {key}: {value}")
+    print(f"  split crews: {len(plan.split_bookings)} bookings ride in more than one vehicle")
     if args.fleet_size:
         size_day(bookings, fleet, matrices, args.time_limit)
     print(

@@ -44,7 +44,7 @@ import numpy as np
 import numpy.typing as npt
 from numba import njit
 
-__all__ = ["BIG", "LnsData", "LnsResult", "improve", "warm_up"]
+__all__ = ["BIG", "PLATEAU_MIN_ITERATIONS", "LnsData", "LnsResult", "improve", "warm_up"]
 
 I64 = npt.NDArray[np.int64]
 
@@ -60,6 +60,9 @@ _PERIOD, _REACTION = 100, 0.1
 _WORST_POWER, _RELATED_POWER = 3.0, 6.0
 #: Insertion noise, as a share of the largest arc cost.
 _NOISE = 0.025
+#: A timed search never stops for a plateau before this many iterations without a
+#: better plan.
+PLATEAU_MIN_ITERATIONS = 50_000
 
 
 @dataclass(frozen=True)
@@ -694,6 +697,15 @@ class _Schedule:
     iterations: int | None
     temp0: float
     temp1: float
+    plateau: float | None = None
+
+    def stale(self, done: int, improved_at: int) -> bool:
+        """Whether a timed search has gone ``plateau`` times as many iterations
+        without a better best as it took to find it (at least
+        ``PLATEAU_MIN_ITERATIONS``)."""
+        if self.plateau is None or self.iterations is not None:
+            return False
+        return done - improved_at >= max(PLATEAU_MIN_ITERATIONS, self.plateau * improved_at)
 
     def temperatures(self, frac0: float, frac1: float) -> npt.NDArray[np.float64]:
         ratio = self.temp1 / self.temp0
@@ -718,6 +730,7 @@ def _anneal(
     iterations, time_limit_s = schedule.iterations, schedule.time_limit_s
     adapt = (np.ones(10), np.zeros(10), np.zeros(10, dtype=np.int64))
     done = 0
+    best_seen, improved_at = int(costs[1]), 0
     batch = 20
     per_iteration = 1e-3  # seconds, until measured
     while n_req > 0:
@@ -752,6 +765,10 @@ def _anneal(
             ws,
         )
         done += n
+        if costs[1] < best_seen:
+            best_seen, improved_at = int(costs[1]), done
+        elif schedule.stale(done, improved_at):
+            break
         if iterations is None:
             per_iteration = max(time.perf_counter() - tick, 1e-7) / n
             batch = max(1, min(10_000, int(0.02 * time_limit_s / per_iteration)))
@@ -768,6 +785,7 @@ def improve(
     start_temperature: float = 0.03,
     end_temperature: float = 0.001,
     max_removed_share: float = 0.3,
+    plateau: float | None = None,
 ) -> LnsResult:
     """Improve a plan by large-neighbourhood search.
 
@@ -791,6 +809,10 @@ def improve(
         worse by that much is accepted with probability 1/e.
     max_removed_share
         Most requests removed in one iteration, as a share of all (at most 40).
+    plateau
+        Stop before the time limit once the best plan has not improved for this
+        many times the iterations it took to find it (at least
+        ``PLATEAU_MIN_ITERATIONS``); ``None``: use the whole time limit.
     """
     started = time.perf_counter()
     arrays = data.arrays()
@@ -810,7 +832,7 @@ def improve(
     qmax = max(1, min(n_req, 40, round(max_removed_share * n_req)))
     qrange = np.array([min(qmax, 2), qmax], dtype=np.int64)
     noise = _NOISE * float(data.cost.max(initial=0))
-    schedule = _Schedule(started, time_limit_s, iterations, temp0, temp1)
+    schedule = _Schedule(started, time_limit_s, iterations, temp0, temp1, plateau)
     done = _anneal(schedule, n_req, qrange, noise, arrays, data, cur, work, best, costs, ws)
     return LnsResult(_timed(data, best, ws), int(costs[1]), done)
 

@@ -134,6 +134,11 @@ class SolverParams:
         when splitting serves nothing more.
     split_share
         With ``split_crews``: share of the search time before crews are split.
+    plateau
+        With ``lns``: stop a search early when its best plan has not improved for
+        ``plateau`` times the iterations it took to find it (and at least
+        ``PLATEAU_MIN_ITERATIONS``), and give OR-Tools at most 1 s + 50 ms a request
+        part; ``None``: always use the whole time limit.
     """
 
     time_limit_s: float = 30.0
@@ -151,6 +156,7 @@ class SolverParams:
     seed: int = 0
     split_crews: bool = False
     split_share: float = 0.7
+    plateau: float | None = 2.0
 
     def __post_init__(self) -> None:
         if self.time_limit_s <= 0:
@@ -167,6 +173,8 @@ class SolverParams:
             raise ValueError("ortools_share: must be in (0, 1]")
         if not 0 < self.split_share < 1:
             raise ValueError("split_share: must be in (0, 1)")
+        if self.plateau is not None and self.plateau <= 0:
+            raise ValueError("plateau: must be positive (or None)")
         if self.lns_iterations is not None and self.lns_iterations < 0:
             raise ValueError("lns_iterations: must be >= 0")
         if (
@@ -522,6 +530,8 @@ def _search_job(job: _Job) -> _Raw:
     else:
         started = time.perf_counter()
         limit = max(0.05, params.ortools_share * (job.deadline - started))
+        if params.plateau is not None:  # a small problem needs little of OR-Tools
+            limit = min(limit, 1.0 + 0.05 * len(prepared.parts))
         raw = _search(prepared, replace(params, time_limit_s=limit), config)
         start_routes = [[node for node, _ in visits[1:-1]] for visits in raw.routes]
         if len(start_routes) != len(prepared.problem.vehicles):  # OR-Tools found nothing
@@ -535,6 +545,7 @@ def _search_job(job: _Job) -> _Raw:
         time_limit_s=max(left, 0.0),
         seed=params.seed + job.worker,
         iterations=params.lns_iterations,
+        plateau=params.plateau,
         start_temperature=params.lns_temperature[0],
         end_temperature=params.lns_temperature[1],
     )

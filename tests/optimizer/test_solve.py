@@ -251,3 +251,15 @@ def test_split_crews_never_split_what_rides_whole() -> None:
     assert plan.unassigned == () and plan.split_requests() == {}
     assert not plan.status.endswith("+split")
     assert [p.parts for p in plan.parts] == [1, 1]
+
+
+def test_a_small_problem_stops_on_its_plateau_long_before_its_time_limit() -> None:
+    requests = (Request(1, 3, seats=2), Request(2, 4, seats=3), Request(4, 1, seats=1))
+    problem = RoutingProblem(LINE, requests, (Vehicle(4, 0, 0, fixed_cost=1),) * 2)
+    plan = solve_and_check(problem, SolverParams(time_limit_s=60.0, workers=1))
+    assert plan.unassigned == ()
+    assert plan.wall_time_s < 20  # about 1-2 s: OR-Tools' short share, then a plateau
+    # without the plateau rule the search uses its whole time
+    whole = solve_and_check(problem, SolverParams(time_limit_s=3.0, workers=1, plateau=None))
+    assert whole.wall_time_s >= 2.5
+    assert (whole.vehicles_used, whole.travel_time) == (plan.vehicles_used, plan.travel_time)
