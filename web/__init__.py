@@ -35,6 +35,8 @@ DEFAULTS: dict[str, Any] = {
     "OPENAPI_URL_PREFIX": "/api",
     "OPENAPI_JSON_PATH": "openapi.json",
     "WTF_CSRF_TIME_LIMIT": None,
+    # no page or API call sends more than a form (413 beyond)
+    "MAX_CONTENT_LENGTH": 64 * 1024,
 }
 
 

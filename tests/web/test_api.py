@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.web.conftest import api_worker
@@ -69,12 +70,14 @@ def test_bad_input_is_json_with_the_field(client: FlaskClient) -> None:
         assert 400 <= response.status_code < 500, field
         payload = response.get_json()
         assert payload["field"] == field and payload["error"], field
+        assert set(payload) == {"error", "field", "code"} and payload["code"], field
     assert client.get("/api/v1/workers/me/bookings", headers=headers(worker)).get_json() == []
 
 
 def test_wrong_pin_is_401_and_says_nothing_more(client: FlaskClient) -> None:
     worker = api_worker(client)
-    wrong = client.post("/api/v1/bookings", json=booking_body(client, worker, pin="999999x"))
+    other_pin = f"{(int(worker['pin']) + 1) % 10**6:06d}"
+    wrong = client.post("/api/v1/bookings", json=booking_body(client, worker, pin=other_pin))
     unknown = client.post(
         "/api/v1/bookings", json=booking_body(client, worker, worker_code="ZZZZZZZZ")
     )
@@ -179,8 +182,68 @@ def test_a_forged_or_expired_token_is_401_naming_authorization(
 
 def test_a_session_needs_the_right_pin_and_counts_towards_the_lockout(client: FlaskClient) -> None:
     worker = api_worker(client)
+    other_pin = f"{(int(worker['pin']) + 1) % 10**6:06d}"
     for _ in range(5):
-        wrong = client.post("/api/v1/sessions", json={"code": worker["code"], "pin": "000000x"})
+        wrong = client.post("/api/v1/sessions", json={"code": worker["code"], "pin": other_pin})
         assert wrong.status_code == 401 and "token" not in wrong.get_json()
     locked = client.post("/api/v1/sessions", json={"code": worker["code"], "pin": worker["pin"]})
     assert locked.status_code == 401  # five wrong PINs lock the code, right PIN or not
+
+
+def error_of(response: object) -> tuple[int, str | None, str]:
+    payload = response.get_json()  # type: ignore[attr-defined]
+    assert set(payload) == {"error", "field", "code"} and payload["error"]
+    return response.status_code, payload["field"], payload["code"]  # type: ignore[attr-defined]
+
+
+def test_every_kind_of_error_is_the_one_json_document(app: Flask, client: FlaskClient) -> None:
+    post = client.post
+    assert error_of(
+        post("/api/v1/bookings", data="{not json", content_type="application/json")
+    ) == (
+        400,
+        None,
+        "invalid_body",
+    )
+    assert error_of(post("/api/v1/bookings", json=[1, 2])) == (400, None, "invalid_body")
+    assert error_of(post("/api/v1/workers", data="language=it")) == (
+        415,
+        None,
+        "unsupported_media_type",
+    )
+    missing = post("/api/v1/bookings", json={"time": "05:30"})
+    assert error_of(missing)[2] == "missing"
+    assert error_of(client.get("/api/v1/nowhere")) == (404, None, "not_found")
+    wrong_method = client.put("/api/v1/stops")
+    assert error_of(wrong_method) == (405, None, "method_not_allowed")
+    assert "GET" in wrong_method.headers["Allow"]
+    huge = post("/api/v1/workers", json={"language": "it", "pad": "x" * 70_000})
+    assert error_of(huge) == (413, None, "too_large")
+    empty_time = booking_body(client, api_worker(client), time="")
+    assert error_of(post("/api/v1/bookings", json=empty_time))[1:] == ("time", "invalid")
+    # a page keeps its own error page
+    page = client.get("/no-such-page")
+    assert page.status_code == 404 and "text/html" in page.content_type
+
+
+def test_an_unexpected_fault_is_a_json_500_and_not_a_trace(app: Flask) -> None:
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+
+    def broken() -> list[object]:
+        raise RuntimeError("the database went away")
+
+    app.view_functions["api.stops"] = broken
+    response = app.test_client().get("/api/v1/stops")
+    assert error_of(response) == (500, None, "internal_error")
+    assert "database" not in response.get_data(as_text=True)
+
+
+def test_the_document_declares_the_error_shape_and_the_formats(client: FlaskClient) -> None:
+    doc = client.get("/api/openapi.json").get_json()
+    error = doc["components"]["schemas"]["Error"]
+    assert set(error["properties"]) == {"error", "field", "code"}
+    booking = doc["components"]["schemas"]["NewBooking"]["properties"]
+    assert booking["time"]["pattern"] and booking["date"]["format"] == "date"
+    assert booking["seats"]["minimum"] == 1 and booking["seats"]["maximum"] == 28
+    worker = doc["components"]["schemas"]["NewWorker"]["properties"]
+    assert worker["phone"]["pattern"]

@@ -3,20 +3,24 @@
 Workers open a session with ``POST /api/v1/sessions`` (code and PIN, checked once) and
 send ``Authorization: Bearer <token>`` for 30 minutes; the headers ``X-Worker-Code``
 and ``X-Worker-Pin`` (or, when booking, the body fields ``worker_code`` and ``pin``)
-keep working, at the cost of a PIN check per request. Errors are JSON
-``{"error": ..., "field": ...}`` with a 4xx status.
+keep working, at the cost of a PIN check per request. Every error is JSON
+``{"error", "field", "code"}`` (:class:`web.errors.ErrorSchema`); a body must be JSON
+(``Content-Type: application/json``, at most 64 KB).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, current_app, request
+from flask import Flask, abort, current_app, request
+from flask.typing import ResponseReturnValue
 from flask_smorest import Api, Blueprint
 from marshmallow import Schema, fields, validate
+from werkzeug.exceptions import HTTPException
 
 from mobility.bookings import (
     TOKEN_MINUTES,
+    BookingRules,
     RideRequest,
     authenticate_worker,
     cancel_booking,
@@ -32,13 +36,41 @@ from mobility.i18n import LANGUAGES
 from mobility.stops import list_stops
 from mobility.store import Booking, Direction, Worker
 from web.db import get_session
-from web.errors import ApiError
+from web.errors import ApiError, ErrorSchema, http_error
 from web.extensions import csrf, limiter
 from web.settings import get_settings
 
 __all__ = ["init_app"]
 
 blp = Blueprint("api", __name__, url_prefix="/api/v1", description="Passaggio worker API")
+
+#: HH:MM, 00:00-23:59
+HHMM = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+#: A phone number as people write it: digits, spaces, dots, dashes, brackets, a
+#: leading + (the number itself is checked by the booking rules: code bad_phone).
+PHONE = r"^\+?[0-9 ().-]{6,24}$"
+#: Personal codes and booking codes: capitals and digits.
+CODE = r"^[A-Z0-9]{4,16}$"
+
+
+class PassaggioApi(Api):
+    """flask-smorest's Api with the project's one error document."""
+
+    ERROR_SCHEMA = ErrorSchema
+
+    def handle_http_exception(self, error: HTTPException) -> ResponseReturnValue:
+        return http_error(error)
+
+
+@blp.before_request
+def _json_body_only() -> None:
+    """A request with a body must send JSON (415 otherwise)."""
+    if (
+        request.method in ("POST", "PUT", "PATCH")
+        and request.content_length
+        and not request.is_json
+    ):
+        abort(415, "the body must be JSON (Content-Type: application/json)")
 
 
 class StopSchema(Schema):
@@ -51,7 +83,12 @@ class StopSchema(Schema):
 
 class NewWorkerSchema(Schema):
     language = fields.Str(load_default="it", validate=validate.OneOf(LANGUAGES))
-    phone = fields.Str(load_default=None, allow_none=True)
+    phone = fields.Str(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Regexp(PHONE),
+        metadata={"description": "for SMS: +country code and number, or an Italian number"},
+    )
 
 
 class WorkerCardSchema(Schema):
@@ -60,19 +97,22 @@ class WorkerCardSchema(Schema):
 
 
 class NewBookingSchema(Schema):
-    worker_code = fields.Str(load_default=None)
-    pin = fields.Str(load_default=None)
+    worker_code = fields.Str(load_default=None, validate=validate.Regexp(CODE))
+    pin = fields.Str(load_default=None, validate=validate.Regexp(r"^[0-9]{6}$"))
     date = fields.Date(required=True)
     direction = fields.Str(
         load_default="to_work", validate=validate.OneOf([d.value for d in Direction])
     )
-    from_stop = fields.Int(required=True)
-    to_stop = fields.Int(required=True)
+    from_stop = fields.Int(required=True, validate=validate.Range(min=1, max=2**31 - 1))
+    to_stop = fields.Int(required=True, validate=validate.Range(min=1, max=2**31 - 1))
     time = fields.Str(
-        required=True, metadata={"description": "HH:MM: arrive-by (to work) or depart-after (back)"}
+        required=True,
+        validate=validate.Regexp(HHMM),
+        metadata={"description": "HH:MM: arrive-by (to work) or depart-after (back)"},
     )
-    seats = fields.Int(load_default=1)
-    return_time = fields.Str(load_default=None, allow_none=True)
+    # documents the default rule (a deployment may set its own)
+    seats = fields.Int(load_default=1, validate=validate.Range(min=1, max=BookingRules.max_seats))
+    return_time = fields.Str(load_default=None, allow_none=True, validate=validate.Regexp(HHMM))
     repeat_until = fields.Date(load_default=None, allow_none=True)
 
 
@@ -126,8 +166,8 @@ def _worker_from_headers(code: str | None = None, pin: str | None = None) -> Wor
 
 
 class NewSessionSchema(Schema):
-    code = fields.Str(required=True, validate=validate.Length(min=1, max=16))
-    pin = fields.Str(required=True, validate=validate.Length(min=1, max=12))
+    code = fields.Str(required=True, validate=validate.Regexp(CODE))
+    pin = fields.Str(required=True, validate=validate.Regexp(r"^[0-9]{6}$"))
 
 
 class SessionSchema(Schema):
@@ -165,7 +205,7 @@ def stops() -> Any:
 
 @blp.route("/workers", methods=["POST"])
 @limiter.limit("10/hour")
-@blp.arguments(NewWorkerSchema)
+@blp.arguments(NewWorkerSchema, required=False)
 @blp.response(201, WorkerCardSchema)
 def new_worker(data: dict[str, Any]) -> Any:
     """Register a worker: returns the personal code and the PIN (shown once)."""
@@ -248,6 +288,6 @@ def my_bookings() -> Any:
 def init_app(app: Flask) -> None:
     """Register the API and exempt it from CSRF (no cookies used); its errors are
     JSON through :mod:`web.errors`."""
-    api = Api(app)
+    api = PassaggioApi(app)
     api.register_blueprint(blp)
     csrf.exempt(blp)
