@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 from zoneinfo import ZoneInfoNotFoundError
 
@@ -19,6 +19,7 @@ from mobility.bookings import BookingRules
 from mobility.clock import DEFAULT_TIMEZONE, parse_hhmm, zone
 from mobility.errors import ConfigError
 from mobility.planning import PlanningSettings
+from mobility.retention import RetentionPolicy
 from mobility.store import DEFAULT_DATABASE_URL
 
 __all__ = ["DEFAULTS", "Config", "config_from_env", "load_config"]
@@ -46,6 +47,11 @@ DEFAULTS: Final[Mapping[str, Any]] = {
     "SMS_MAX_TRIES": 8,
     "SMS_INBOUND_SECRET": "",
     "REMIND_AT": "21:00",
+    "KEEP_BOOKINGS_DAYS": 90,
+    "KEEP_PHONE_DAYS": 30,
+    "KEEP_REPORTS_DAYS": 365,
+    "KEEP_AUDIT_DAYS": 365,
+    "PURGE_AT": "03:30",
 }
 
 
@@ -83,6 +89,11 @@ class Config:
     remind_at
         Local time of the evening reminders of tomorrow's series rides (``None``:
         none).
+    retention
+        How long personal data are kept (``KEEP_*_DAYS``; see :mod:`mobility.retention`).
+    purge_at
+        Local time of the daily purge (``None``: none scheduled; cron calls
+        ``mobility purge`` instead).
     """
 
     database_url: str
@@ -98,6 +109,8 @@ class Config:
     sms_max_tries: int
     sms_inbound_secret: str
     remind_at: dt.time | None
+    retention: RetentionPolicy = field(default_factory=RetentionPolicy)
+    purge_at: dt.time | None = None
 
     @property
     def timezone(self) -> str:
@@ -165,6 +178,13 @@ def load_config(values: Mapping[str, Any]) -> Config:
         sms_max_tries=int(_number(merged, "SMS_MAX_TRIES", 1, 50)),
         sms_inbound_secret=str(merged["SMS_INBOUND_SECRET"] or ""),
         remind_at=_optional_time(merged, "REMIND_AT"),
+        retention=RetentionPolicy(
+            bookings_days=int(_number(merged, "KEEP_BOOKINGS_DAYS", 1, 3650)),
+            phone_days=int(_number(merged, "KEEP_PHONE_DAYS", 1, 3650)),
+            reports_days=int(_number(merged, "KEEP_REPORTS_DAYS", 1, 3650)),
+            audit_days=int(_number(merged, "KEEP_AUDIT_DAYS", 1, 3650)),
+        ),
+        purge_at=_optional_time(merged, "PURGE_AT"),
     )
 
 

@@ -11,7 +11,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from mobility.cli import day, jobs, messages, roads
+from mobility.cli import day, jobs, messages, privacy, roads
 from mobility.cli._common import Resources
 from mobility.cli.roads import read_points_csv
 from mobility.errors import MobilityError
@@ -32,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     day.register(sub)
     jobs.register(sub)
     messages.register(sub)
+    privacy.register(sub)
     return parser
 
 

@@ -2,7 +2,8 @@
 (``MOBILITY_PLAN_AT``, default 20:05 in the service's time zone) the next day's
 bookings are planned, so the dispatcher finds a proposal to review and publish; at
 ``MOBILITY_REMIND_AT`` (default 21:00) the workers of tomorrow's series rides who got
-no other message that day are reminded.
+no other message that day are reminded; at ``MOBILITY_PURGE_AT`` (default 03:30)
+personal data past their retention period are purged.
 
 Each evening job schedules the next one; ``mobility worker`` makes sure they are
 scheduled when it starts (at most one per date: its id carries the date).
@@ -31,6 +32,7 @@ log = logging.getLogger(__name__)
 _DAILY: Final = {
     "plan": ("plan_at", "mobility.jobs.schedule.nightly_job", "plan the next day"),
     "remind": ("remind_at", "mobility.jobs.tasks.remind_job", "remind tomorrow's series rides"),
+    "purge": ("purge_at", "mobility.jobs.tasks.purge_job", "purge personal data past retention"),
 }
 
 
@@ -64,7 +66,8 @@ def schedule_daily(
     config
         The service's configuration (``plan_at``, ``remind_at``, time zone).
     what
-        ``plan`` (the next day's planning) or ``remind`` (series rides' reminders).
+        ``plan`` (the next day's planning), ``remind`` (series rides' reminders) or
+        ``purge`` (personal data past their retention, :mod:`mobility.retention`).
     now
         The current time (for tests).
 

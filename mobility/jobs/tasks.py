@@ -20,6 +20,7 @@ __all__ = [
     "graph_loader",
     "plan_job",
     "planning_settings",
+    "purge_job",
     "remind_job",
     "send_job",
     "send_messages",
@@ -159,3 +160,22 @@ def remind_job() -> int:
     queue.enqueue_send()
     schedule_daily(queue.queue, config, "remind")
     return queued
+
+
+def purge_job() -> dict[str, int]:
+    """Purge personal data past their retention period (today, in the service's time
+    zone), then schedule the next night's purge."""
+    from mobility.jobs.queues import RedisQueue
+    from mobility.jobs.schedule import schedule_daily
+    from mobility.retention import purge
+
+    config = config_from_env()
+    engine = make_engine(config.database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            counts = purge(session, config.retention, config.booking.today())
+        log.info("purge: %s", counts.to_dict())
+    finally:
+        engine.dispose()
+    schedule_daily(RedisQueue(config.redis_url, config.queue).queue, config, "purge")
+    return counts.to_dict()

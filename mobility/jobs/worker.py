@@ -70,6 +70,7 @@ def run_worker(config: Config, *, burst: bool = False, nice: int = 19) -> bool:
             log.warning("%s (planning jobs will fail until it is built)", exc)
     schedule_daily(queue, config, "plan")
     schedule_daily(queue, config, "remind")
+    schedule_daily(queue, config, "purge")
     RedisQueue(config.redis_url, config.queue).enqueue_send()  # whatever waits already
     worker = Worker(
         [queue], connection=connection, name=f"{config.queue}-{socket.gethostname()}-{os.getpid()}"

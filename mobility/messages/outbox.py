@@ -47,7 +47,7 @@ def _queue(
     session: Session, booking: Booking, kind: MessageKind, key: str, pickup_min: int | None
 ) -> Message | None:
     """Add a message for the booking's worker (if they asked for SMS), once per key."""
-    if not booking.worker.phone:
+    if booking.worker is None or booking.worker_id is None or not booking.worker.phone:
         return None
     if session.scalar(select(Message.id).where(Message.idempotency_key == key)) is not None:
         return None
@@ -123,7 +123,7 @@ def queue_lost_seat(session: Session, booking: Booking, run_id: int) -> int:
 
 def queue_staff_cancellation(session: Session, booking: Booking) -> int:
     """The hub cancelled a ride whose pickup the worker was told: say so."""
-    if booking.told_pickup_min is None or not booking.worker.phone:
+    if booking.told_pickup_min is None or booking.worker is None or not booking.worker.phone:
         return 0
     message = _queue(session, booking, MessageKind.CHANGE, f"cancelled:{booking.id}", None)
     if message is None:
@@ -154,7 +154,7 @@ def queue_reminders(session: Session, service_date: dt.date, now: dt.datetime | 
         )
     )
     for booking in rides:
-        if booking.worker_id in told_today:
+        if booking.worker_id is None or booking.worker_id in told_today:
             continue
         key = f"reminder:{booking.id}"
         if _queue(session, booking, MessageKind.REMINDER, key, booking.pickup_time_min):

@@ -126,7 +126,8 @@ class Booking(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = mapped_column(String(16), unique=True, index=True)
-    worker_id: Mapped[int] = mapped_column(ForeignKey("worker.id"), index=True)
+    # None once the retention period has passed (mobility.retention): counts stay
+    worker_id: Mapped[int | None] = mapped_column(ForeignKey("worker.id"), index=True)
     service_date: Mapped[dt.date] = mapped_column(Date, index=True)
     direction: Mapped[Direction] = mapped_column(enum_column(Direction, "direction"))
     from_stop_id: Mapped[int] = mapped_column(ForeignKey("stop.id"))
@@ -147,7 +148,7 @@ class Booking(Base):
     told_pickup_min: Mapped[int | None] = mapped_column(Integer, nullable=True)
     told_unserved: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
-    worker: Mapped[Worker] = relationship(back_populates="bookings")
+    worker: Mapped[Worker | None] = relationship(back_populates="bookings")
     from_stop: Mapped[Stop] = relationship(foreign_keys=[from_stop_id])
     to_stop: Mapped[Stop] = relationship(foreign_keys=[to_stop_id])
     pickup_stop: Mapped[Stop | None] = relationship(foreign_keys=[pickup_stop_id])

@@ -1,0 +1,42 @@
+"""Personal data commands: ``mobility purge``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from mobility.cli._common import db, parse_date
+
+__all__ = ["register"]
+
+
+def _cmd_purge(args: argparse.Namespace) -> int:
+    from mobility.config import config_from_env
+    from mobility.retention import purge
+
+    config = config_from_env()
+    as_of = args.as_of or config.booking.today()
+    counts = purge(db(args), config.retention, as_of, dry_run=args.dry_run).to_dict()
+    if args.json:
+        print(json.dumps(counts))
+    else:
+        what = "would be removed (dry run)" if args.dry_run else "removed"
+        print(f"purge as of {as_of}, {what}:")
+        for key, value in counts.items():
+            print(f"  {key}: {value}")
+    return 0
+
+
+def register(sub: Any) -> None:
+    """Add ``purge``."""
+    purge = sub.add_parser(
+        "purge",
+        help="apply the retention policy (MOBILITY_KEEP_*_DAYS) to personal data",
+    )
+    purge.add_argument(
+        "--as-of", type=parse_date, default=None, metavar="YYYY-MM-DD", help="default: today"
+    )
+    purge.add_argument("--dry-run", action="store_true", help="count, change nothing")
+    purge.add_argument("--json", action="store_true")
+    purge.set_defaults(func=_cmd_purge)
