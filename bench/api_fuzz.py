@@ -46,7 +46,7 @@ def main() -> None:
                 started = time.perf_counter()
                 check_operation(operation, mode, headers, args.examples, derandomize=False)
                 print(
-                    f"{operation.label:<40} {mode.value:<9} {args.examples} examples, "
+                    f"{operation.label:<40} {mode.value:<9} up to {args.examples} examples, "
                     f"no failure, {time.perf_counter() - started:.1f} s",
                     flush=True,
                 )
