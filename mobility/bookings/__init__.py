@@ -7,6 +7,7 @@ do not import each other.
 
 from mobility.bookings._codes import CODE_ALPHABET
 from mobility.bookings.incidents import MAX_INCIDENT_CHARS, list_incidents, submit_incident
+from mobility.bookings.mydata import delete_account, worker_data
 from mobility.bookings.rides import (
     RideRequest,
     cancel_booking,
@@ -36,6 +37,7 @@ __all__ = [
     "RideRequest",
     "authenticate_worker",
     "cancel_booking",
+    "delete_account",
     "find_booking",
     "find_worker",
     "get_worker",
@@ -48,5 +50,6 @@ __all__ = [
     "request_rides",
     "set_phone",
     "submit_incident",
+    "worker_data",
     "worker_from_token",
 ]

@@ -16,6 +16,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -32,17 +33,27 @@ from mobility.bookings import (
     RideRequest,
     authenticate_worker,
     cancel_booking,
+    delete_account,
     list_bookings,
     register_worker,
     request_rides,
     set_phone,
     submit_incident,
+    worker_data,
 )
 from mobility.clock import hhmm, parse_hhmm
 from mobility.errors import ServiceError
 from mobility.i18n import LANGUAGES
 from mobility.stops import DESTINATION_KINDS, PICKUP_KINDS, get_stops, list_stops
-from web.booking.forms import BookForm, CancelForm, LoginForm, RegisterForm, ReportForm, SmsForm
+from web.booking.forms import (
+    BookForm,
+    CancelForm,
+    DeleteAccountForm,
+    LoginForm,
+    RegisterForm,
+    ReportForm,
+    SmsForm,
+)
 from web.db import get_session
 from web.extensions import limiter
 from web.i18n import COOKIE, current_language, error_text
@@ -340,6 +351,31 @@ def cancel() -> ResponseReturnValue:
         else:
             flash(_("Cancelled: %(count)s ride(s).", count=len(cancelled)), "info")
     return redirect(url_for("booking.rides"))
+
+
+@bp.route("/my-data", methods=["GET", "POST"])
+@worker_required
+def my_data() -> ResponseReturnValue:
+    """My data: what the service keeps, a download of all of it, deleting the account."""
+    form = DeleteAccountForm()
+    if form.validate_on_submit():
+        cancelled = delete_account(
+            get_session(), current_worker_or_abort(), rules=get_settings().booking
+        )
+        forget_worker()
+        return render_template("account_deleted.html", cancelled=cancelled)
+    return render_template("my_data.html", form=form, retention=get_settings().retention)
+
+
+@bp.route("/my-data.json")
+@worker_required
+def my_data_download() -> ResponseReturnValue:
+    """All the worker's data as one JSON file."""
+    worker = current_worker_or_abort()
+    response = jsonify(worker_data(get_session(), worker))
+    response.headers["Content-Disposition"] = f'attachment; filename="passaggio-{worker.code}.json"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.route("/report", methods=["GET", "POST"])

@@ -76,6 +76,15 @@ class SmsForm(FlaskForm):
     action = HiddenField(default="on")
 
 
+class DeleteAccountForm(FlaskForm):
+    """Delete the account: the box must be ticked."""
+
+    confirm = BooleanField(
+        _l("Yes, delete my account, my number and my future rides."),
+        validators=[InputRequired(_l("Tick the box to delete the account."))],
+    )
+
+
 class ReportForm(FlaskForm):
     """A confidential report."""
 
