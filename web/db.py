@@ -1,11 +1,16 @@
-"""The database session of a request (one per request, closed at teardown)."""
+"""The database session of a request (one per request, closed at teardown), and what
+a request gets when the database does not answer: 503, nothing half-written (the
+request's transaction is rolled back), and the next request on a new connection (the
+pool checks each connection before use, so no restart is needed)."""
 
 from __future__ import annotations
 
 from typing import cast
 
 from flask import Flask, current_app, g
+from flask.typing import ResponseReturnValue
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from mobility.store import make_engine, make_session_factory
@@ -19,6 +24,20 @@ def init_app(app: Flask) -> None:
     app.extensions["mobility.engine"] = engine_
     app.extensions["mobility.sessions"] = make_session_factory(engine_)
     app.teardown_appcontext(_close_session)
+    app.register_error_handler(DBAPIError, _database_fault)
+
+
+def _database_fault(err: DBAPIError) -> ResponseReturnValue:
+    """A lost or refused database connection is a 503; any other database error is
+    the bug it is (500)."""
+    from web.errors import unavailable
+
+    _discard(g.pop("db_session", None))
+    lost = isinstance(err, OperationalError | InterfaceError) or err.connection_invalidated
+    if not lost:
+        raise err
+    current_app.logger.warning("database fault: %s", str(err).splitlines()[0])
+    return unavailable()
 
 
 def engine() -> Engine:
@@ -39,7 +58,16 @@ def get_session() -> Session:
 
 
 def _close_session(_exc: BaseException | None) -> None:
-    session = g.pop("db_session", None)
-    if session is not None:
-        session.rollback()  # anything uncommitted is dropped, never half-written
+    _discard(g.pop("db_session", None))
+
+
+def _discard(session: Session | None) -> None:
+    """Roll back what the request left uncommitted (never half-written) and close; a
+    connection that died with its transaction is dropped from the pool."""
+    if session is None:
+        return
+    try:
+        session.rollback()
         session.close()
+    except DBAPIError:
+        session.invalidate()

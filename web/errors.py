@@ -19,7 +19,7 @@ from werkzeug.exceptions import HTTPException
 
 from mobility.errors import RoadCacheMissingError, ServiceError
 
-__all__ = ["ApiError", "ErrorSchema", "http_error", "init_app", "json_error"]
+__all__ = ["ApiError", "ErrorSchema", "http_error", "init_app", "json_error", "unavailable"]
 
 #: Rule codes answered with another status than 400 on the API.
 _STATUS_OF_CODE = {
@@ -125,6 +125,20 @@ def http_error(err: HTTPException) -> ResponseReturnValue:
         error = err.description or err.name
     kept = {k: v for k, v in err.get_headers() if k in _KEPT_HEADERS}
     return json_error(status, error, None, CODE_OF_STATUS.get(status), kept)
+
+
+def unavailable() -> ResponseReturnValue:
+    """The database (or another service the request needs) does not answer: 503,
+    JSON on the API, a page in the user's language elsewhere; try again soon."""
+    if _on_api():
+        return json_error(
+            503,
+            "the service's database does not answer: nothing was saved; try again",
+            None,
+            "unavailable",
+            {"Retry-After": "10"},
+        )
+    return render_template("unavailable.html"), 503, {"Retry-After": "10"}
 
 
 def init_app(app: Flask) -> None:

@@ -1,9 +1,10 @@
-"""Personal data commands: ``mobility purge``."""
+"""Data commands: ``mobility purge``, ``backup``, ``restore``."""
 
 from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 from typing import Any
 
 from mobility.cli._common import db, parse_date
@@ -28,8 +29,34 @@ def _cmd_purge(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_backup(args: argparse.Namespace) -> int:
+    from mobility.store import database_url
+    from mobility.store.backup import backup_database
+
+    out = backup_database(database_url(), Path(args.out))
+    print(f"wrote {out} ({out.stat().st_size} bytes)")
+    return 0
+
+
+def _cmd_restore(args: argparse.Namespace) -> int:
+    from mobility.store import database_url
+    from mobility.store.backup import restore_database
+
+    restore_database(database_url(), Path(args.file))
+    print(f"restored {args.file}")
+    return 0
+
+
 def register(sub: Any) -> None:
-    """Add ``purge``."""
+    """Add ``purge``, ``backup``, ``restore``."""
+    backup = sub.add_parser("backup", help="back the database up (pg_dump, or SQLite's API)")
+    backup.add_argument("--out", required=True, metavar="FILE")
+    backup.set_defaults(func=_cmd_backup)
+    restore = sub.add_parser(
+        "restore", help="replace the database's content with a backup (stop the app first)"
+    )
+    restore.add_argument("file", metavar="FILE")
+    restore.set_defaults(func=_cmd_restore)
     purge = sub.add_parser(
         "purge",
         help="apply the retention policy (MOBILITY_KEEP_*_DAYS) to personal data",
