@@ -80,3 +80,46 @@ def test_every_answer_keeps_the_documents_word(app: Flask, mode: GenerationMode)
     assert len(operations) >= 6
     for operation in operations:
         check_operation(operation, mode, headers)
+
+
+def test_workflows_through_the_api_keep_the_documents_word(app: Flask) -> None:
+    """The stateful phase: chains of calls linked by what one answer gives the next
+    (register -> session -> book -> read -> cancel), every answer checked."""
+    worker = api_worker(app.test_client())
+    headers = {"X-Worker-Code": worker["code"], "X-Worker-Pin": worker["pin"]}
+    schema = schemathesis.openapi.from_wsgi("/api/openapi.json", app)
+    machine = schema.as_state_machine()
+    card = schema.raw_schema["paths"]["/api/v1/workers"]["post"]["responses"]["201"]
+    assert set(card["links"]) == {"OpenSession", "Book"}  # register -> session, book
+
+    calls: list[tuple[str, int]] = []
+
+    class Workflow(machine):  # type: ignore[misc, valid-type]
+        def get_call_kwargs(self, case: Any) -> dict[str, Any]:
+            return {"headers": headers}
+
+        def after_call(self, response: Any, case: Any) -> None:
+            calls.append((case.operation.label, response.status_code))
+
+        def validate_response(self, response: Any, case: Any, **kwargs: Any) -> None:
+            case.validate_response(
+                response,
+                excluded_checks=[positive_data_acceptance],
+                additional_checks=[schema_valid_data_is_never_refused_for_its_shape],
+            )
+
+    Workflow.run(
+        settings=settings(
+            max_examples=EXAMPLES,
+            derandomize=True,
+            deadline=None,
+            database=None,
+            stateful_step_count=6,
+            suppress_health_check=list(HealthCheck),
+        )
+    )
+    # the chains ran: a card's code and PIN opened a session (a generated code and
+    # PIN never would) and went on to book; a booking generated at random rarely
+    # passes the rules (a date ahead, real stops), so ride chains are in test_api.py
+    assert ("POST /api/v1/workers", 201) in calls and ("POST /api/v1/sessions", 201) in calls
+    assert any(label == "POST /api/v1/bookings" for label, _ in calls)

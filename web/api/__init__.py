@@ -203,10 +203,24 @@ def stops() -> Any:
     ]
 
 
+#: What a new worker's card opens (OpenAPI links: clients and Schemathesis follow them).
+_CARD_LINKS = {
+    "OpenSession": {
+        "operationRef": "#/paths/~1api~1v1~1sessions/post",
+        "requestBody": {"code": "$response.body#/code", "pin": "$response.body#/pin"},
+    },
+    "Book": {
+        "operationRef": "#/paths/~1api~1v1~1bookings/post",
+        "requestBody": {"worker_code": "$response.body#/code", "pin": "$response.body#/pin"},
+    },
+}
+
+
 @blp.route("/workers", methods=["POST"])
 @limiter.limit("10/hour")
 @blp.arguments(NewWorkerSchema, required=False)
-@blp.response(201, WorkerCardSchema)
+@blp.response(201, WorkerCardSchema, description="The new worker's card")
+@blp.doc(responses={201: {"links": _CARD_LINKS}})
 def new_worker(data: dict[str, Any]) -> Any:
     """Register a worker: returns the personal code and the PIN (shown once)."""
     worker, pin = register_worker(get_session(), language=data["language"], phone=data["phone"])
