@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from mobility.errors import InputDataError, ServiceError, SnapError
 from mobility.paths import SHARED_DATA
-from mobility.store import Stop, StopKind
+from mobility.store import ServiceCategory, Stop, StopKind
 
 if TYPE_CHECKING:
     from mobility.roads import RoadGraph
@@ -216,6 +216,7 @@ def save_stop(
     lon: float | None,
     active: bool,
     graph: RoadGraph | None,
+    category: str | None = None,
 ) -> SavedStop:
     """Add a stop, or update the stop of that name, snapping it to the road.
 
@@ -233,11 +234,14 @@ def save_stop(
         Whether workers may choose it.
     graph
         The minibus road graph to snap to (the most permissive profile).
+    category
+        For a service stop: what is there (a :class:`ServiceCategory` value).
 
     Raises
     ------
     ServiceError
-        For an empty name, an unknown kind or only one of the coordinates.
+        For an empty name, an unknown kind or category, a category on a stop that
+        is not a service, or only one of the coordinates.
     """
     name = name.strip()
     if not name:
@@ -248,11 +252,18 @@ def save_stop(
         raise ServiceError("kind", "bad_kind", f"kind: unknown stop kind {kind!r}") from None
     if (lat is None) != (lon is None):
         raise ServiceError("lon", "required", "lat, lon: give both or neither")
+    try:
+        service = ServiceCategory(category) if category else None
+    except ValueError:
+        raise ServiceError("category", "bad_category", f"category: unknown {category!r}") from None
+    if service is not None and stop_kind is not StopKind.SERVICE:
+        raise ServiceError("category", "bad_category", "category: only a service stop has one")
     stop = session.scalar(select(Stop).where(Stop.name == name))
     if stop is None:
         stop = Stop(name=name)
         session.add(stop)
     stop.kind = stop_kind
+    stop.category = service
     stop.lat, stop.lon = lat, lon
     stop.active = active and stop.is_placed
     snap_m = snap_error = None

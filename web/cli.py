@@ -28,12 +28,16 @@ def init_cli(app: Flask) -> None:
         help="places CSV (default ../shared/data/places_foggia.csv)",
     )
     def init_db(places: str | None) -> None:
-        """Apply the migrations and load the places as stops (idempotent)."""
+        """Apply the migrations and load the places and the service destinations
+        (hospitals, offices...) as stops (idempotent)."""
+        from mobility.service_stops import import_services, load_services
+
         eng = engine()
         upgrade_database(eng)
         session = make_session_factory(eng)()
         try:
             added = load_places_as_stops(session, load_places(Path(places) if places else None))
+            added += import_services(session, load_services())
         finally:
             session.close()
         click.echo(

@@ -75,6 +75,7 @@ _MESSAGES: dict[str, Any] = {
     "no_phone": lazy_gettext("The worker has no phone number any more."),
     "taken": lazy_gettext("This name is taken already."),
     "bad_profile": lazy_gettext("Please choose a kind of vehicle."),
+    "bad_category": lazy_gettext("Only a service stop has a service category."),
 }
 
 

@@ -50,6 +50,22 @@ class StopKind(enum.StrEnum):
     DEPOT = "depot"
 
 
+class ServiceCategory(enum.StrEnum):
+    """What a service stop offers (the booking page groups destinations by it)."""
+
+    HOSPITAL = "hospital"
+    CLINIC = "clinic"  # clinic, doctor, dentist
+    POLICE = "police"  # police, carabinieri, Questura
+    TOWN_HALL = "town_hall"
+    JOB_CENTRE = "job_centre"
+    POST = "post"
+    PHARMACY = "pharmacy"
+    SOCIAL = "social"  # social services, associations, legal aid
+    STATION = "station"
+    WORSHIP = "worship"
+    OTHER = "other"
+
+
 class Direction(enum.StrEnum):
     """To work in the morning, or back."""
 
@@ -94,6 +110,10 @@ class Stop(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
     note: Mapped[str] = mapped_column(String(300), default="")
+    # service stops only: what is there (None for settlements, towns, farms, depots)
+    category: Mapped[ServiceCategory | None] = mapped_column(
+        enum_column(ServiceCategory, "service_category"), nullable=True
+    )
 
     @property
     def is_placed(self) -> bool:

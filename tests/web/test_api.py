@@ -40,6 +40,7 @@ def test_stops_lists_only_placed_active_stops(client: FlaskClient) -> None:
     names = {s["name"] for s in stops}
     assert "Borgo Mezzanone" in names and "Palmori" not in names
     assert all(s["lat"] is not None for s in stops)
+    assert all("category" in s and s["kind"] for s in stops)  # null for non-service stops
 
 
 def test_book_then_read_then_cancel(client: FlaskClient) -> None:

@@ -77,6 +77,10 @@ class StopSchema(Schema):
     id = fields.Int()
     name = fields.Str()
     kind = fields.Str()
+    category = fields.Str(
+        allow_none=True,
+        metadata={"description": "for service stops: hospital, clinic, police, town_hall..."},
+    )
     lat = fields.Float(allow_none=True)
     lon = fields.Float(allow_none=True)
 
@@ -198,7 +202,14 @@ def new_session(data: dict[str, Any]) -> Any:
 def stops() -> Any:
     """Active stops."""
     return [
-        {"id": s.id, "name": s.name, "kind": s.kind.value, "lat": s.lat, "lon": s.lon}
+        {
+            "id": s.id,
+            "name": s.name,
+            "kind": s.kind.value,
+            "category": s.category.value if s.category else None,
+            "lat": s.lat,
+            "lon": s.lon,
+        }
         for s in list_stops(get_session())
     ]
 

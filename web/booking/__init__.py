@@ -158,7 +158,9 @@ def logout() -> ResponseReturnValue:
 def _booking_choices(form: BookForm, db: Session, rules: BookingRules) -> None:
     today = rules.today()
     pickups = list_stops(db, kinds=PICKUP_KINDS)
-    destinations = list_stops(db, kinds=DESTINATION_KINDS)
+    # service destinations (hospitals, offices) come with the booking page that
+    # chooses them by category first; until then the list stays short for phones
+    destinations = [s for s in list_stops(db, kinds=DESTINATION_KINDS) if s.category is None]
     form.from_stop.choices = [
         SelectChoice(
             str(s.id), s.name, render_kw={"data-lat": f"{s.lat:.5f}", "data-lon": f"{s.lon:.5f}"}

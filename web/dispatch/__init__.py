@@ -336,6 +336,7 @@ def stops() -> ResponseReturnValue:
                 lon=lon,
                 active=bool(form.active.data),
                 graph=graph_loader()("minibus") if lat is not None else None,
+                category=form.category.data or None,
             )
         except ServiceError as err:
             getattr(form, err.field, form.name).errors.append(error_text(err))

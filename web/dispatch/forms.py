@@ -15,7 +15,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from mobility.store import Profile, StopKind
+from mobility.store import Profile, ServiceCategory, StopKind
 from web.booking.forms import REQUIRED
 
 
@@ -40,6 +40,11 @@ class StopForm(FlaskForm):
     kind = SelectField(
         _l("Kind"),
         choices=[SelectChoice(k.value, k.value) for k in StopKind],
+    )
+    category = SelectField(
+        _l("Service"),
+        choices=[SelectChoice("", "-")] + [SelectChoice(c.value, c.value) for c in ServiceCategory],
+        default="",
     )
     lat = DecimalField(_l("Latitude"), places=6, validators=[Optional(), NumberRange(-90, 90)])
     lon = DecimalField(_l("Longitude"), places=6, validators=[Optional(), NumberRange(-180, 180)])
