@@ -25,6 +25,7 @@ from mobility.store import ServiceCategory, Stop, StopKind
 
 __all__ = [
     "DEFAULT_SERVICES_CSV",
+    "DESTINATION_GROUPS",
     "SHORT_NAME_CHARS",
     "ServicePlace",
     "category_of",
@@ -36,6 +37,25 @@ __all__ = [
 DEFAULT_SERVICES_CSV: Final = SHARED_DATA / "services_foggia.csv"
 #: The longest name a worker sees on a phone.
 SHORT_NAME_CHARS: Final = 40
+#: What a worker chooses first on the booking page, and the service categories of
+#: each (``work``: farms and towns, no service stop).
+DESTINATION_GROUPS: Final[dict[str, frozenset[ServiceCategory]]] = {
+    "work": frozenset(),
+    "hospital": frozenset({ServiceCategory.HOSPITAL, ServiceCategory.CLINIC}),
+    "police": frozenset({ServiceCategory.POLICE}),
+    "town_hall": frozenset({ServiceCategory.TOWN_HALL}),
+    "job_centre": frozenset({ServiceCategory.JOB_CENTRE}),
+    "post": frozenset({ServiceCategory.POST}),
+    "other": frozenset(
+        {
+            ServiceCategory.PHARMACY,
+            ServiceCategory.SOCIAL,
+            ServiceCategory.STATION,
+            ServiceCategory.OTHER,
+            ServiceCategory.WORSHIP,
+        }
+    ),
+}
 
 #: OSM's ``class/subclass`` (as in the CSV) -> category; the class alone otherwise.
 _CATEGORY: Final = {

@@ -44,8 +44,11 @@ from mobility.bookings import (
 from mobility.clock import hhmm, parse_hhmm
 from mobility.errors import ServiceError
 from mobility.i18n import LANGUAGES
+from mobility.service_stops import DESTINATION_GROUPS
 from mobility.stops import DESTINATION_KINDS, PICKUP_KINDS, get_stops, list_stops
+from mobility.store import Stop, StopKind
 from web.booking.forms import (
+    PURPOSES,
     BookForm,
     CancelForm,
     DeleteAccountForm,
@@ -155,33 +158,60 @@ def logout() -> ResponseReturnValue:
     return redirect(url_for("booking.index"))
 
 
-def _booking_choices(form: BookForm, db: Session, rules: BookingRules) -> None:
+def _booking_choices(form: BookForm, db: Session, rules: BookingRules, purpose: str) -> None:
     today = rules.today()
     pickups = list_stops(db, kinds=PICKUP_KINDS)
-    # service destinations (hospitals, offices) come with the booking page that
-    # chooses them by category first; until then the list stays short for phones
-    destinations = [s for s in list_stops(db, kinds=DESTINATION_KINDS) if s.category is None]
-    form.from_stop.choices = [
-        SelectChoice(
-            str(s.id), s.name, render_kw={"data-lat": f"{s.lat:.5f}", "data-lon": f"{s.lon:.5f}"}
-        )
-        for s in pickups
-        if s.lat is not None and s.lon is not None
-    ]
-    form.to_stop.choices = [SelectChoice(str(s.id), s.name) for s in destinations]
+    categories = DESTINATION_GROUPS[purpose]
+    if categories:
+        destinations = [
+            s for s in list_stops(db, kinds=[StopKind.SERVICE]) if s.category in categories
+        ]
+    else:
+        destinations = [s for s in list_stops(db, kinds=DESTINATION_KINDS) if s.category is None]
+    form.from_stop.choices = _placed_choices(pickups)
+    form.to_stop.choices = _placed_choices(destinations)
     days = [today + dt.timedelta(days=n) for n in range(rules.max_days_ahead + 1)]
     form.date.choices = [SelectChoice(d.isoformat(), _day_label(d, today)) for d in days]
     form.repeat_until.choices = form.date.choices
-    form.time.choices = [SelectChoice(hhmm(m), hhmm(m)) for m in range(4 * 60, 10 * 60 + 1, 15)]
+    # work: arrive in the fields at dawn; services: an appointment in office hours
+    first, last, back_first, back_last = (
+        (7 * 60 + 30, 17 * 60, 8 * 60, 20 * 60)
+        if categories
+        else (4 * 60, 10 * 60, 11 * 60, 21 * 60)
+    )
+    form.time.choices = [SelectChoice(hhmm(m), hhmm(m)) for m in range(first, last + 1, 15)]
     form.return_time.choices = [
-        SelectChoice(hhmm(m), hhmm(m)) for m in range(11 * 60, 21 * 60 + 1, 15)
+        SelectChoice(hhmm(m), hhmm(m)) for m in range(back_first, back_last + 1, 15)
     ]
     if not form.is_submitted():
         tomorrow = (today + dt.timedelta(days=1)).isoformat()
         form.date.data = tomorrow
         form.repeat_until.data = tomorrow
-        form.time.data = "06:00"
-        form.return_time.data = "17:00"
+        form.time.data = "09:00" if categories else "06:00"
+        form.return_time.data = "12:00" if categories else "17:00"
+        form.purpose.data = purpose
+
+
+def _booking_form(db: Session, rules: BookingRules) -> tuple[BookForm, str]:
+    """The booking form with its choices for the destination group asked for (the
+    ``for`` query argument, then the form's own hidden field)."""
+    form = BookForm()
+    purpose = (form.purpose.data if form.is_submitted() else request.args.get("for")) or "work"
+    if purpose not in DESTINATION_GROUPS:
+        purpose = "work"
+    _booking_choices(form, db, rules, purpose)
+    return form, purpose
+
+
+def _placed_choices(stops: list[Stop]) -> list[SelectChoice]:
+    """Stops that have a place, with their coordinates for "nearest first"."""
+    return [
+        SelectChoice(
+            str(s.id), s.name, render_kw={"data-lat": f"{s.lat:.5f}", "data-lon": f"{s.lon:.5f}"}
+        )
+        for s in stops
+        if s.lat is not None and s.lon is not None
+    ]
 
 
 def _day_label(day: dt.date, today: dt.date) -> str:
@@ -230,8 +260,7 @@ def book() -> ResponseReturnValue:
     """The booking form; a valid form goes to the confirmation page."""
     db = get_session()
     rules = get_settings().booking
-    form = BookForm()
-    _booking_choices(form, db, rules)
+    form, purpose = _booking_form(db, rules)
     if form.validate_on_submit():
         try:
             ride = _ride_from_form(form)
@@ -249,7 +278,9 @@ def book() -> ResponseReturnValue:
                 to_stop=stops[ride.to_stop_id],
                 late=rules.is_late(ride.service_date),
             )
-    return render_template("book.html", form=form, max_seats=rules.max_seats)
+    return render_template(
+        "book.html", form=form, max_seats=rules.max_seats, purposes=PURPOSES, purpose=purpose
+    )
 
 
 @bp.route("/book/confirm", methods=["POST"])
@@ -259,11 +290,12 @@ def confirm() -> ResponseReturnValue:
     """Make the bookings (once, even if the button is pressed twice)."""
     db = get_session()
     rules = get_settings().booking
-    form = BookForm()
-    _booking_choices(form, db, rules)
+    form, purpose = _booking_form(db, rules)
     worker = current_worker_or_abort()
     if not form.validate_on_submit():
-        return render_template("book.html", form=form, max_seats=rules.max_seats)
+        return render_template(
+            "book.html", form=form, max_seats=rules.max_seats, purposes=PURPOSES, purpose=purpose
+        )
     try:
         bookings = request_rides(
             db,
@@ -275,7 +307,9 @@ def confirm() -> ResponseReturnValue:
         )
     except ServiceError as err:
         getattr(form, err.field, form.date).errors.append(error_text(err))
-        return render_template("book.html", form=form, max_seats=rules.max_seats)
+        return render_template(
+            "book.html", form=form, max_seats=rules.max_seats, purposes=PURPOSES, purpose=purpose
+        )
     flask_session["just_booked"] = [b.code for b in bookings]
     return redirect(url_for("booking.done"))
 

@@ -60,6 +60,19 @@ class BookForm(FlaskForm):
     repeat = BooleanField(_l("Every day (Monday to Saturday) until"))
     repeat_until = SelectField(_l("Last day"), validate_choice=False)
     nonce = HiddenField()
+    purpose = HiddenField(default="work")  # a DESTINATION_GROUPS key
+
+
+#: The destination groups as the booking page shows them: icon and label.
+PURPOSES = {
+    "work": ("🌾", _l("Work")),
+    "hospital": ("🏥", _l("Hospital, doctor")),
+    "police": ("👮", _l("Police, Questura")),
+    "town_hall": ("🏛️", _l("Town hall")),
+    "job_centre": ("💼", _l("Job centre")),
+    "post": ("📮", _l("Post office")),
+    "other": ("➕", _l("Other services")),
+}
 
 
 class CancelForm(FlaskForm):
