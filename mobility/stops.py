@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import math
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,12 +36,17 @@ __all__ = [
     "load_places",
     "load_places_as_stops",
     "save_stop",
+    "worker_name",
 ]
 
 DEFAULT_PLACES_CSV: Final = SHARED_DATA / "places_foggia.csv"
-#: Where a ride to work may start, and where it may go.
-PICKUP_KINDS: Final = (StopKind.SETTLEMENT, StopKind.TOWN)
-DESTINATION_KINDS: Final = (StopKind.FARM, StopKind.TOWN, StopKind.SERVICE)
+#: Where a ride may start, and where it may go: an informal settlement is a pickup
+#: place; a village or borgo, like a town, is both.
+PICKUP_KINDS: Final = (StopKind.SETTLEMENT, StopKind.VILLAGE, StopKind.TOWN)
+DESTINATION_KINDS: Final = (StopKind.FARM, StopKind.VILLAGE, StopKind.TOWN, StopKind.SERVICE)
+#: The longest stop name a worker sees (longer names of places are shortened; the
+#: full name stays in the stop's note for staff).
+SHORT_PLACE_NAME: Final = 40
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,7 +171,22 @@ def _place_kind(kind: str) -> StopKind:
     head = kind.split(" ")[0].strip().lower()
     if head in ("city", "town"):
         return StopKind.TOWN
-    return StopKind.SETTLEMENT
+    if head in ("village", "hamlet", "suburb", "isolated_dwelling", "borgo"):
+        return StopKind.VILLAGE
+    return StopKind.SETTLEMENT  # informal settlements, camps, reception centres
+
+
+def worker_name(name: str) -> str:
+    """A place's name as a worker sees it: at most :data:`SHORT_PLACE_NAME`
+    characters, the details in brackets or after a comma dropped first
+    (``Torretta Antonacci (Gran Ghetto, "ghetto di Rignano")`` ->
+    ``Torretta Antonacci (Gran Ghetto)``)."""
+    if len(name) <= SHORT_PLACE_NAME:
+        return name
+    shorter = re.sub(r",[^()]*\)", ")", name)
+    if len(shorter) > SHORT_PLACE_NAME:
+        shorter = shorter.split(" (")[0].split(", ")[0]
+    return shorter[:SHORT_PLACE_NAME]
 
 
 def load_places_as_stops(session: Session, places: Sequence[Place]) -> int:
@@ -173,22 +194,26 @@ def load_places_as_stops(session: Session, places: Sequence[Place]) -> int:
 
     Places without coordinates are added inactive, "to be placed" by staff.
     """
-    existing = set(session.scalars(select(Stop.name)))
+    existing = set(session.scalars(select(Stop.name))) | set(session.scalars(select(Stop.note)))
     added = 0
     for place in places:
-        if place.name in existing:
+        short = worker_name(place.name)
+        if place.name in existing or short in existing:  # loaded before (long or short)
             continue
+        note = place.name if short != place.name else ""
+        if not place.is_placed:
+            note = f"{note}; to be placed" if note else "to be placed"
         session.add(
             Stop(
-                name=place.name,
+                name=short,
                 kind=_place_kind(place.kind),
                 lat=place.lat,
                 lon=place.lon,
                 active=place.is_placed,
-                note="" if place.is_placed else "to be placed",
+                note=note,
             )
         )
-        existing.add(place.name)
+        existing |= {place.name, short}
         added += 1
     session.commit()
     return added

@@ -37,7 +37,7 @@ from mobility.jobs import plan_here
 from mobility.outputs import plan_map, plan_overview_png, render_sheets_pdf
 from mobility.planning import PlanningSettings
 from mobility.roads import RoadGraph
-from mobility.stops import load_places, load_places_as_stops
+from mobility.stops import load_places, load_places_as_stops, worker_name
 from mobility.store import Booking, Profile, StaffUser, Stop, StopKind, Vehicle
 
 __all__ = ["DemoResult", "run_demo", "seed_demo_day"]
@@ -110,7 +110,7 @@ def seed_demo_day(
                     name=v.name,
                     seats=v.seats,
                     profile=Profile(v.profile),
-                    depot_stop_id=stops[v.depot].id,
+                    depot_stop_id=stops[worker_name(v.depot)].id,
                     shift_start_min=v.shift_start_min,
                     shift_end_min=v.shift_end_min,
                     fixed_cost=fixed_cost_for_seats(v.seats),
@@ -129,7 +129,7 @@ def seed_demo_day(
         farm = peak.farms[crew.farm]
         ride = RideRequest(
             service_date=day,
-            from_stop_id=stops[peak.places[crew.settlement].name].id,
+            from_stop_id=stops[worker_name(peak.places[crew.settlement].name)].id,
             to_stop_id=stops[farm.name].id,
             time_min=farm.starts_min,
             seats=crew.seats,

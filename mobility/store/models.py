@@ -43,7 +43,8 @@ __all__ = [
 class StopKind(enum.StrEnum):
     """What a stop is."""
 
-    SETTLEMENT = "settlement"
+    SETTLEMENT = "settlement"  # informal settlement, camp, reception centre: pickups
+    VILLAGE = "village"  # village, borgo, hamlet: people live there and go there
     TOWN = "town"
     FARM = "farm"
     SERVICE = "service"

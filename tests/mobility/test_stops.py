@@ -6,12 +6,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from mobility.errors import InputDataError, ServiceError
 from mobility.roads import RoadGraph
-from mobility.stops import DEFAULT_PLACES_CSV, list_stops, load_places, save_stop
+from mobility.stops import (
+    DEFAULT_PLACES_CSV,
+    list_stops,
+    load_places,
+    load_places_as_stops,
+    save_stop,
+)
 from mobility.store import Stop, StopKind
 from tests.conftest import NODES
 
@@ -121,3 +127,30 @@ def test_bad_stop_names_the_field_and_writes_nothing(
         save_stop(db, name=name, kind=kind, lat=lat, lon=lon, active=True, graph=None)
     assert err.value.field == field
     assert len(list_stops(db, active_only=False)) == before
+
+
+def test_villages_are_both_pickup_and_destination_and_camps_are_pickups(db: Session) -> None:
+    from mobility.stops import DESTINATION_KINDS, PICKUP_KINDS
+
+    kinds = {s.name: s.kind for s in db.scalars(select(Stop))}
+    assert kinds["Stornara"] is StopKind.VILLAGE and kinds["Borgo Libertà"] is StopKind.VILLAGE
+    assert kinds["Torretta Antonacci (Gran Ghetto)"] is StopKind.SETTLEMENT
+    assert StopKind.VILLAGE in PICKUP_KINDS and StopKind.VILLAGE in DESTINATION_KINDS
+    assert StopKind.SETTLEMENT in PICKUP_KINDS and StopKind.SETTLEMENT not in DESTINATION_KINDS
+
+
+def test_long_place_names_are_short_for_workers_and_whole_for_staff(db: Session) -> None:
+    from mobility.stops import worker_name
+
+    cara = db.scalar(select(Stop).where(Stop.name == "Borgo Mezzanone - CARA"))
+    assert cara is not None and cara.note.startswith(
+        "Borgo Mezzanone - CARA (Centro di Accoglienza"
+    )
+    assert all(len(name) <= 40 for name in db.scalars(select(Stop.name)))
+    assert worker_name("Stornara") == "Stornara"
+    # a database loaded before, with the long name, gets no second stop for it
+    cara.name, cara.note = cara.note, ""
+    db.commit()
+    before = db.scalar(select(func.count()).select_from(Stop))
+    assert load_places_as_stops(db, load_places()) == 0
+    assert db.scalar(select(func.count()).select_from(Stop)) == before
