@@ -188,7 +188,16 @@ def _cmd_report(args: argparse.Namespace) -> int:
     rows = monthly_report(db(args), year, month, graph_loader())
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    fields = ["settlement", "destination", "rides", "seats", "no_shows", "km"]
+    fields = [
+        "settlement",
+        "destination",
+        "purpose",
+        "category",
+        "rides",
+        "seats",
+        "no_shows",
+        "km",
+    ]
     with out.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=fields)
         writer.writeheader()

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from mobility.errors import SnapError
 from mobility.roads import RoadGraph
-from mobility.store import Booking, BookingStatus
+from mobility.store import Booking, BookingStatus, StopKind
 
 __all__ = ["monthly_report"]
 
@@ -21,9 +21,10 @@ def monthly_report(
 ) -> list[dict[str, Any]]:
     """Ridership of a month by settlement and destination, for the Region.
 
-    Counts only, no personal data: rides (bookings done or scheduled), seats,
-    no-shows, and km (road distance between the two stops by minibus, per ride;
-    0 when no road graph is given).
+    Counts only, no personal data: the purpose (``work`` or ``service``) and, for a
+    service, its category; rides (bookings done or scheduled), seats, no-shows, and
+    km (road distance between the two stops by minibus, per ride; 0 when no road
+    graph is given).
     """
     first = dt.date(year, month, 1)
     after = dt.date(year + (month == 12), month % 12 + 1, 1)
@@ -44,6 +45,9 @@ def monthly_report(
             {
                 "settlement": key[0],
                 "destination": key[1],
+                # rides to work and rides to services count apart (the call's two aims)
+                "purpose": "service" if destination.kind is StopKind.SERVICE else "work",
+                "category": destination.category.value if destination.category else "",
                 "rides": 0,
                 "seats": 0,
                 "no_shows": 0,

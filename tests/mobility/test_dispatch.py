@@ -269,7 +269,17 @@ def test_monthly_report_counts_match_the_bookings(
     farm = next(r for r in rows if r["destination"] == "Test farm")
     assert (farm["rides"], farm["seats"], farm["no_shows"]) == (2, 5, 1)
     assert farm["km"] == pytest.approx(2 * 1.67, abs=0.1)
-    assert set(farm) == {"settlement", "destination", "rides", "seats", "no_shows", "km"}
+    assert set(farm) == {
+        "settlement",
+        "destination",
+        "purpose",
+        "category",
+        "rides",
+        "seats",
+        "no_shows",
+        "km",
+    }
+    assert (farm["purpose"], farm["category"]) == ("work", "")
     assert all("code" not in r and "phone" not in r for r in rows)
 
 

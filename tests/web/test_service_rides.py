@@ -101,3 +101,24 @@ def test_booking_a_ride_to_a_hospital(
         (home, hospital_id, 9 * 60 + 30),
         (hospital_id, home, 12 * 60),  # the ride back after the appointment
     ]
+
+
+def test_the_monthly_report_counts_service_rides_apart(
+    with_services: Flask, client: FlaskClient
+) -> None:
+    import datetime as dt
+
+    from mobility.outputs import monthly_report
+    from mobility.store import BookingStatus
+
+    test_booking_a_ride_to_a_hospital(with_services, client, "ro", "Spital, medic")
+    with client.application.app_context():
+        db = get_session()
+        rides = list(db.scalars(select(Booking)))
+        for b in rides:
+            b.status = BookingStatus.COMPLETED
+        db.commit()
+        day: dt.date = rides[0].service_date
+        rows = monthly_report(db, day.year, day.month)
+    (row,) = rows
+    assert (row["purpose"], row["category"], row["rides"]) == ("service", "hospital", 2)
