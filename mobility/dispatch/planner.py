@@ -44,6 +44,7 @@ from mobility.store import (
     PlanStatus,
     PlanStop,
     Stop,
+    StopKind,
     Vehicle,
 )
 
@@ -233,6 +234,7 @@ def booking_row(b: Booking, pin: int | None) -> BookingRow:
         b.seats,
         published,
         pin,
+        service=StopKind.SERVICE in (b.from_stop.kind, b.to_stop.kind),
     )
 
 

@@ -123,6 +123,8 @@ def _request(
     window = settings.window_min * 60
     t = g.time_min * 60
     if g.direction == "to_work":
+        if g.service:  # an appointment: be there a little before it
+            t = max(0, t - settings.appointment_margin_min * 60)
         pickup_window = (0, max(0, t - direct))
         delivery_window = (max(0, t - window), t)
     else:

@@ -19,6 +19,9 @@ class PlanningSettings:
     window_min
         To work: arrive in the ``window_min`` minutes before the arrive-by time;
         back: picked up in the ``window_min`` minutes after the depart-after time.
+    appointment_margin_min
+        To a service (hospital, office): arrive at least this long before the
+        appointment, in the ``window_min`` minutes before that.
     ride_factor, ride_extra_min
         Longest ride: ``ride_factor`` x the direct time + ``ride_extra_min``.
     boarding_base_s, boarding_per_seat_s
@@ -45,6 +48,7 @@ class PlanningSettings:
     """
 
     window_min: int = 30
+    appointment_margin_min: int = 10
     ride_factor: float = 1.5
     ride_extra_min: int = 15
     boarding_base_s: int = 60

@@ -102,6 +102,7 @@ class BookingRow:
     seats: int
     published_pickup_s: int | None = None
     vehicle_pin: int | None = None  # the fleet vehicle it must ride (a dispatcher's move)
+    service: bool = False  # a ride to or from a service (an appointment), not to work
 
 
 @dataclass(frozen=True)
@@ -129,6 +130,11 @@ class RideGroup:
     time_min: int
     pin: int | None = None
     bookings: list[BookingRow] = field(default_factory=list)
+
+    @property
+    def service(self) -> bool:
+        """A ride to or from an appointment (its bookings share the service stop)."""
+        return any(b.service for b in self.bookings)
 
     @property
     def seats(self) -> int:

@@ -239,3 +239,32 @@ def test_the_cheapest_fleet_serves_every_reachable_seat_with_its_bound() -> None
 def test_sizing_needs_a_type_and_a_depot() -> None:
     with pytest.raises(ValueError, match="types and depots"):
         size_fleet([row(1, 2)], [], [DEPOT], MATRICES, settings=QUICK)
+
+
+def test_a_ride_to_an_appointment_arrives_before_it_with_the_margin() -> None:
+    # (a service stop is always a service: its bookings never group with work rides)
+    appointment = row(1, 1, to=TRACK_FARM, time_min=9 * 60 + 30, service=True)
+    work = row(2, 1, time_min=9 * 60 + 30)
+    problem, _ = build_problem(group_bookings([appointment, work]), [MINIBUS], MATRICES, QUICK)
+    windows = sorted(r.delivery_window for r in problem.requests)
+    margin = QUICK.appointment_margin_min * 60
+    assert windows == [
+        ((570 - 30) * MIN - margin, 570 * MIN - margin),  # the appointment: 10 min early
+        ((570 - 30) * MIN, 570 * MIN),  # work: by the arrive-by time
+    ]
+
+
+def test_a_vehicle_back_from_the_morning_run_takes_a_midday_appointment() -> None:
+    morning = row(1, 6, time_min=6 * 60)  # a crew to the farm at dawn
+    hospital = row(2, 1, to=TRACK_FARM, time_min=11 * 60, service=True)
+    back = BookingRow(3, "B3", "back", TRACK_FARM, SETTLEMENT, 12 * 60, 1, service=True)
+    day = plan_bookings([morning, hospital, back], [MINIBUS], MATRICES, settings=QUICK)
+    assert day.figures.violations == () and day.unserved == {}
+    assert day.vehicles_of[1] == day.vehicles_of[2] == day.vehicles_of[3] == [MINIBUS.id]
+    arrive = next(
+        stop.arrival_s
+        for r in day.routes
+        for stop in r.stops
+        if any(b == 2 for b, _ in stop.alight)
+    )
+    assert arrive <= 11 * 3600 - QUICK.appointment_margin_min * 60
