@@ -54,3 +54,41 @@ def test_bus_matrix_is_slower_than_minibus_on_the_same_trip(
     by_bus = travel_time_matrix(pts, bus, distances=False).durations_s[0, 1]
     by_minibus = travel_time_matrix(pts, tavoliere_minibus, distances=False).durations_s[0, 1]
     assert by_bus > by_minibus
+
+
+def test_a_day_of_work_village_and_hospital_rides_on_real_roads(
+    tavoliere_minibus: RoadGraph,
+) -> None:
+    from mobility.planning import BookingRow, FleetVehicle, plan_bookings, profile_matrix
+    from mobility.planning.types import StopPoint
+    from mobility.service_stops import load_services
+    from mobility.store import ServiceCategory
+    from tests.conftest import QUICK
+
+    hospital = next(
+        p for p in load_services() if p.category is ServiceCategory.HOSPITAL and p.town == "Foggia"
+    )
+    stops = [
+        StopPoint(1, "Borgo Mezzanone", *BORGO_MEZZANONE),
+        StopPoint(2, "Farm", 41.45, 15.62),
+        StopPoint(3, "Foggia (centre)", *FOGGIA_CENTRE),  # the depot
+        StopPoint(4, hospital.name, hospital.lat, hospital.lon),
+        StopPoint(5, "Borgo Incoronata", 41.4118, 15.5958),  # a village as destination
+    ]
+    bookings = [
+        BookingRow(1, "W1", "to_work", 1, 2, 6 * 60, 6),
+        BookingRow(2, "V1", "to_work", 1, 5, 8 * 60, 2),
+        BookingRow(3, "H1", "to_work", 1, 4, 11 * 60, 1, service=True),
+        BookingRow(4, "H2", "back", 4, 1, 12 * 60 + 30, 1, service=True),
+    ]
+    minibus = FleetVehicle(1, "MB-1", 8, "minibus", 3, 5 * 3600, 16 * 3600)
+    matrices = {"minibus": profile_matrix(tavoliere_minibus, stops)}
+    day = plan_bookings(bookings, [minibus], matrices, settings=QUICK)
+    assert day.figures.violations == () and day.unserved == {}
+    # one vehicle: the morning run, the village, then the appointment and back
+    assert {v for vs in day.vehicles_of.values() for v in vs} == {1}
+    to_hospital = min(
+        s.arrival_s for r in day.routes for s in r.stops if any(b == 3 for b, _ in s.alight)
+    )
+    assert to_hospital <= 11 * 3600 - QUICK.appointment_margin_min * 60
+    assert day.pickups[1][0] < day.pickups[2][0] < day.pickups[3][0] < day.pickups[4][0]
