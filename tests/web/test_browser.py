@@ -86,3 +86,48 @@ def test_book_a_ride_on_a_small_phone(
         assert page.evaluate("document.documentElement.scrollWidth") <= 360
         page.screenshot(path=str(SCREENSHOTS / f"booked-{lang}.png"), full_page=True)
         browser.close()
+
+
+@pytest.mark.parametrize(("lang", "direction"), [("ar", "rtl"), ("ro", "ltr")])
+def test_book_a_ride_to_a_hospital_on_a_small_phone(
+    live_server: str, database_url: str, lang: str, direction: str
+) -> None:
+    from playwright.sync_api import sync_playwright
+
+    from mobility.service_stops import import_services, load_services
+    from mobility.store import make_engine, make_session_factory
+
+    engine = make_engine(database_url)
+    with make_session_factory(engine)() as session:
+        import_services(session, load_services())
+    engine.dispose()
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's chromium is missing: run `make system-deps`")
+    SCREENSHOTS.mkdir(exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page(viewport={"width": 360, "height": 640}, locale=lang)
+        page.goto(f"{live_server}/lang/{lang}?next=/register")
+        page.click("button[type=submit]")
+        page.wait_for_selector("p.code")
+        page.click("a.button")
+        page.wait_for_selector("nav.purposes")
+        page.click("nav.purposes a[href$='for=hospital']")
+        page.wait_for_selector("nav.purposes a[aria-current=page][href$='for=hospital']")
+        assert page.get_attribute("html", "dir") == direction
+        page.select_option("#from_stop", label="Borgo Mezzanone")
+        hospital = page.locator("#to_stop option", has_text="Foggia").first.inner_text()
+        page.select_option("#to_stop", label=hospital)
+        page.select_option("#time", "09:30")
+        page.check("#with_return")
+        page.select_option("#return_time", "12:00")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360
+        page.screenshot(path=str(SCREENSHOTS / f"book-hospital-{lang}.png"), full_page=True)
+        page.click("button[type=submit]")
+        page.wait_for_selector("dl.ride")
+        assert "09:30" in page.inner_text("dl.ride") and hospital in page.inner_text("dl.ride")
+        page.click("button[type=submit]")
+        page.wait_for_selector("ul.codes")
+        assert page.locator("ul.codes .code").count() == 2
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360
+        browser.close()
