@@ -40,6 +40,8 @@ def test_settings_are_built_once_from_the_configuration(database_url: str) -> No
             "SECRET_KEY": "x",
             "BOOKING_CUTOFF": "19:30",
             "PLAN_TIME_LIMIT": 45,
+            "APPOINTMENT_MARGIN": 15,
+            "KEEP_BOOKINGS_DAYS": 60,
             "TIMEZONE": "Europe/Rome",
         }
     )
@@ -47,6 +49,8 @@ def test_settings_are_built_once_from_the_configuration(database_url: str) -> No
         settings = get_settings()
         assert settings.booking.cutoff == dt.time(19, 30)
         assert settings.planning.time_limit_s == 45
+        assert settings.planning.appointment_margin_min == 15
+        assert settings.retention.bookings_days == 60
     assert app.config["BABEL_DEFAULT_TIMEZONE"] == "Europe/Rome"
 
 
