@@ -139,7 +139,8 @@ def size_fleet(
     reachable = [b for b in bookings if b.id not in out_of_reach]
     bound = _bound(reachable, one_each, matrices, settings)
     used = {route.vehicle_id for route in day.routes}
-    label = {v.id: v.name.rsplit(" ", 1)[0] for v in candidates}
+    type_of = {(t.seats, t.profile): t.label for t in types}
+    label = {v.id: type_of[(v.seats, v.profile)] for v in candidates}
     by_depot: dict[int, dict[str, int]] = {}
     for v in candidates:
         if v.id in used:
