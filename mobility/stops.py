@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
-from sqlalchemy import select
+from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
 from mobility.errors import InputDataError, ServiceError, SnapError
@@ -28,14 +28,17 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_PLACES_CSV",
     "DESTINATION_KINDS",
+    "FAR_FROM_ROAD_M",
     "PICKUP_KINDS",
     "Place",
+    "RoadPoint",
     "SavedStop",
     "get_stops",
     "list_stops",
     "load_places",
     "load_places_as_stops",
     "save_stop",
+    "snap_to_road",
     "worker_name",
 ]
 
@@ -138,15 +141,16 @@ def list_stops(
 ) -> list[Stop]:
     """Stops, by name, or nearest first when ``near`` (lat, lon) is given.
 
-    With ``active_only=False`` every stop is listed, inactive ones (such as places
-    still to be placed on the map) first.
+    With ``active_only=False`` every stop is listed: places still to be placed on
+    the map first, then inactive stops, then the others.
     """
     query = select(Stop)
     if active_only:
         query = query.where(Stop.active.is_(True))
     if kinds is not None:
         query = query.where(Stop.kind.in_(list(kinds)))
-    order = (Stop.name,) if active_only else (Stop.active, Stop.name)
+    placed = case((Stop.lat.is_(None), 0), else_=1)
+    order = (Stop.name,) if active_only else (placed, Stop.active, Stop.name)
     stops = list(session.scalars(query.order_by(*order)))
     if near is not None:
         lat0, lon0 = near
@@ -219,17 +223,55 @@ def load_places_as_stops(session: Session, places: Sequence[Place]) -> int:
     return added
 
 
+#: A stop farther than this from the nearest road is probably misplaced.
+FAR_FROM_ROAD_M = 300.0
+
+
+@dataclass(frozen=True)
+class RoadPoint:
+    """Where a point placed on the map meets the minibus road network."""
+
+    lat: float
+    lon: float
+    distance_m: float
+
+    @property
+    def far(self) -> bool:
+        """Farther from the road than :data:`FAR_FROM_ROAD_M`: check the place."""
+        return self.distance_m > FAR_FROM_ROAD_M
+
+
+def snap_to_road(graph: RoadGraph, lat: float, lon: float) -> RoadPoint:
+    """The road point a stop at (``lat``, ``lon``) would be served from.
+
+    Raises
+    ------
+    ServiceError
+        On ``lat`` when the point is off the road network's area.
+    """
+    try:
+        (snap,) = graph.snap([lat], [lon])
+    except SnapError as exc:
+        raise ServiceError("lat", "off_map", f"lat, lon: {exc}") from None
+    return RoadPoint(snap.lat, snap.lon, snap.distance_m)
+
+
 @dataclass(frozen=True)
 class SavedStop:
     """A stop that staff saved, and where it meets the road.
 
-    ``snap_m`` is the distance to the nearest minibus road; ``snap_error`` says why
-    the stop could not be snapped (it is then kept inactive).
+    ``road`` is where it meets the nearest minibus road; ``snap_error`` says why the
+    stop could not be snapped (it is then kept inactive).
     """
 
     stop: Stop
-    snap_m: float | None
+    road: RoadPoint | None
     snap_error: str | None
+
+    @property
+    def snap_m(self) -> float | None:
+        """Distance to the road in metres (``None`` when not snapped)."""
+        return self.road.distance_m if self.road is not None else None
 
 
 def save_stop(
@@ -291,14 +333,12 @@ def save_stop(
     stop.category = service
     stop.lat, stop.lon = lat, lon
     stop.active = active and stop.is_placed
-    snap_m = snap_error = None
+    road = snap_error = None
     if lat is not None and lon is not None and graph is not None:
         try:
-            (snap,) = graph.snap([lat], [lon])
-        except SnapError as exc:  # off the map: say so, keep the stop inactive
+            road = snap_to_road(graph, lat, lon)
+        except ServiceError as exc:  # off the map: say so, keep the stop inactive
             snap_error = str(exc)
             stop.active = False
-        else:
-            snap_m = snap.distance_m
     session.commit()
-    return SavedStop(stop, snap_m, snap_error)
+    return SavedStop(stop, road, snap_error)

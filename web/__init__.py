@@ -106,6 +106,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         extensions,
         i18n,
         jobs,
+        maps,
         security,
         sms,
         staff,
@@ -119,6 +120,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     extensions.init_app(app)
     i18n.init_app(app)
     security.init_app(app)
+    maps.init_app(app)
     staff.init_app(app)
     app.register_blueprint(booking.bp)
     app.register_blueprint(dispatch.bp)

@@ -3,7 +3,15 @@ Region's ridership report. Like a plotting package, it reads plans and never
 changes them."""
 
 from mobility.outputs.export import export_plan
-from mobility.outputs.maps import ATTRIBUTION, COLOURS, plan_map, plan_overview_png, route_geometry
+from mobility.outputs.layers import plan_layers
+from mobility.outputs.maps import (
+    ATTRIBUTION,
+    COLOURS,
+    plan_map,
+    plan_overview_png,
+    route_colour,
+    route_geometry,
+)
 from mobility.outputs.report import monthly_report
 from mobility.outputs.sheets import SheetTexts, render_sheets_pdf, sheet_rows, sheet_texts
 
@@ -13,9 +21,11 @@ __all__ = [
     "SheetTexts",
     "export_plan",
     "monthly_report",
+    "plan_layers",
     "plan_map",
     "plan_overview_png",
     "render_sheets_pdf",
+    "route_colour",
     "route_geometry",
     "sheet_rows",
     "sheet_texts",

@@ -12,27 +12,21 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from mobility.clock import seconds_hhmm
+from mobility.colours import COLOURS, route_colour
 from mobility.errors import SnapError
 from mobility.roads import RoadGraph
 from mobility.store import PlanRoute, PlanRun
 
-__all__ = ["ATTRIBUTION", "COLOURS", "plan_map", "route_geometry"]
+__all__ = [
+    "ATTRIBUTION",
+    "COLOURS",
+    "plan_map",
+    "plan_overview_png",
+    "route_colour",
+    "route_geometry",
+]
 
 ATTRIBUTION: Final = "(c) OpenStreetMap contributors"
-COLOURS: Final = (
-    "#1b9e77",
-    "#d95f02",
-    "#7570b3",
-    "#e7298a",
-    "#66a61e",
-    "#e6ab02",
-    "#a6761d",
-    "#1f78b4",
-    "#b2df8a",
-    "#fb9a99",
-    "#6a3d9a",
-    "#b15928",
-)
 
 
 def route_geometry(route: PlanRoute, graph: RoadGraph) -> list[tuple[float, float]]:
@@ -60,7 +54,7 @@ def plan_map(run: PlanRun, graphs: Callable[[str], RoadGraph]) -> Any:
     folium.TileLayer("OpenStreetMap", attr=ATTRIBUTION, name="OpenStreetMap").add_to(fmap)
     bounds: list[tuple[float, float]] = []
     for n, route in enumerate(run.routes):
-        colour = COLOURS[n % len(COLOURS)]
+        colour = route_colour(n)
         vehicle = route.vehicle
         layer = folium.FeatureGroup(name=f"{vehicle.name} ({vehicle.seats})")
         line = route_geometry(route, graphs(vehicle.profile.value))
@@ -113,7 +107,7 @@ def plan_overview_png(run: PlanRun, graphs: Callable[[str], RoadGraph]) -> bytes
     for n, route in enumerate(run.routes):
         line = route_geometry(route, graphs(route.vehicle.profile.value))
         if line:
-            colour = COLOURS[n % len(COLOURS)]
+            colour = route_colour(n)
             ax.plot(
                 [p[1] for p in line],
                 [p[0] for p in line],

@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from mobility.hashing import hash_secret
+from mobility.roads import RoadGraph
+from mobility.store import Role, StaffUser
 from tests.conftest import QUICK
 from web import create_app
+from web.db import get_session
+
+PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
@@ -83,3 +91,29 @@ def api_worker(client: FlaskClient) -> dict[str, str]:
     response = client.post("/api/v1/workers", json={"language": "en"})
     assert response.status_code == 201
     return dict(response.get_json())
+
+
+@pytest.fixture
+def staff_app(database_url: str, tiny_osm: Path, tiny_graphs: dict[str, RoadGraph]) -> Flask:
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "staff",
+            "RATELIMIT_ENABLED": False,
+            "OSM_PATH": str(tiny_osm),
+            "PLAN_TIME_LIMIT": 1,
+        }
+    )
+    with app.app_context():
+        db = get_session()
+        for role in ("admin", "dispatcher", "mediator", "driver"):
+            db.add(StaffUser(username=role, password_hash=password_hash(), role=Role(role)))
+        db.commit()
+    return quick_planning(app)
+
+
+@functools.cache
+def password_hash() -> str:
+    """One hash of the test password for every staff account."""
+    return hash_secret(PASSWORD)

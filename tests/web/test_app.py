@@ -11,8 +11,8 @@ from flask import Flask
 
 from mobility.paths import DATA_DIR
 from tests.conftest import write_osm
-from tests.web.conftest import csrf_token
-from tests.web.test_staff import PASSWORD, login
+from tests.web.conftest import PASSWORD, csrf_token
+from tests.web.test_staff import login
 from web import create_app
 from web.settings import SettingsError, get_settings
 

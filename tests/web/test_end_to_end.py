@@ -11,8 +11,8 @@ from sqlalchemy import select
 from mobility.roads import RoadGraph
 from mobility.store import Profile, Stop, Vehicle
 from tests.conftest import TAVOLIERE
-from tests.web.conftest import api_worker, csrf_token, follow_run, quick_planning
-from tests.web.test_staff import PASSWORD, login
+from tests.web.conftest import PASSWORD, api_worker, csrf_token, follow_run, quick_planning
+from tests.web.test_staff import login
 from web import create_app
 from web.db import get_session
 

@@ -4,7 +4,6 @@ sheets (PDF content checked with pdftotext), audit log."""
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import re
 import shutil
 import subprocess
@@ -18,27 +17,22 @@ from sqlalchemy import select
 
 from mobility.bookings import RideRequest, register_worker, request_rides
 from mobility.dispatch import plan_day
-from mobility.hashing import hash_secret
-from mobility.roads import RoadGraph
 from mobility.store import (
     AuditLog,
     DriverAssignment,
     Profile,
-    Role,
     StaffUser,
     Stop,
     StopKind,
     Vehicle,
 )
 from tests.conftest import NODES, QUICK
-from tests.web.conftest import csrf_token, follow_run, quick_planning
-from web import create_app
+from tests.web.conftest import PASSWORD, csrf_token, follow_run
 from web.db import get_session
 from web.graphs import graph_loader
 
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "screenshots"
 DAY = dt.date.today() + dt.timedelta(days=2)
-PASSWORD = "correct horse battery"
 
 STAFF_URLS = [
     ("/dispatch/", {"admin", "dispatcher", "mediator"}),
@@ -49,32 +43,6 @@ STAFF_URLS = [
     (f"/dispatch/export/{DAY.isoformat()}.json", {"admin", "dispatcher"}),
     ("/driver/", {"admin", "dispatcher", "driver"}),
 ]
-
-
-@pytest.fixture
-def staff_app(database_url: str, tiny_osm: Path, tiny_graphs: dict[str, RoadGraph]) -> Flask:
-    app = create_app(
-        {
-            "TESTING": True,
-            "DATABASE_URL": database_url,
-            "SECRET_KEY": "staff",
-            "RATELIMIT_ENABLED": False,
-            "OSM_PATH": str(tiny_osm),
-            "PLAN_TIME_LIMIT": 1,
-        }
-    )
-    with app.app_context():
-        db = get_session()
-        for role in ("admin", "dispatcher", "mediator", "driver"):
-            db.add(StaffUser(username=role, password_hash=password_hash(), role=Role(role)))
-        db.commit()
-    return quick_planning(app)
-
-
-@functools.cache
-def password_hash() -> str:
-    """One hash of the test password for every staff account."""
-    return hash_secret(PASSWORD)
 
 
 def test_create_user_command_makes_an_account_that_signs_in(staff_app: Flask) -> None:
@@ -178,7 +146,9 @@ def test_plan_publish_and_sheets_through_the_pages(staff_app: Flask, tmp_path: P
     export = client.get(f"/dispatch/export/{DAY.isoformat()}.json").get_json()
     assert {b["status"] for b in export["bookings"]} == {"scheduled"}
     map_page = client.get(f"/dispatch/map/{DAY.isoformat()}").get_data(as_text=True)
-    assert "OpenStreetMap contributors" in map_page and code in map_page
+    assert "OpenStreetMap contributors" in map_page
+    layers = client.get(f"/dispatch/map/{DAY.isoformat()}.json").get_json()
+    assert code in {c for v in layers["vehicles"] for s in v["stops"] for c in s["codes"]}
 
     pdf = client.get(f"/driver/sheets/{DAY.isoformat()}.pdf")
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"

@@ -10,7 +10,6 @@ from typing import Any
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     current_app,
     flash,
@@ -30,7 +29,7 @@ from mobility.dispatch import (
     add_vehicle,
     assign_driver,
     authenticate_staff,
-    day_overview,
+    day_console,
     driver_names,
     get_run,
     latest_plan,
@@ -45,20 +44,18 @@ from mobility.dispatch import (
 from mobility.errors import ServiceError
 from mobility.jobs import QueueError, start_planning
 from mobility.messages import count_messages, list_messages, send_again
-from mobility.outputs import export_plan, plan_map
-from mobility.stops import list_stops, save_stop
+from mobility.outputs import export_plan
+from mobility.stops import list_stops
 from mobility.store import Booking, PlanKind, Role, Worker
 from web.db import get_session
 from web.dispatch.forms import (
     DayForm,
     PlanForm,
     StaffLoginForm,
-    StopForm,
     VehicleForm,
     WorkerLookupForm,
 )
 from web.extensions import limiter
-from web.graphs import graph_loader
 from web.i18n import error_text
 from web.jobs import job_queue, planning_overrides
 from web.settings import get_settings
@@ -73,7 +70,7 @@ PLANNERS = (Role.DISPATCHER,)
 DESK = (Role.DISPATCHER, Role.MEDIATOR)
 
 
-def _day(text: str | None) -> dt.date:
+def day_of(text: str | None) -> dt.date:
     if text:
         try:
             return dt.date.fromisoformat(text)
@@ -112,10 +109,12 @@ def logout() -> ResponseReturnValue:
 @bp.route("/")
 @roles_required(*DESK)
 def home() -> ResponseReturnValue:
-    """The day: bookings by status, planning runs, the plan's figures."""
-    overview = day_overview(
-        get_session(), _day(request.args.get("date")), queued_alive=job_queue().queued_alive
+    """The day: figures, a timeline per vehicle beside the map, the unserved bookings
+    with what would serve them, the changes since publishing, planning runs."""
+    console = day_console(
+        get_session(), day_of(request.args.get("date")), queued_alive=job_queue().queued_alive
     )
+    overview = console.overview
     day = overview.day
     return render_template(
         "home.html",
@@ -127,6 +126,10 @@ def home() -> ResponseReturnValue:
         figures=overview.figures,
         sizing=overview.sizing,
         unserved=overview.unserved,
+        timelines=console.timelines,
+        hours=console.hours,
+        free=console.free,
+        changes=console.changes,
         message_counts=count_messages(get_session(), day),
         plan_form=PlanForm(
             date=day.isoformat(), time_limit=int(get_settings().planning.time_limit_s)
@@ -174,7 +177,7 @@ def plan() -> ResponseReturnValue:
     form = PlanForm()
     if not form.validate_on_submit():
         abort(400)
-    return _start(_day(form.date.data), float(form.time_limit.data or 60))
+    return _start(day_of(form.date.data), float(form.time_limit.data or 60))
 
 
 @bp.route("/size", methods=["POST"])
@@ -184,7 +187,7 @@ def size() -> ResponseReturnValue:
     form = PlanForm()
     if not form.validate_on_submit():
         abort(400)
-    return _start(_day(form.date.data), float(form.time_limit.data or 60), kind=PlanKind.SIZING)
+    return _start(day_of(form.date.data), float(form.time_limit.data or 60), kind=PlanKind.SIZING)
 
 
 @bp.route("/runs/<int:run_id>")
@@ -216,7 +219,7 @@ def publish() -> ResponseReturnValue:
     form = DayForm()
     if not form.validate_on_submit():
         abort(400)
-    day = _day(form.date.data)
+    day = day_of(form.date.data)
     try:
         version = publish_plan(get_session(), day)
     except ServiceError:
@@ -241,7 +244,7 @@ def send_messages_soon() -> None:
 def messages(day: str) -> ResponseReturnValue:
     """The messages about a day's rides: state, tries, why one failed (codes, never
     phone numbers); a failed one can be sent again."""
-    the_day = _day(day)
+    the_day = day_of(day)
     return render_template(
         "messages.html",
         day=the_day,
@@ -264,7 +267,7 @@ def message_again(message_id: int) -> ResponseReturnValue:
     else:
         send_messages_soon()
         flash(_("The message is queued again."), "info")
-    return redirect(url_for("dispatch.messages", day=_day(form.date.data).isoformat()))
+    return redirect(url_for("dispatch.messages", day=day_of(form.date.data).isoformat()))
 
 
 @bp.route("/edit", methods=["POST"])
@@ -278,7 +281,7 @@ def edit() -> ResponseReturnValue:
     form = DayForm()
     if not form.validate_on_submit():
         abort(400)
-    day = _day(form.date.data)
+    day = day_of(form.date.data)
     code = (request.form.get("booking") or "").strip().upper()
     moves: dict[str, str | None] = {code: request.form.get("vehicle") or None} if code else {}
     save = request.form.get("action") == "save"
@@ -291,64 +294,16 @@ def edit() -> ResponseReturnValue:
     )
 
 
-@bp.route("/map/<day>")
-@roles_required(*DESK)
-def map_view(day: str) -> ResponseReturnValue:
-    """The plan on a map (Folium; loads map tiles)."""
-    plan_run = latest_plan(get_session(), _day(day))
-    if plan_run is None:
-        abort(404)
-    audit("view_plan_map", day)
-    fmap = plan_map(plan_run, graph_loader())
-    response = Response(fmap.get_root().render(), mimetype="text/html")
-    # Folium pages load Leaflet from a CDN and inline scripts
-    response.headers["Content-Security-Policy"] = "frame-ancestors 'none'"
-    return response
-
-
 @bp.route("/export/<day>.json")
 @roles_required(*PLANNERS)
 def export(day: str) -> ResponseReturnValue:
     """The day's plan as JSON (booking codes, no names); the export is logged."""
-    the_day = _day(day)
+    the_day = day_of(day)
     audit("export_plan", the_day.isoformat())
     return current_app.response_class(
         json.dumps(export_plan(get_session(), the_day), ensure_ascii=False),
         mimetype="application/json",
     )
-
-
-@bp.route("/stops", methods=["GET", "POST"])
-@roles_required(*PLANNERS)
-def stops() -> ResponseReturnValue:
-    """Stops: add one, list them, with places still to be placed on top."""
-    db = get_session()
-    form = StopForm()
-    if form.validate_on_submit():
-        lat = float(form.lat.data) if form.lat.data is not None else None
-        lon = float(form.lon.data) if form.lon.data is not None else None
-        try:
-            saved = save_stop(
-                db,
-                name=form.name.data or "",
-                kind=form.kind.data or "",
-                lat=lat,
-                lon=lon,
-                active=bool(form.active.data),
-                graph=graph_loader()("minibus") if lat is not None else None,
-                category=form.category.data or None,
-            )
-        except ServiceError as err:
-            getattr(form, err.field, form.name).errors.append(error_text(err))
-        else:
-            note = saved.snap_error or (
-                _("Snaps to the road %(m)s m away.", m=round(saved.snap_m))
-                if saved.snap_m is not None
-                else ""
-            )
-            flash(_("Saved.") + (f" {note}" if note else ""), "info")
-            return redirect(url_for("dispatch.stops"))
-    return render_template("stops.html", form=form, stops=list_stops(db, active_only=False))
 
 
 @bp.route("/vehicles", methods=["GET", "POST"])
@@ -377,7 +332,7 @@ def vehicles() -> ResponseReturnValue:
                 getattr(form, err.field, form.name).errors.append(error_text(err))
             else:
                 return redirect(url_for("dispatch.vehicles"))
-    day = _day(request.args.get("date"))
+    day = day_of(request.args.get("date"))
     return render_template(
         "vehicles.html",
         form=form,
@@ -395,7 +350,7 @@ def assign() -> ResponseReturnValue:
     form = DayForm()
     if not form.validate_on_submit():
         abort(400)
-    day = _day(form.date.data)
+    day = day_of(form.date.data)
     try:
         assign_driver(
             get_session(),
@@ -426,7 +381,7 @@ def _sheet_results(run: Any) -> tuple[dict[str, bool], dict[int, tuple[int | Non
 @roles_required(*PLANNERS)
 def outcome(day: str) -> ResponseReturnValue:
     """Type in the route sheets: boarded or no-show per booking, real times per stop."""
-    the_day = _day(day)
+    the_day = day_of(day)
     db = get_session()
     run = latest_plan(db, the_day)
     if run is None:
@@ -484,6 +439,10 @@ def worker() -> ResponseReturnValue:
             audit("view_worker_bookings", code)
             bookings = list_bookings(db, found)
     return render_template("worker.html", form=form, worker=found, bookings=bookings)
+
+
+# the views with a map live in their own module, on the same blueprint
+from web.dispatch import maps as _maps  # noqa: E402, F401
 
 
 @bp.app_context_processor

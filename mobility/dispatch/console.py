@@ -1,0 +1,252 @@
+"""What the dispatcher's console shows beside the figures: a timeline per vehicle,
+the vehicles free when an unserved booking wanted to ride, and what changed since
+the published plan (before publishing again)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from mobility.colours import route_colour
+from mobility.dispatch.plans import DayOverview, day_overview, plan_pickups
+from mobility.store import (
+    Booking,
+    BookingStatus,
+    Direction,
+    PlanKind,
+    PlanRun,
+    PlanStatus,
+    Stop,
+    Vehicle,
+)
+
+__all__ = [
+    "DayConsole",
+    "PlanChanges",
+    "TimelineStop",
+    "VehicleTimeline",
+    "day_console",
+    "free_vehicles",
+    "plan_changes",
+    "published_plan",
+    "timelines",
+]
+
+#: A vehicle counts as free for a ride when it has no planned stop this long before
+#: (to work: the ride ends at its time) or after (back: the ride starts at its time).
+FREE_BEFORE_MIN = 120
+FREE_AFTER_MIN = 20
+
+
+@dataclass(frozen=True)
+class TimelineStop:
+    """A stop of a vehicle's day: arrival (minutes), name, seats on board after it."""
+
+    minute: int
+    name: str
+    board: int
+    alight: int
+    on_board: int
+
+
+@dataclass(frozen=True)
+class VehicleTimeline:
+    """One vehicle's day: its colour on the map, its stops in order, and the spans
+    (start, end minutes) with people on board."""
+
+    name: str
+    seats: int
+    colour: str
+    km: float
+    hours: float
+    stops: list[TimelineStop]
+    loaded: list[tuple[int, int]]
+
+
+def timelines(run: PlanRun) -> list[VehicleTimeline]:
+    """The plan's vehicles in plan order (the map's colours), each with its stops."""
+    out = []
+    for n, route in enumerate(run.routes):
+        stops = [
+            TimelineStop(
+                s.arrival_s // 60,
+                s.stop.name,
+                sum(m.seats for m in s.moves if m.boarding),
+                sum(m.seats for m in s.moves if not m.boarding),
+                s.load_after,
+            )
+            for s in route.stops
+        ]
+        loaded: list[tuple[int, int]] = []
+        for a, b in zip(route.stops, route.stops[1:], strict=False):
+            if a.load_after <= 0:
+                continue
+            start, end = a.departure_s // 60, b.arrival_s // 60
+            if loaded and loaded[-1][1] >= start:
+                loaded[-1] = (loaded[-1][0], end)
+            else:
+                loaded.append((start, end))
+        span = (route.stops[-1].departure_s - route.stops[0].arrival_s) if route.stops else 0
+        out.append(
+            VehicleTimeline(
+                route.vehicle.name,
+                route.vehicle.seats,
+                route_colour(n),
+                round(route.distance_m / 1000, 1),
+                round(span / 3600, 1),
+                stops,
+                loaded,
+            )
+        )
+    return out
+
+
+def free_vehicles(
+    session: Session, run: PlanRun | None, bookings: Sequence[Booking]
+) -> dict[int, list[str]]:
+    """Booking id -> the active vehicles with room for the whole crew, on shift at its
+    time and without a planned stop around it (names; largest first)."""
+    fleet = list(
+        session.scalars(
+            select(Vehicle).where(Vehicle.active.is_(True)).order_by(Vehicle.seats.desc())
+        )
+    )
+    busy: dict[int, list[int]] = {}
+    for route in run.routes if run is not None else []:
+        busy[route.vehicle_id] = [s.arrival_s // 60 for s in route.stops]
+    answer: dict[int, list[str]] = {}
+    for booking in bookings:
+        t = booking.time_min
+        if booking.direction is Direction.TO_WORK:
+            low, high = t - FREE_BEFORE_MIN, t + FREE_AFTER_MIN
+        else:
+            low, high = t - FREE_AFTER_MIN, t + FREE_BEFORE_MIN
+        answer[booking.id] = [
+            v.name
+            for v in fleet
+            if v.seats >= booking.seats
+            and v.shift_start_min <= low
+            and high <= v.shift_end_min
+            and not any(low <= m <= high for m in busy.get(v.id, []))
+        ]
+    return answer
+
+
+@dataclass(frozen=True)
+class PlanChanges:
+    """The latest plan against the published one, booking by booking (codes)."""
+
+    published_version: int | None
+    #: code, (old minute, old stop), (new minute, new stop)
+    moved: list[tuple[str, tuple[int, str], tuple[int, str]]] = field(default_factory=list)
+    added: list[str] = field(default_factory=list)  # served now, not in the published plan
+    dropped: list[str] = field(default_factory=list)  # in the published plan, not now
+    cancelled: list[str] = field(default_factory=list)  # cancelled since publishing
+    booked_since: list[str] = field(default_factory=list)  # booked after publishing
+
+    @property
+    def any(self) -> bool:
+        """Whether publishing again would change anything for a worker."""
+        return bool(self.moved or self.added or self.dropped or self.cancelled)
+
+
+def published_plan(session: Session, service_date: dt.date) -> PlanRun | None:
+    """The day's plan the workers were last told about."""
+    return session.scalar(
+        select(PlanRun)
+        .where(
+            PlanRun.service_date == service_date,
+            PlanRun.kind == PlanKind.PLAN,
+            PlanRun.status == PlanStatus.DONE,
+            PlanRun.published_version.is_not(None),
+        )
+        .order_by(PlanRun.published_version.desc())
+        .limit(1)
+    )
+
+
+def plan_changes(session: Session, latest: PlanRun) -> PlanChanges:
+    """What publishing ``latest`` would change against the published plan of its day:
+    pickups moved (time or place), bookings newly served or no longer served, and
+    the bookings cancelled or made since publishing."""
+    published = published_plan(session, latest.service_date)
+    if published is None:
+        return PlanChanges(None)
+    old, new = plan_pickups(published), plan_pickups(latest)
+    rows = session.execute(
+        select(Booking.id, Booking.code, Booking.status).where(
+            Booking.service_date == latest.service_date
+        )
+    ).all()
+    codes = {i: code for i, code, _ in rows}
+    cancelled = {i for i, _, status in rows if i in old and status is BookingStatus.CANCELLED}
+    since = session.scalars(
+        select(Booking.code)
+        .where(
+            Booking.service_date == latest.service_date,
+            Booking.created_at > published.published_at,
+            Booking.status != BookingStatus.CANCELLED,
+        )
+        .order_by(Booking.code)
+    )
+    moved = [i for i in old.keys() & new.keys() if old[i] != new[i] and i not in cancelled]
+    wanted = {old[i][1] for i in moved} | {new[i][1] for i in moved}
+    names = {
+        i: name
+        for i, name in session.execute(select(Stop.id, Stop.name).where(Stop.id.in_(wanted)))
+    }
+    return PlanChanges(
+        published.published_version,
+        moved=sorted(
+            (
+                codes[i],
+                (old[i][0] // 60, names[old[i][1]]),
+                (new[i][0] // 60, names[new[i][1]]),
+            )
+            for i in moved
+        ),
+        added=sorted(codes[i] for i in new.keys() - old.keys()),
+        dropped=sorted(codes[i] for i in old.keys() - new.keys() - cancelled),
+        cancelled=sorted(codes[i] for i in cancelled),
+        booked_since=list(since),
+    )
+
+
+@dataclass(frozen=True)
+class DayConsole:
+    """The dispatcher's day page: the overview, then the timelines, the vehicles free
+    for each unserved booking, and the changes since publishing."""
+
+    overview: DayOverview
+    timelines: list[VehicleTimeline]
+    free: dict[int, list[str]]
+    changes: PlanChanges | None
+
+    @property
+    def hours(self) -> list[int]:
+        """The whole hours the timelines span (their common axis)."""
+        minutes = [s.minute for t in self.timelines for s in t.stops]
+        if not minutes:
+            return []
+        return list(range(min(minutes) // 60, -(-max(minutes) // 60)))
+
+
+def day_console(
+    session: Session,
+    service_date: dt.date,
+    *,
+    queued_alive: Callable[[PlanRun], bool] | None = None,
+) -> DayConsole:
+    """Everything the day page shows (see :func:`day_overview` for the first part)."""
+    overview = day_overview(session, service_date, queued_alive=queued_alive)
+    plan = overview.plan
+    return DayConsole(
+        overview,
+        timelines(plan) if plan is not None else [],
+        free_vehicles(session, plan, overview.unserved),
+        plan_changes(session, plan) if plan is not None else None,
+    )

@@ -1,0 +1,108 @@
+"""A day's plan as map layers (plain JSON for the app's own Leaflet map): one layer per
+vehicle with its road path and its stops, and the bookings left unserved. Booking
+codes and seat counts only, never names or phone numbers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from shapely.geometry import LineString
+
+from mobility.clock import hhmm, seconds_hhmm
+from mobility.outputs.maps import ATTRIBUTION, route_colour, route_geometry
+from mobility.roads import RoadGraph
+from mobility.store import Booking, PlanRoute, PlanRun
+
+__all__ = ["plan_layers"]
+
+#: Paths are simplified to about 5 m and rounded to about 1 m: a 60-vehicle day stays
+#: a few hundred kilobytes.
+_SIMPLIFY_DEG = 0.00005
+_DIGITS = 5
+
+
+def _path(points: Sequence[tuple[float, float]]) -> list[list[float]]:
+    if len(points) < 2:
+        return [[round(lat, _DIGITS), round(lon, _DIGITS)] for lat, lon in points]
+    line = LineString([(lon, lat) for lat, lon in points]).simplify(_SIMPLIFY_DEG)
+    return [[round(lat, _DIGITS), round(lon, _DIGITS)] for lon, lat in line.coords]
+
+
+def _stops(route: PlanRoute) -> list[dict[str, Any]]:
+    return [
+        {
+            "seq": stop.seq + 1,
+            "name": stop.stop.name,
+            "lat": round(float(stop.stop.lat or 0), _DIGITS),
+            "lon": round(float(stop.stop.lon or 0), _DIGITS),
+            "arrival": seconds_hhmm(stop.arrival_s),
+            "departure": seconds_hhmm(stop.departure_s),
+            "board": sum(m.seats for m in stop.moves if m.boarding),
+            "alight": sum(m.seats for m in stop.moves if not m.boarding),
+            "on_board": stop.load_after,
+            "codes": sorted({m.booking.code for m in stop.moves}),
+        }
+        for stop in route.stops
+    ]
+
+
+def _unserved(bookings: Iterable[Booking]) -> list[dict[str, Any]]:
+    return [
+        {
+            "code": b.code,
+            "seats": b.seats,
+            "lat": round(float(b.from_stop.lat or 0), _DIGITS),
+            "lon": round(float(b.from_stop.lon or 0), _DIGITS),
+            "from": b.from_stop.name,
+            "to": b.to_stop.name,
+            "time": hhmm(b.time_min),
+            "reason": b.reason or "",
+        }
+        for b in bookings
+        if b.from_stop.lat is not None and b.from_stop.lon is not None
+    ]
+
+
+def plan_layers(
+    run: PlanRun, graphs: Callable[[str], RoadGraph], unserved: Iterable[Booking] = ()
+) -> dict[str, Any]:
+    """The layers of a plan's map.
+
+    Returns
+    -------
+    dict
+        ``{"date", "attribution", "vehicles": [{"name", "seats", "colour", "km",
+        "path": [[lat, lon], ...], "stops": [...]}], "unserved": [...], "bounds"}``;
+        ``bounds`` is ``[[south, west], [north, east]]`` or ``None`` for an empty day.
+    """
+    vehicles = []
+    points: list[list[float]] = []
+    for n, route in enumerate(run.routes):
+        path = _path(route_geometry(route, graphs(route.vehicle.profile.value)))
+        stops = _stops(route)
+        points += path + [[s["lat"], s["lon"]] for s in stops]
+        vehicles.append(
+            {
+                "name": route.vehicle.name,
+                "seats": route.vehicle.seats,
+                "colour": route_colour(n),
+                "km": round(route.distance_m / 1000, 1),
+                "path": path,
+                "stops": stops,
+            }
+        )
+    left = _unserved(unserved)
+    points += [[u["lat"], u["lon"]] for u in left]
+    bounds = None
+    if points:
+        lats = [p[0] for p in points]
+        lons = [p[1] for p in points]
+        bounds = [[min(lats), min(lons)], [max(lats), max(lons)]]
+    return {
+        "date": run.service_date.isoformat(),
+        "attribution": ATTRIBUTION,
+        "vehicles": vehicles,
+        "unserved": left,
+        "bounds": bounds,
+    }

@@ -1,0 +1,91 @@
+/* The day's plan on the app's own Leaflet: one layer per vehicle (path and stops),
+   the unserved bookings marked. Data come from the element's data-layers URL; texts
+   are set with textContent (booking codes and stop names are never parsed as HTML). */
+(function () {
+  "use strict";
+  var el = document.getElementById("daymap");
+  if (!el || !window.L || !window.fetch) { return; }
+  var labels = JSON.parse(el.dataset.labels || "{}");
+  var map = L.map(el, { preferCanvas: true, zoomSnap: 0.5 });
+  map.setView([41.45, 15.6], 9);
+  if (el.dataset.tiles) {
+    L.tileLayer(el.dataset.tiles, {
+      maxZoom: 19,
+      attribution: el.dataset.attribution,
+      referrerPolicy: "strict-origin-when-cross-origin"
+    }).addTo(map);
+  } else {
+    map.attributionControl.addAttribution(el.dataset.attribution);
+  }
+
+  function node(tag, text) {
+    var n = document.createElement(tag);
+    if (text !== undefined) { n.textContent = text; }
+    return n;
+  }
+  function escaped(text) {
+    var n = node("span", text);
+    return n.innerHTML;
+  }
+  function stopPopup(vehicle, s) {
+    var box = node("div");
+    box.appendChild(node("b", vehicle.name + " #" + s.seq));
+    box.appendChild(node("div", s.name));
+    box.appendChild(node("div", s.arrival + "-" + s.departure));
+    box.appendChild(node("div", "+" + s.board + " / -" + s.alight + " (" +
+      (labels.on_board || "on board") + " " + s.on_board + ")"));
+    if (s.codes.length) { box.appendChild(node("div", s.codes.join(", "))); }
+    return box;
+  }
+  function unservedPopup(u) {
+    var box = node("div");
+    box.appendChild(node("b", u.code + " \u00d7" + u.seats));
+    box.appendChild(node("div", u.from + " \u2192 " + u.to + " " + u.time));
+    box.appendChild(node("div", u.reason));
+    return box;
+  }
+
+  function draw(data) {
+    var overlays = {};
+    var groups = [];
+    data.vehicles.forEach(function (v) {
+      var group = L.featureGroup();
+      if (v.path.length > 1) {
+        L.polyline(v.path, { color: v.colour, weight: 4, opacity: 0.8 }).addTo(group);
+      }
+      v.stops.forEach(function (s) {
+        L.circleMarker([s.lat, s.lon], {
+          radius: s.board || s.alight ? 6 : 4, color: v.colour, weight: 2, fillOpacity: 0.9
+        }).bindPopup(stopPopup(v, s)).bindTooltip(s.arrival + " " + s.name).addTo(group);
+      });
+      group.addTo(map);
+      groups.push(group);
+      overlays[escaped(v.name + " (" + v.seats + ")")] = group;
+    });
+    if (data.unserved.length) {
+      var left = L.featureGroup();
+      data.unserved.forEach(function (u) {
+        L.circleMarker([u.lat, u.lon], {
+          radius: 8, color: "#b91c1c", weight: 3, fillColor: "#fff", fillOpacity: 1
+        }).bindPopup(unservedPopup(u)).bindTooltip(u.code).addTo(left);
+      });
+      left.addTo(map);
+      overlays["\u2716 " + escaped(labels.unserved || "Unserved") + " (" + data.unserved.length + ")"] = left;
+    }
+    L.control.layers(null, overlays, { collapsed: true }).addTo(map);
+    if (data.bounds) { map.fitBounds(data.bounds, { padding: [12, 12] }); }
+    document.querySelectorAll(".tl[data-vehicle]").forEach(function (row) {
+      var group = groups[Number(row.dataset.vehicle)];
+      if (!group) { return; }
+      row.addEventListener("click", function () {
+        if (group.getLayers().length) { map.fitBounds(group.getBounds(), { padding: [20, 20] }); }
+      });
+    });
+    el.dataset.ready = String(data.vehicles.length);
+  }
+
+  fetch(el.dataset.layers, { credentials: "same-origin" })
+    .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
+    .then(draw)
+    .catch(function (err) { el.dataset.error = String(err); });
+}());

@@ -1,0 +1,66 @@
+/* The stops map: a click places the stop (latitude and longitude fill in; typing
+   still works), then the point where it meets the road and the distance are shown
+   before saving, with a warning when it is far. */
+(function () {
+  "use strict";
+  var el = document.getElementById("stopmap");
+  if (!el || !window.L || !window.fetch) { return; }
+  var lat = document.getElementById("lat");
+  var lon = document.getElementById("lon");
+  var info = document.getElementById("snapinfo");
+  var help = document.getElementById("maphelp");
+  if (help) { help.classList.remove("js-only"); }
+  var map = L.map(el, { zoomSnap: 0.5 });
+  map.fitBounds([[41.0, 15.0], [42.0, 16.2]]);
+  if (el.dataset.tiles) {
+    L.tileLayer(el.dataset.tiles, {
+      maxZoom: 19,
+      attribution: el.dataset.attribution,
+      referrerPolicy: "strict-origin-when-cross-origin"
+    }).addTo(map);
+  } else {
+    map.attributionControl.addAttribution(el.dataset.attribution);
+  }
+  JSON.parse(el.dataset.stops || "[]").forEach(function (s) {
+    L.circleMarker([s[0], s[1]], { radius: 3, color: "#555", weight: 1, fillOpacity: 0.6 })
+      .bindTooltip(s[2]).addTo(map);
+  });
+  var placed = L.layerGroup().addTo(map);
+  var asked = 0;
+
+  function show(point) {
+    placed.clearLayers();
+    L.circleMarker(point, { radius: 7, color: "#1e3a8a", weight: 3, fillOpacity: 0.3 }).addTo(placed);
+    var ticket = ++asked;
+    var url = el.dataset.snap + "?lat=" + point[0].toFixed(6) + "&lon=" + point[1].toFixed(6);
+    fetch(url, { credentials: "same-origin" })
+      .then(function (r) { return r.json(); })
+      .then(function (answer) {
+        if (ticket !== asked) { return; }
+        info.textContent = answer.text || answer.error || "";
+        info.className = answer.far || answer.error ? "warn" : "flash";
+        if (answer.lat !== undefined) {
+          var road = [answer.lat, answer.lon];
+          L.polyline([point, road], { color: answer.far ? "#b91c1c" : "#15803d", dashArray: "4 4" }).addTo(placed);
+          L.circleMarker(road, { radius: 5, color: answer.far ? "#b91c1c" : "#15803d", fillOpacity: 1 }).addTo(placed);
+        }
+        el.dataset.snapped = String(answer.distance_m);
+      });
+  }
+
+  map.on("click", function (event) {
+    lat.value = event.latlng.lat.toFixed(6);
+    lon.value = event.latlng.lng.toFixed(6);
+    show([event.latlng.lat, event.latlng.lng]);
+  });
+  function typed() {
+    var a = parseFloat(lat.value), b = parseFloat(lon.value);
+    if (isFinite(a) && isFinite(b)) {
+      show([a, b]);
+      map.panTo([a, b]);
+    }
+  }
+  lat.addEventListener("change", typed);
+  lon.addEventListener("change", typed);
+  if (lat.value && lon.value) { typed(); }
+}());
