@@ -95,7 +95,8 @@ def plan_map(run: PlanRun, graphs: Callable[[str], RoadGraph]) -> Any:
 
 
 def plan_overview_png(run: PlanRun, graphs: Callable[[str], RoadGraph]) -> bytes:
-    """A static picture of every route of a plan (no map tiles needed)."""
+    """A static picture of every route of a plan over a background drawn from the road
+    graph (motorways, main roads, town names): readable on paper, no tiles needed."""
     import io
 
     import matplotlib
@@ -103,26 +104,27 @@ def plan_overview_png(run: PlanRun, graphs: Callable[[str], RoadGraph]) -> bytes
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from mobility.outputs.background import draw_background, padded
+
     fig, ax = plt.subplots(figsize=(8, 7), dpi=110)
+    points: list[tuple[float, float]] = []
     for n, route in enumerate(run.routes):
         line = route_geometry(route, graphs(route.vehicle.profile.value))
+        points += line + [(float(s.stop.lat or 0), float(s.stop.lon or 0)) for s in route.stops]
         if line:
-            colour = route_colour(n)
             ax.plot(
                 [p[1] for p in line],
                 [p[0] for p in line],
-                color=colour,
-                linewidth=1.2,
+                color=route_colour(n),
+                linewidth=1.4,
                 label=route.vehicle.name,
+                zorder=2,
             )
         for stop in route.stops:
-            ax.plot(
-                float(stop.stop.lon or 0),
-                float(stop.stop.lat or 0),
-                "o",
-                color="#333",
-                markersize=2.5,
-            )
+            lon, lat = float(stop.stop.lon or 0), float(stop.stop.lat or 0)
+            ax.plot(lon, lat, "o", color="#333", markersize=2.5, zorder=3)
+    if points:
+        draw_background(ax, graphs("bus"), padded(points))
     ax.set_aspect(1.33)
     ax.set_title(f"Passaggio - {run.service_date} - {len(run.routes)} vehicles")
     ax.text(0.99, 0.01, ATTRIBUTION, transform=ax.transAxes, fontsize=7, ha="right")

@@ -16,6 +16,7 @@ from typing import Any
 from mobility.clock import seconds_hhmm
 from mobility.dispatch import plan_seats
 from mobility.i18n import RTL_LANGUAGES, gettext_for
+from mobility.outputs.background import draw_background, padded
 from mobility.outputs.maps import ATTRIBUTION, route_geometry
 from mobility.roads import RoadGraph
 from mobility.store import PlanRoute, PlanRun
@@ -136,7 +137,12 @@ def sheet_rows(route: PlanRoute, language: str = "it") -> list[dict[str, object]
     return rows
 
 
-def _map_png(points: Sequence[tuple[float, float]], stops: Sequence[tuple[float, float]]) -> bytes:
+def _map_png(
+    points: Sequence[tuple[float, float]],
+    stops: Sequence[tuple[float, float]],
+    graph: RoadGraph,
+) -> bytes:
+    """The route over main roads and place names drawn from the road graph."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -144,10 +150,16 @@ def _map_png(points: Sequence[tuple[float, float]], stops: Sequence[tuple[float,
 
     fig, ax = plt.subplots(figsize=(3.4, 3.0), dpi=150)
     if points:
-        ax.plot([p[1] for p in points], [p[0] for p in points], color="#15803d", linewidth=1.6)
+        ax.plot(
+            [p[1] for p in points], [p[0] for p in points], color="#15803d", linewidth=1.8, zorder=2
+        )
     for i, (lat, lon) in enumerate(stops):
-        ax.plot(lon, lat, "o", color="#1e3a8a", markersize=4)
-        ax.annotate(str(i + 1), (lon, lat), fontsize=6, xytext=(2, 2), textcoords="offset points")
+        ax.plot(lon, lat, "o", color="#1e3a8a", markersize=4, zorder=3)
+        ax.annotate(
+            str(i + 1), (lon, lat), fontsize=6, xytext=(2, 2), textcoords="offset points", zorder=3
+        )
+    if points or stops:
+        draw_background(ax, graph, padded([*points, *stops], margin=0.12))
     ax.set_aspect(1.33)
     ax.set_xticks([])
     ax.set_yticks([])
@@ -363,9 +375,11 @@ def _route_map(
     from reportlab.lib.units import mm
     from reportlab.platypus import Image, Paragraph, Table
 
-    geometry = route_geometry(route, graphs(route.vehicle.profile.value))
+    graph = graphs(route.vehicle.profile.value)
+    geometry = route_geometry(route, graph)
     stop_points = [(float(s.stop.lat or 0), float(s.stop.lon or 0)) for s in route.stops]
-    images = [Image(io.BytesIO(_map_png(geometry, stop_points)), width=85 * mm, height=75 * mm)]
+    picture = _map_png(geometry, stop_points, graph)
+    images = [Image(io.BytesIO(picture), width=85 * mm, height=75 * mm)]
     if route_url is not None:
         images.append(Image(io.BytesIO(_qr_png(route_url(route))), width=28 * mm, height=28 * mm))
     return [Table([images], colWidths=[90 * mm, 35 * mm]), Paragraph(ATTRIBUTION, styles["small"])]

@@ -104,3 +104,32 @@ def test_a_crew_split_over_two_vehicles_shows_its_seats_in_each(
     pdf = render_sheets_pdf(run, list(run.routes), lambda p: tiny_graphs[p], language="it")
     flat = "".join(pdf_text(pdf, tmp_path).split())  # the narrow column wraps lines
     assert f"{crew.code}:6suMB-1,6suMB-2" in flat
+
+
+def test_printed_maps_draw_main_roads_and_place_names_from_the_graph(
+    tiny_graphs: dict[str, RoadGraph], tmp_path: Path
+) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.collections import LineCollection
+
+    from mobility.outputs.background import draw_background, padded
+
+    places = tmp_path / "places.csv"
+    places.write_text(
+        "name,osm_place_class,lat,lon,tile_z14\n"
+        "Borgo Vicino,hamlet,41.465,15.505,x\n"
+        "Lontano,town,42.5,16.5,x\n"
+        ",locality,41.46,15.5,x\n",
+        encoding="utf-8",
+    )
+    fig, ax = plt.subplots()
+    bbox = padded([NODES["A"], NODES["G"], NODES["C"]])
+    draw_background(ax, tiny_graphs["minibus"], bbox, places=places)
+    (roads,) = [c for c in ax.collections if isinstance(c, LineCollection)]
+    assert len(roads.get_segments()) == 2  # the primary road A-B-C, each way drawn once
+    assert [t.get_text() for t in ax.texts] == ["Borgo Vicino"]  # inside the box, named
+    assert ax.get_xlim() == (bbox[0], bbox[2])
+    plt.close(fig)

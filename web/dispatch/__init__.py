@@ -54,6 +54,7 @@ from web.dispatch.forms import (
     StaffLoginForm,
     VehicleForm,
     WorkerLookupForm,
+    reason_text,
 )
 from web.extensions import limiter
 from web.i18n import error_text
@@ -447,4 +448,8 @@ from web.dispatch import maps as _maps  # noqa: E402, F401
 
 @bp.app_context_processor
 def _staff_helpers() -> dict[str, Any]:
-    return {"staff": current_user if current_user.is_authenticated else None, "Role": Role}
+    return {
+        "staff": current_user if current_user.is_authenticated else None,
+        "Role": Role,
+        "reason_text": reason_text,
+    }

@@ -17,7 +17,7 @@ from mobility.outputs import plan_layers
 from mobility.stops import FAR_FROM_ROAD_M, RoadPoint, list_stops, save_stop, snap_to_road
 from web.db import get_session
 from web.dispatch import DESK, PLANNERS, bp, day_of
-from web.dispatch.forms import StopForm
+from web.dispatch.forms import StopForm, reason_text
 from web.errors import json_error
 from web.graphs import graph_loader
 from web.i18n import error_text
@@ -42,7 +42,10 @@ def map_layers(day: str) -> ResponseReturnValue:
     overview = day_overview(get_session(), day_of(day))
     if overview.plan is None:
         return json_error(404, "date: no plan for this day", "date", "no_plan")
-    return jsonify(plan_layers(overview.plan, graph_loader(), overview.unserved))
+    layers = plan_layers(overview.plan, graph_loader(), overview.unserved)
+    for booking in layers["unserved"]:
+        booking["reason"] = reason_text(booking["reason"])
+    return jsonify(layers)
 
 
 def _coordinate(value: Decimal | None) -> float | None:

@@ -6,7 +6,7 @@
   var el = document.getElementById("daymap");
   if (!el || !window.L || !window.fetch) { return; }
   var labels = JSON.parse(el.dataset.labels || "{}");
-  var map = L.map(el, { preferCanvas: true, zoomSnap: 0.5 });
+  var map = L.map(el, { zoomSnap: 0.5 });
   map.setView([41.45, 15.6], 9);
   if (el.dataset.tiles) {
     L.tileLayer(el.dataset.tiles, {
