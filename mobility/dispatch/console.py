@@ -12,7 +12,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mobility.colours import route_colour
+from mobility.dispatch.planner import LEFT_UNASSIGNED
 from mobility.dispatch.plans import DayOverview, day_overview, plan_pickups
+from mobility.errors import SnapError
+from mobility.planning import FLEET_FULL
+from mobility.roads import RoadGraph
 from mobility.store import (
     Booking,
     BookingStatus,
@@ -105,11 +109,26 @@ def timelines(run: PlanRun) -> list[VehicleTimeline]:
     return out
 
 
+def _reaches(graph: RoadGraph, stop: Stop) -> bool:
+    if stop.lat is None or stop.lon is None:
+        return False
+    try:
+        graph.snap([stop.lat], [stop.lon])
+    except SnapError:
+        return False
+    return True
+
+
 def free_vehicles(
-    session: Session, run: PlanRun | None, bookings: Sequence[Booking]
+    session: Session,
+    run: PlanRun | None,
+    bookings: Sequence[Booking],
+    graphs: Callable[[str], RoadGraph] | None = None,
 ) -> dict[int, list[str]]:
     """Booking id -> the active vehicles with room for the whole crew, on shift at its
-    time and without a planned stop around it (names; largest first)."""
+    time, without a planned stop around it and (given ``graphs``) whose roads reach
+    both its stops (names; largest first). Only for bookings left out for want of
+    room or by a dispatcher: for the others no vehicle alone could serve them."""
     fleet = list(
         session.scalars(
             select(Vehicle).where(Vehicle.active.is_(True)).order_by(Vehicle.seats.desc())
@@ -119,7 +138,18 @@ def free_vehicles(
     for route in run.routes if run is not None else []:
         busy[route.vehicle_id] = [s.arrival_s // 60 for s in route.stops]
     answer: dict[int, list[str]] = {}
+    reach: dict[tuple[str, int], bool] = {}
+
+    def reaches(vehicle: Vehicle, stop: Stop) -> bool:
+        key = (vehicle.profile.value, stop.id)
+        if graphs is not None and key not in reach:
+            reach[key] = _reaches(graphs(key[0]), stop)
+        return reach.get(key, True)
+
     for booking in bookings:
+        if booking.reason not in (None, FLEET_FULL, LEFT_UNASSIGNED):
+            answer[booking.id] = []
+            continue
         t = booking.time_min
         if booking.direction is Direction.TO_WORK:
             low, high = t - FREE_BEFORE_MIN, t + FREE_AFTER_MIN
@@ -132,6 +162,8 @@ def free_vehicles(
             and v.shift_start_min <= low
             and high <= v.shift_end_min
             and not any(low <= m <= high for m in busy.get(v.id, []))
+            and reaches(v, booking.from_stop)
+            and reaches(v, booking.to_stop)
         ]
     return answer
 
@@ -240,13 +272,15 @@ def day_console(
     service_date: dt.date,
     *,
     queued_alive: Callable[[PlanRun], bool] | None = None,
+    graphs: Callable[[str], RoadGraph] | None = None,
 ) -> DayConsole:
-    """Everything the day page shows (see :func:`day_overview` for the first part)."""
+    """Everything the day page shows (see :func:`day_overview` for the first part);
+    ``graphs`` tells which vehicles' roads reach an unserved booking's stops."""
     overview = day_overview(session, service_date, queued_alive=queued_alive)
     plan = overview.plan
     return DayConsole(
         overview,
         timelines(plan) if plan is not None else [],
-        free_vehicles(session, plan, overview.unserved),
+        free_vehicles(session, plan, overview.unserved, graphs),
         plan_changes(session, plan) if plan is not None else None,
     )

@@ -20,12 +20,13 @@ __all__ = ["PLACES_CSV", "Town", "draw_background", "padded", "towns"]
 
 PLACES_CSV: Final = SHARED_DATA / "osm_foggia" / "osm_places_foggia_province.csv"
 
-#: Road classes drawn, largest first: (OSM highway prefix, line width, colour).
+#: Road classes drawn, largest first: (OSM highway prefix, line width, colour). Greys,
+#: so that the routes' colours stand out, also on a black-and-white printout.
 ROAD_STYLES: Final = (
-    ("motorway", 1.8, "#e8833a"),
-    ("trunk", 1.5, "#f0b44c"),
-    ("primary", 1.1, "#b0b0b0"),
-    ("secondary", 0.7, "#cfcfcf"),
+    ("motorway", 2.2, "#8c8c8c"),
+    ("trunk", 1.7, "#a3a3a3"),
+    ("primary", 1.1, "#bdbdbd"),
+    ("secondary", 0.7, "#d6d6d6"),
 )
 #: Place classes labelled, by how far the map is zoomed out (degrees of longitude).
 _LABELS_WIDE: Final = frozenset({"city", "town"})
@@ -141,7 +142,7 @@ def draw_background(
                 color="#333" if big else "#555",
                 ha="center",
                 va="center",
-                zorder=1,
+                zorder=5,  # above the routes, with a white halo
                 path_effects=halo,
             )
     ax.set_xlim(west, east)

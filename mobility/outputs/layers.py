@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+import polyline
 from shapely.geometry import LineString
 
 from mobility.clock import hhmm, seconds_hhmm
@@ -16,17 +17,18 @@ from mobility.store import Booking, PlanRoute, PlanRun
 
 __all__ = ["plan_layers"]
 
-#: Paths are simplified to about 5 m and rounded to about 1 m: a 60-vehicle day stays
-#: a few hundred kilobytes.
-_SIMPLIFY_DEG = 0.00005
+#: Paths are simplified to about 12 m (a pixel at zoom 14) and rounded to about 1 m:
+#: a 35-vehicle day is about 150 kB of JSON.
+_SIMPLIFY_DEG = 0.00012
 _DIGITS = 5
 
 
-def _path(points: Sequence[tuple[float, float]]) -> list[list[float]]:
-    if len(points) < 2:
-        return [[round(lat, _DIGITS), round(lon, _DIGITS)] for lat, lon in points]
-    line = LineString([(lon, lat) for lat, lon in points]).simplify(_SIMPLIFY_DEG)
-    return [[round(lat, _DIGITS), round(lon, _DIGITS)] for lon, lat in line.coords]
+def _path(points: Sequence[tuple[float, float]]) -> str:
+    """The path simplified, in Google's encoded polyline format (5 decimals)."""
+    if len(points) >= 2:
+        line = LineString([(lon, lat) for lat, lon in points]).simplify(_SIMPLIFY_DEG)
+        points = [(lat, lon) for lon, lat in line.coords]
+    return str(polyline.encode(list(points), _DIGITS))
 
 
 def _stops(route: PlanRoute) -> list[dict[str, Any]]:
@@ -73,22 +75,24 @@ def plan_layers(
     -------
     dict
         ``{"date", "attribution", "vehicles": [{"name", "seats", "colour", "km",
-        "path": [[lat, lon], ...], "stops": [...]}], "unserved": [...], "bounds"}``;
-        ``bounds`` is ``[[south, west], [north, east]]`` or ``None`` for an empty day.
+        "path", "stops": [...]}], "unserved": [...], "bounds"}``; ``path`` is the road
+        path in Google's encoded polyline format (precision 5, latitude first: about
+        5 bytes a point where a JSON pair takes 20); ``bounds`` is ``[[south, west],
+        [north, east]]`` or ``None`` for an empty day.
     """
     vehicles = []
     points: list[list[float]] = []
     for n, route in enumerate(run.routes):
-        path = _path(route_geometry(route, graphs(route.vehicle.profile.value)))
+        line = route_geometry(route, graphs(route.vehicle.profile.value))
         stops = _stops(route)
-        points += path + [[s["lat"], s["lon"]] for s in stops]
+        points += [[lat, lon] for lat, lon in line] + [[s["lat"], s["lon"]] for s in stops]
         vehicles.append(
             {
                 "name": route.vehicle.name,
                 "seats": route.vehicle.seats,
                 "colour": route_colour(n),
                 "km": round(route.distance_m / 1000, 1),
-                "path": path,
+                "path": _path(line),
                 "stops": stops,
             }
         )

@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from mobility.planning._build import build_problem, group_bookings, profile_matrix
 from mobility.planning._read import day_plan, empty_figures
 from mobility.planning.settings import PlanningSettings, solver_params
-from mobility.planning.sizing import FleetSizing, VehicleType, size_fleet
+from mobility.planning.sizing import FLEET_FULL, FleetSizing, VehicleType, size_fleet
 from mobility.planning.types import (
     BookingRow,
     DayFigures,
@@ -37,6 +37,7 @@ from optimizer.check import check
 from optimizer.solve import solve
 
 __all__ = [
+    "FLEET_FULL",
     "BookingRow",
     "DayFigures",
     "DayPlan",

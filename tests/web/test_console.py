@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+import polyline
 import pytest
 from flask import Flask
 from sqlalchemy import select
@@ -26,6 +27,7 @@ from mobility.store import (
     PlanStop,
     Profile,
     Stop,
+    StopKind,
     Vehicle,
 )
 from tests.conftest import NODES, QUICK
@@ -71,7 +73,12 @@ def test_day_page_shows_figures_a_timeline_per_vehicle_and_the_map(staff_app: Fl
     layers = client.get(f"/dispatch/map/{DAY.isoformat()}.json").get_json()
     colours = re.findall(r'<path fill="(#[0-9a-f]{6})"', page)
     assert [v["colour"] for v in layers["vehicles"]] == colours
-    assert all(len(v["path"]) >= 2 for v in layers["vehicles"])
+    for vehicle in layers["vehicles"]:  # the road path, encoded, from first to last stop
+        path = polyline.decode(vehicle["path"], 5)
+        first, last = vehicle["stops"][0], vehicle["stops"][-1]
+        assert len(path) >= 2
+        assert abs(path[0][0] - first["lat"]) + abs(path[0][1] - first["lon"]) < 0.01
+        assert abs(path[-1][0] - last["lat"]) + abs(path[-1][1] - last["lon"]) < 0.01
     assert "Settlement A" in page and "MB-idle" not in used
 
 
@@ -125,6 +132,28 @@ def test_free_vehicles_exclude_the_busy_and_list_the_idle(staff_app: Flask) -> N
             }
             assert carriers and not carriers & set(free[booking.id])
             assert "MB-idle" in free[booking.id]
+        # a bus is free too, but its roads do not reach a stop at the end of a track
+        depot = db.scalar(select(Stop).where(Stop.name == "Depot B"))
+        assert depot is not None
+        track_end = Stop(
+            name="Track end", kind=StopKind.SETTLEMENT, lat=NODES["F"][0], lon=NODES["F"][1]
+        )
+        db.add_all(
+            [
+                track_end,
+                Vehicle(name="BUS-1", seats=28, profile=Profile.BUS, depot_stop_id=depot.id),
+            ]
+        )
+        db.flush()
+        worker, _ = register_worker(db)
+        c = db.scalar(select(Stop).where(Stop.name == "Farm C"))
+        assert c is not None
+        (far,) = request_rides(db, worker, RideRequest(DAY, track_end.id, c.id, 900))
+        assert {"BUS-1", "MB-idle"} <= set(free_vehicles(db, run, [far])[far.id])
+        reached = free_vehicles(db, run, [far], graph_loader())[far.id]
+        assert "MB-idle" in reached and "BUS-1" not in reached
+        far.reason = "no vehicle can serve it within its time windows and ride time"
+        assert free_vehicles(db, run, [far])[far.id] == []  # no vehicle alone could
 
 
 def test_changes_since_publishing_name_moved_cancelled_and_new_bookings(

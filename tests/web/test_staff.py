@@ -37,6 +37,7 @@ DAY = dt.date.today() + dt.timedelta(days=2)
 STAFF_URLS = [
     ("/dispatch/", {"admin", "dispatcher", "mediator"}),
     ("/dispatch/stops", {"admin", "dispatcher"}),
+    ("/dispatch/stops/snap?lat=41.46&lon=15.5", {"admin", "dispatcher"}),
     ("/dispatch/vehicles", {"admin", "dispatcher"}),
     ("/dispatch/reports", {"admin", "dispatcher", "mediator"}),
     ("/dispatch/worker", {"admin", "dispatcher", "mediator"}),

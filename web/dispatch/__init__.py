@@ -57,6 +57,7 @@ from web.dispatch.forms import (
     reason_text,
 )
 from web.extensions import limiter
+from web.graphs import graph_loader
 from web.i18n import error_text
 from web.jobs import job_queue, planning_overrides
 from web.settings import get_settings
@@ -113,7 +114,10 @@ def home() -> ResponseReturnValue:
     """The day: figures, a timeline per vehicle beside the map, the unserved bookings
     with what would serve them, the changes since publishing, planning runs."""
     console = day_console(
-        get_session(), day_of(request.args.get("date")), queued_alive=job_queue().queued_alive
+        get_session(),
+        day_of(request.args.get("date")),
+        queued_alive=job_queue().queued_alive,
+        graphs=graph_loader(),
     )
     overview = console.overview
     day = overview.day

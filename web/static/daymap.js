@@ -27,6 +27,25 @@
     var n = node("span", text);
     return n.innerHTML;
   }
+  /* Google's encoded polyline format, precision 5: [[lat, lon], ...] */
+  function decodePath(text) {
+    var points = [], index = 0, lat = 0, lon = 0;
+    function next() {
+      var result = 0, shift = 0, byte;
+      do {
+        byte = text.charCodeAt(index++) - 63;
+        result |= (byte & 0x1f) << shift;
+        shift += 5;
+      } while (byte >= 0x20);
+      return result & 1 ? ~(result >> 1) : result >> 1;
+    }
+    while (index < text.length) {
+      lat += next();
+      lon += next();
+      points.push([lat / 1e5, lon / 1e5]);
+    }
+    return points;
+  }
   function stopPopup(vehicle, s) {
     var box = node("div");
     box.appendChild(node("b", vehicle.name + " #" + s.seq));
@@ -50,8 +69,9 @@
     var groups = [];
     data.vehicles.forEach(function (v) {
       var group = L.featureGroup();
-      if (v.path.length > 1) {
-        L.polyline(v.path, { color: v.colour, weight: 4, opacity: 0.8 }).addTo(group);
+      var path = decodePath(v.path);
+      if (path.length > 1) {
+        L.polyline(path, { color: v.colour, weight: 4, opacity: 0.8 }).addTo(group);
       }
       v.stops.forEach(function (s) {
         L.circleMarker([s.lat, s.lon], {
