@@ -8,6 +8,7 @@ import each other; the optimizer is reached only through :mod:`mobility.planning
 
 from mobility.dispatch.console import (
     DayConsole,
+    FreeVehicles,
     PlanChanges,
     VehicleTimeline,
     day_console,
@@ -70,6 +71,7 @@ __all__ = [
     "STALE_AFTER_S",
     "DayConsole",
     "DayOverview",
+    "FreeVehicles",
     "GraphLoader",
     "PlanChanges",
     "PlanOutcome",

@@ -30,6 +30,7 @@ from mobility.store import (
 
 __all__ = [
     "DayConsole",
+    "FreeVehicles",
     "PlanChanges",
     "TimelineStop",
     "VehicleTimeline",
@@ -119,16 +120,30 @@ def _reaches(graph: RoadGraph, stop: Stop) -> bool:
     return True
 
 
+@dataclass(frozen=True)
+class FreeVehicles:
+    """Vehicles free for an unserved booking at ``minute``: its own time, or the
+    nearest other time (within two hours) when none is free at its own."""
+
+    minute: int
+    names: list[str]
+
+
+#: Other times tried for a booking no vehicle is free for: nearest first.
+OTHER_TIMES_MIN = tuple(d * s for d in range(15, 121, 15) for s in (1, -1))
+
+
 def free_vehicles(
     session: Session,
     run: PlanRun | None,
     bookings: Sequence[Booking],
     graphs: Callable[[str], RoadGraph] | None = None,
-) -> dict[int, list[str]]:
+) -> dict[int, FreeVehicles]:
     """Booking id -> the active vehicles with room for the whole crew, on shift at its
     time, without a planned stop around it and (given ``graphs``) whose roads reach
-    both its stops (names; largest first). Only for bookings left out for want of
-    room or by a dispatcher: for the others no vehicle alone could serve them."""
+    both its stops (names; largest first); when none is free at its time, those free
+    at the nearest time that has some. Only for bookings left out for want of room or
+    by a dispatcher: for the others no vehicle alone could serve them (no names)."""
     fleet = list(
         session.scalars(
             select(Vehicle).where(Vehicle.active.is_(True)).order_by(Vehicle.seats.desc())
@@ -137,7 +152,6 @@ def free_vehicles(
     busy: dict[int, list[int]] = {}
     for route in run.routes if run is not None else []:
         busy[route.vehicle_id] = [s.arrival_s // 60 for s in route.stops]
-    answer: dict[int, list[str]] = {}
     reach: dict[tuple[str, int], bool] = {}
 
     def reaches(vehicle: Vehicle, stop: Stop) -> bool:
@@ -146,16 +160,12 @@ def free_vehicles(
             reach[key] = _reaches(graphs(key[0]), stop)
         return reach.get(key, True)
 
-    for booking in bookings:
-        if booking.reason not in (None, FLEET_FULL, LEFT_UNASSIGNED):
-            answer[booking.id] = []
-            continue
-        t = booking.time_min
+    def free_at(booking: Booking, t: int) -> list[str]:
         if booking.direction is Direction.TO_WORK:
             low, high = t - FREE_BEFORE_MIN, t + FREE_AFTER_MIN
         else:
             low, high = t - FREE_AFTER_MIN, t + FREE_BEFORE_MIN
-        answer[booking.id] = [
+        return [
             v.name
             for v in fleet
             if v.seats >= booking.seats
@@ -165,6 +175,18 @@ def free_vehicles(
             and reaches(v, booking.from_stop)
             and reaches(v, booking.to_stop)
         ]
+
+    answer: dict[int, FreeVehicles] = {}
+    for booking in bookings:
+        t = booking.time_min
+        answer[booking.id] = FreeVehicles(t, [])
+        if booking.reason not in (None, FLEET_FULL, LEFT_UNASSIGNED):
+            continue
+        for minute in (t, *(t + d for d in OTHER_TIMES_MIN if 0 <= t + d < 24 * 60)):
+            names = free_at(booking, minute)
+            if names:
+                answer[booking.id] = FreeVehicles(minute, names)
+                break
     return answer
 
 
@@ -255,7 +277,7 @@ class DayConsole:
 
     overview: DayOverview
     timelines: list[VehicleTimeline]
-    free: dict[int, list[str]]
+    free: dict[int, FreeVehicles]
     changes: PlanChanges | None
 
     @property

@@ -130,8 +130,8 @@ def test_free_vehicles_exclude_the_busy_and_list_the_idle(staff_app: Flask) -> N
                 for m in s.moves
                 if m.booking_id == booking.id
             }
-            assert carriers and not carriers & set(free[booking.id])
-            assert "MB-idle" in free[booking.id]
+            assert carriers and not carriers & set(free[booking.id].names)
+            assert "MB-idle" in free[booking.id].names
         # a bus is free too, but its roads do not reach a stop at the end of a track
         depot = db.scalar(select(Stop).where(Stop.name == "Depot B"))
         assert depot is not None
@@ -149,11 +149,25 @@ def test_free_vehicles_exclude_the_busy_and_list_the_idle(staff_app: Flask) -> N
         c = db.scalar(select(Stop).where(Stop.name == "Farm C"))
         assert c is not None
         (far,) = request_rides(db, worker, RideRequest(DAY, track_end.id, c.id, 900))
-        assert {"BUS-1", "MB-idle"} <= set(free_vehicles(db, run, [far])[far.id])
+        assert {"BUS-1", "MB-idle"} <= set(free_vehicles(db, run, [far])[far.id].names)
         reached = free_vehicles(db, run, [far], graph_loader())[far.id]
-        assert "MB-idle" in reached and "BUS-1" not in reached
+        assert "MB-idle" in reached.names and "BUS-1" not in reached.names
+        assert reached.minute == 900
         far.reason = "no vehicle can serve it within its time windows and ride time"
-        assert free_vehicles(db, run, [far])[far.id] == []  # no vehicle alone could
+        assert free_vehicles(db, run, [far])[far.id].names == []  # no vehicle alone could
+        # the only active vehicle is busy at 06:00: the nearest time it is free is offered
+        first = next(b for b in bookings if b.time_min == 360)
+        route = next(
+            r for r in run.routes if any(m.booking_id == first.id for s in r.stops for m in s.moves)
+        )
+        for vehicle in db.scalars(select(Vehicle)):
+            vehicle.active = vehicle.id == route.vehicle_id
+            vehicle.shift_start_min = 0
+        offer = free_vehicles(db, run, [first])[first.id]
+        assert offer.names == [route.vehicle.name] and offer.minute != 360
+        assert abs(offer.minute - 360) <= 120
+        low, high = offer.minute - 120, offer.minute + 20  # to work: the ride ends at its time
+        assert not [s for s in route.stops if low <= s.arrival_s // 60 <= high]
 
 
 def test_changes_since_publishing_name_moved_cancelled_and_new_bookings(
