@@ -9,7 +9,10 @@ not a test.
 
 Usage: python bench/peak_day.py [--seed N] [--workers W] [--vehicles V]
                                 [--time-limit S] [--heat-ban | --no-heat-ban]
-                                [--fleet-size]
+                                [--fleet-size] [--zones]
+
+``--zones`` plans the day by zones (one per depot, in parallel processes, then a
+repair across borders: :mod:`mobility.planning.zones`) with the same time limit.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from mobility.planning import (
     StopPoint,
     VehicleType,
     plan_bookings,
+    plan_by_zones,
     profile_matrix,
     size_fleet,
 )
@@ -120,6 +124,9 @@ def main() -> None:
         action="store_true",
         help="also size the fleet (the fleet's types at the four depots) for the day",
     )
+    parser.add_argument(
+        "--zones", action="store_true", help="plan by zones (a depot each), then repair"
+    )
     args = parser.parse_args()
     started = time.perf_counter()
     graphs = {profile: load_road_graph(profile) for profile in ("minibus", "bus")}
@@ -138,9 +145,12 @@ def main() -> None:
     points = [s for s in stops if s.id in used]
     matrices = {profile: profile_matrix(graph, points) for profile, graph in graphs.items()}
     matrices_done = time.perf_counter()
-    plan = plan_bookings(
-        bookings, fleet, matrices, settings=PlanningSettings(time_limit_s=args.time_limit)
-    )
+    settings = PlanningSettings(time_limit_s=args.time_limit)
+    if args.zones:
+        plan, zoning = plan_by_zones(bookings, fleet, matrices, settings=settings)
+        print(f"zones: {json.dumps(zoning)}")
+    else:
+        plan = plan_bookings(bookings, fleet, matrices, settings=settings)
     finished = time.perf_counter()
     f = plan.figures
     print(

@@ -33,6 +33,7 @@ from mobility.planning.types import (
     RideGroup,
     StopPoint,
 )
+from mobility.planning.zones import plan_by_zones
 from optimizer.check import check
 from optimizer.solve import solve
 
@@ -54,6 +55,7 @@ __all__ = [
     "empty_figures",
     "group_bookings",
     "plan_bookings",
+    "plan_by_zones",
     "profile_matrix",
     "size_fleet",
     "solver_params",
