@@ -239,9 +239,13 @@ def test_stops_page_checks_before_saving_and_lists_unplaced_first(staff_app: Fla
     lat, lon = NODES["A"]
     form = {"csrf_token": csrf_token(page), "name": "Field gate", "kind": "farm", "active": "y"}
     form |= {"lat": f"{lat - 0.005:.6f}", "lon": f"{lon:.6f}", "category": ""}
-    checked = client.post("/dispatch/stops", data=form | {"action": "check"})
+    position = {k: form[k] for k in ("csrf_token", "lat", "lon")}  # no name yet: fine
+    checked = client.post("/dispatch/stops", data=position | {"action": "check"})
     text = checked.get_data(as_text=True)
-    assert checked.status_code == 200 and "300 m" in text
+    assert checked.status_code == 200 and "300 m" in text and 'class="error"' not in text
+    empty = {"csrf_token": form["csrf_token"], "action": "check", "lat": "", "lon": ""}
+    unplaced = client.post("/dispatch/stops", data=empty)
+    assert 'class="error"' in unplaced.get_data(as_text=True)
     with staff_app.app_context():
         assert get_session().scalar(select(Stop).where(Stop.name == "Field gate")) is None
     saved = client.post("/dispatch/stops", data=form | {"action": "save"}, follow_redirects=True)

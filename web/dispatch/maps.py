@@ -15,6 +15,7 @@ from mobility.dispatch import day_overview, latest_plan
 from mobility.errors import ServiceError
 from mobility.outputs import plan_layers
 from mobility.stops import FAR_FROM_ROAD_M, RoadPoint, list_stops, save_stop, snap_to_road
+from web.booking.forms import REQUIRED
 from web.db import get_session
 from web.dispatch import DESK, PLANNERS, bp, day_of
 from web.dispatch.forms import StopForm, reason_text
@@ -87,6 +88,19 @@ def _snap_text(road: RoadPoint) -> str:
     return text
 
 
+def _check_position(form: StopForm) -> str | None:
+    """The snap text of the form's position, or ``None`` with the error on the form."""
+    lat, lon = _coordinate(form.lat.data), _coordinate(form.lon.data)
+    if lat is None or lon is None:
+        form.lat.errors = [*form.lat.errors, str(REQUIRED)]
+        return None
+    try:
+        return _snap_text(snap_to_road(graph_loader()("minibus"), lat, lon))
+    except ServiceError as err:
+        form.lat.errors = [*form.lat.errors, error_text(err)]
+        return None
+
+
 @bp.route("/stops", methods=["GET", "POST"])
 @roles_required(*PLANNERS)
 def stops() -> ResponseReturnValue:
@@ -95,29 +109,28 @@ def stops() -> ResponseReturnValue:
     db = get_session()
     form = StopForm()
     preview: str | None = None
-    if form.validate_on_submit():
-        lat, lon = _coordinate(form.lat.data), _coordinate(form.lon.data)
+    checking = form.is_submitted() and request.form.get("action") == "check"
+    # checking a position saves nothing: only the coordinates need to be valid
+    if checking and form.lat.validate(form) and form.lon.validate(form):
+        preview = _check_position(form)
+    elif not checking and form.validate_on_submit():
         try:
-            if request.form.get("action") == "check":
-                if lat is None or lon is None:
-                    raise ServiceError("lat", "required", "lat, lon: required")
-                preview = _snap_text(snap_to_road(graph_loader()("minibus"), lat, lon))
-            else:
-                saved = save_stop(
-                    db,
-                    name=form.name.data or "",
-                    kind=form.kind.data or "",
-                    lat=lat,
-                    lon=lon,
-                    active=bool(form.active.data),
-                    graph=graph_loader()("minibus") if lat is not None else None,
-                    category=form.category.data or None,
-                )
-                note = saved.snap_error or (_snap_text(saved.road) if saved.road else "")
-                flash(_("Saved.") + (f" {note}" if note else ""), "info")
-                return redirect(url_for("dispatch.stops"))
+            saved = save_stop(
+                db,
+                name=form.name.data or "",
+                kind=form.kind.data or "",
+                lat=_coordinate(form.lat.data),
+                lon=_coordinate(form.lon.data),
+                active=bool(form.active.data),
+                graph=graph_loader()("minibus") if form.lat.data is not None else None,
+                category=form.category.data or None,
+            )
         except ServiceError as err:
             getattr(form, err.field, form.name).errors.append(error_text(err))
+        else:
+            note = saved.snap_error or (_snap_text(saved.road) if saved.road else "")
+            flash(_("Saved.") + (f" {note}" if note else ""), "info")
+            return redirect(url_for("dispatch.stops"))
     every = list_stops(db, active_only=False)
     placed = [
         [round(s.lat, 5), round(s.lon, 5), s.name]
