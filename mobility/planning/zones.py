@@ -6,6 +6,8 @@ Choices (see the README's regional figures for what they cost):
 - A zone is a depot with its vehicles. A booking belongs to the zone of the depot
   nearest (by driving time) to its home end (where a crew lives: the pickup of a ride
   to work, the drop-off of a ride back), so both rides of a crew land in one zone.
+- A depot nearest to no booking lends its vehicles to the zone of the depot nearest
+  to it (they would otherwise wait for the repair).
 - Each zone is planned by :func:`plan_bookings` with one search process, the zones
   running side by side in a process pool of ``processes``; the time limit is the
   wall-clock budget of the whole: the zones get ``share`` of it, divided by the
@@ -34,7 +36,13 @@ from mobility.planning.settings import PlanningSettings
 from mobility.planning.sizing import FLEET_FULL
 from mobility.planning.types import BookingRow, DayFigures, DayPlan, FleetVehicle, ProfileMatrix
 
-__all__ = ["ZONE_SHARE", "assign_zones", "merge_plans", "plan_by_zones"]
+__all__ = [
+    "ZONE_SHARE",
+    "assign_zones",
+    "merge_plans",
+    "plan_by_zones",
+    "zone_fleets",
+]
 
 #: Share of the time limit the zones' searches get; the repair gets the rest.
 ZONE_SHARE = 0.8
@@ -73,6 +81,31 @@ def assign_zones(
                 break
         zones[best].append(booking)
     return zones
+
+
+def _seconds(matrices: Mapping[str, ProfileMatrix], a: int, b: int) -> float:
+    """Driving time from stop ``a`` to ``b`` on the first profile reaching both."""
+    for _, m in sorted(matrices.items()):
+        if a in m.stop_ids and b in m.stop_ids:
+            return float(m.durations_s[m.stop_ids.index(a), m.stop_ids.index(b)])
+    return math.inf
+
+
+def zone_fleets(
+    zones: Mapping[int, Sequence[BookingRow]],
+    fleet: Sequence[FleetVehicle],
+    matrices: Mapping[str, ProfileMatrix],
+) -> dict[int, list[FleetVehicle]]:
+    """Depot -> the vehicles its zone plans with: its own, and those of depots nearest
+    to no booking whose nearest busy depot it is."""
+    busy = [d for d, z in zones.items() if z]
+    fleets: dict[int, list[FleetVehicle]] = {d: [] for d in busy}
+    for vehicle in fleet:
+        home = vehicle.depot_stop
+        if home not in fleets and busy:
+            home = min(busy, key=lambda d: _seconds(matrices, vehicle.depot_stop, d))
+        fleets.setdefault(home, []).append(vehicle)
+    return fleets
 
 
 def _restricted(matrices: Mapping[str, ProfileMatrix], stops: set[int]) -> dict[str, ProfileMatrix]:
@@ -180,11 +213,8 @@ def plan_by_zones(
     plan_part: Planner = planner or plan_bookings
     settings = settings or PlanningSettings()
     zones = assign_zones(bookings, fleet, matrices)
-    jobs = [
-        _part(list(zone), [v for v in fleet if v.depot_stop == depot], matrices)
-        for depot, zone in zones.items()
-        if zone
-    ]
+    fleets = zone_fleets(zones, fleet, matrices)
+    jobs = [_part(list(zone), fleets[depot], matrices) for depot, zone in zones.items() if zone]
     workers = max(1, min(processes or os.cpu_count() or 1, len(jobs)))
     rounds = math.ceil(len(jobs) / workers)
     zone_settings = dataclasses.replace(

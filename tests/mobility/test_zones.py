@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from mobility.planning import BookingRow, FleetVehicle, ProfileMatrix, plan_bookings
-from mobility.planning.zones import assign_zones, plan_by_zones
+from mobility.planning.zones import assign_zones, plan_by_zones, zone_fleets
 from tests.conftest import QUICK
 
 #: Stops on a line, at these driving minutes from the west depot.
@@ -64,3 +64,12 @@ def test_without_an_idle_vehicle_the_left_out_crew_keeps_its_reason() -> None:
     assert left in (1, 2) and day.unserved[left] == "no room left in the fleet at that time"
     assert day.figures.reachable_seats == day.figures.seats == 30
     assert day.figures.unserved_seats == 8 and day.figures.violations == ()
+
+
+def test_a_depot_nearest_to_no_booking_lends_its_vehicles_to_the_nearest_zone() -> None:
+    west_only = [b for b in crews() if b.id != 4]
+    zones = assign_zones(west_only, FLEET, MATRICES)
+    assert zone_fleets(zones, FLEET, MATRICES) == {W_DEPOT: FLEET}
+    day, zoning = plan_by_zones(west_only, FLEET, MATRICES, settings=QUICK, processes=1)
+    assert zoning == {"zones": 1, "repair_bookings": 0, "repair_served": 0}
+    assert day.unserved == {} and day.figures.violations == ()
