@@ -9,10 +9,12 @@ not a test.
 
 Usage: python bench/peak_day.py [--seed N] [--workers W] [--vehicles V]
                                 [--time-limit S] [--heat-ban | --no-heat-ban]
-                                [--fleet-size] [--zones]
+                                [--fleet-size] [--zones [--queue REDIS_URL]]
 
 ``--zones`` plans the day by zones (one per depot, in parallel processes, then a
-repair across borders: :mod:`mobility.planning.zones`) with the same time limit.
+repair across borders: :mod:`mobility.planning.zones`) with the same time limit;
+with ``--queue`` the zones are jobs on that Redis queue (``--queue-name``, default
+``mobility``) for the ``mobility worker`` processes listening there.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import time
 
 from mobility.demo import PeakDay, peak_day
 from mobility.dispatch import fixed_cost_for_seats
+from mobility.jobs.zones import on_queue, queue_workers
 from mobility.planning import (
     BookingRow,
     FleetVehicle,
@@ -127,6 +130,8 @@ def main() -> None:
     parser.add_argument(
         "--zones", action="store_true", help="plan by zones (a depot each), then repair"
     )
+    parser.add_argument("--queue", metavar="REDIS_URL", help="with --zones: zones as jobs")
+    parser.add_argument("--queue-name", default="mobility")
     args = parser.parse_args()
     started = time.perf_counter()
     graphs = {profile: load_road_graph(profile) for profile in ("minibus", "bus")}
@@ -146,7 +151,20 @@ def main() -> None:
     matrices = {profile: profile_matrix(graph, points) for profile, graph in graphs.items()}
     matrices_done = time.perf_counter()
     settings = PlanningSettings(time_limit_s=args.time_limit)
-    if args.zones:
+    if args.zones and args.queue:
+        workers = queue_workers(args.queue, args.queue_name)
+        if not workers:
+            raise SystemExit(f"no `mobility worker` listens on {args.queue_name}: start one")
+        plan, zoning = plan_by_zones(
+            bookings,
+            fleet,
+            matrices,
+            settings=settings,
+            processes=workers,
+            runner=on_queue(args.queue, args.queue_name),
+        )
+        print(f"zones on the queue ({workers} workers): {json.dumps(zoning)}")
+    elif args.zones:
         plan, zoning = plan_by_zones(bookings, fleet, matrices, settings=settings)
         print(f"zones: {json.dumps(zoning)}")
     else:

@@ -9,7 +9,9 @@ Choices (see the README's regional figures for what they cost):
 - A depot nearest to no booking lends its vehicles to the zone of the depot nearest
   to it (they would otherwise wait for the repair).
 - Each zone is planned by :func:`plan_bookings` with one search process, the zones
-  running side by side in a process pool of ``processes``; the time limit is the
+  running side by side in a process pool of ``processes`` or, given the job queue's
+  runner, as jobs that any ``mobility worker`` takes (more worker machines, fewer
+  rounds); the time limit is the
   wall-clock budget of the whole: the zones get ``share`` of it, divided by the
   rounds the pool needs (4 zones on 2 processes: 2 rounds of 40 %).
 - Repair across borders: the bookings a zone left out for want of room (whole, not
@@ -38,7 +40,10 @@ from mobility.planning.types import BookingRow, DayFigures, DayPlan, FleetVehicl
 
 __all__ = [
     "ZONE_SHARE",
+    "Part",
+    "PartRunner",
     "assign_zones",
+    "in_processes",
     "merge_plans",
     "plan_by_zones",
     "zone_fleets",
@@ -47,7 +52,10 @@ __all__ = [
 #: Share of the time limit the zones' searches get; the repair gets the rest.
 ZONE_SHARE = 0.8
 
-Planner = Callable[..., DayPlan]
+#: A part of the day: its bookings, its vehicles, the matrices between its stops.
+Part = tuple[list[BookingRow], list[FleetVehicle], dict[str, ProfileMatrix]]
+#: Plans parts with the given settings, in order.
+PartRunner = Callable[[list[Part], PlanningSettings], list[DayPlan]]
 
 
 def _home(booking: BookingRow) -> int:
@@ -125,7 +133,7 @@ def _part(
     part_bookings: list[BookingRow],
     part_fleet: list[FleetVehicle],
     matrices: Mapping[str, ProfileMatrix],
-) -> tuple[list[BookingRow], list[FleetVehicle], dict[str, ProfileMatrix]]:
+) -> Part:
     stops = {b.from_stop for b in part_bookings} | {b.to_stop for b in part_bookings}
     stops |= {v.depot_stop for v in part_fleet}
     return part_bookings, part_fleet, _restricted(matrices, stops)
@@ -183,6 +191,21 @@ def merge_plans(plans: Sequence[DayPlan], bookings: Sequence[BookingRow]) -> Day
     return DayPlan(routes, pickups, vehicles_of, unserved, figures, None, seats_in)
 
 
+def in_processes(processes: int | None = None) -> PartRunner:
+    """A runner planning the parts in a local process pool (``processes`` at once,
+    default the CPUs)."""
+
+    def run(parts: list[Part], settings: PlanningSettings) -> list[DayPlan]:
+        from mobility.planning import plan_bookings
+
+        workers = max(1, min(processes or os.cpu_count() or 1, len(parts)))
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            futures = [pool.submit(plan_bookings, b, f, m, settings=settings) for b, f, m in parts]
+            return [future.result() for future in futures]
+
+    return run
+
+
 def plan_by_zones(
     bookings: Sequence[BookingRow],
     fleet: Sequence[FleetVehicle],
@@ -191,16 +214,18 @@ def plan_by_zones(
     settings: PlanningSettings | None = None,
     processes: int | None = None,
     share: float = ZONE_SHARE,
-    planner: Planner | None = None,
+    runner: PartRunner | None = None,
 ) -> tuple[DayPlan, dict[str, int]]:
     """Plan a day zone by zone, then repair across borders (see the module).
 
     Parameters
     ----------
     processes
-        Zones planned at once (default: the CPUs); each zone's search uses one.
-    planner
-        The function planning a part (default :func:`plan_bookings`).
+        Zones planned at once (default: the CPUs; with a queue, its workers); each
+        zone's search uses one process. Sets the rounds the time limit is cut into.
+    runner
+        Plans the zones' parts (default :func:`in_processes`; the job queue's
+        :func:`mobility.jobs.zones.on_queue` sends each to a worker).
 
     Returns
     -------
@@ -210,21 +235,17 @@ def plan_by_zones(
     """
     from mobility.planning import plan_bookings
 
-    plan_part: Planner = planner or plan_bookings
     settings = settings or PlanningSettings()
     zones = assign_zones(bookings, fleet, matrices)
     fleets = zone_fleets(zones, fleet, matrices)
     jobs = [_part(list(zone), fleets[depot], matrices) for depot, zone in zones.items() if zone]
-    workers = max(1, min(processes or os.cpu_count() or 1, len(jobs)))
-    rounds = math.ceil(len(jobs) / workers)
+    at_once = max(1, min(processes or os.cpu_count() or 1, len(jobs)))
     zone_settings = dataclasses.replace(
-        settings, time_limit_s=settings.time_limit_s * share / rounds, solver_workers=1
+        settings,
+        time_limit_s=settings.time_limit_s * share / math.ceil(len(jobs) / at_once),
+        solver_workers=1,
     )
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        futures = [
-            pool.submit(plan_part, zb, zf, zm, settings=zone_settings) for zb, zf, zm in jobs
-        ]
-        parts = [f.result() for f in futures]
+    parts = (runner or in_processes(at_once))(jobs, zone_settings)
     used = {r.vehicle_id for p in parts for r in p.routes}
     served = {b for p in parts for b in p.pickups}
     leftovers = [
@@ -239,7 +260,7 @@ def plan_by_zones(
         repair_settings = dataclasses.replace(
             settings, time_limit_s=max(settings.time_limit_s * (1 - share), 5.0)
         )
-        repair = plan_part(*_part(leftovers, idle, matrices), settings=repair_settings)
+        repair = plan_bookings(*_part(leftovers, idle, matrices), settings=repair_settings)
         repair_served = repair.figures.served_bookings
         parts.append(repair)
     merged = merge_plans(parts, bookings)

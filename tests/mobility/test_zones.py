@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import subprocess
+import threading
+import time
+from pathlib import Path
+
 import numpy as np
 
-from mobility.planning import BookingRow, FleetVehicle, ProfileMatrix, plan_bookings
+from mobility.jobs.zones import on_queue
+from mobility.planning import BookingRow, DayPlan, FleetVehicle, ProfileMatrix, plan_bookings
 from mobility.planning.zones import assign_zones, plan_by_zones, zone_fleets
-from tests.conftest import QUICK
+from tests.conftest import QUICK, REDIS_URL
+from tests.mobility.test_jobs import MOBILITY, job_env
 
 #: Stops on a line, at these driving minutes from the west depot.
 W_DEPOT, W_SET, W_FARM, E_FARM, E_SET, E_DEPOT = 10, 11, 12, 22, 21, 20
@@ -73,3 +80,43 @@ def test_a_depot_nearest_to_no_booking_lends_its_vehicles_to_the_nearest_zone() 
     day, zoning = plan_by_zones(west_only, FLEET, MATRICES, settings=QUICK, processes=1)
     assert zoning == {"zones": 1, "repair_bookings": 0, "repair_served": 0}
     assert day.unserved == {} and day.figures.violations == ()
+
+
+def test_zones_go_to_the_job_queue_and_a_real_worker_plans_them(
+    database_url: str, queue_name: str, tiny_osm: Path
+) -> None:
+    from redis import Redis
+    from rq import Queue
+    from rq.registry import FinishedJobRegistry
+
+    queue = Queue(queue_name, connection=Redis.from_url(REDIS_URL))
+    out: dict[str, tuple[DayPlan, dict[str, int]]] = {}
+    runner = on_queue(REDIS_URL, queue_name, poll_s=0.1)
+
+    def plan() -> None:
+        out["zones"] = plan_by_zones(
+            crews(), FLEET, MATRICES, settings=QUICK, processes=2, runner=runner
+        )
+
+    planner = threading.Thread(target=plan)
+    planner.start()
+    deadline = time.monotonic() + 30
+    while queue.count < 2:  # both zones wait on the queue for a worker
+        assert time.monotonic() < deadline and planner.is_alive(), "the zones were not queued"
+        time.sleep(0.05)
+    worker = subprocess.run(
+        [str(MOBILITY), "worker", "--burst", "--nice", "0"],
+        env=job_env(database_url, queue_name, tiny_osm),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert worker.returncode == 0, worker.stderr[-2000:]
+    planner.join(60)
+    day, zoning = out["zones"]
+    assert zoning == {"zones": 2, "repair_bookings": 1, "repair_served": 1}
+    assert day.unserved == {} and day.figures.violations == ()
+    zone_jobs = [j for j in FinishedJobRegistry(queue=queue).get_job_ids() if "-zone-" in j]
+    assert len(zone_jobs) == 2
+    local, _ = plan_by_zones(crews(), FLEET, MATRICES, settings=QUICK, processes=2)
+    assert day.pickups == local.pickups  # the same plans as in local processes
