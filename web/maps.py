@@ -8,10 +8,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import xstatic.pkg.leaflet as leaflet
-from flask import Blueprint, Flask, send_from_directory
+from flask import Blueprint, Flask, send_file, send_from_directory
 from flask.typing import ResponseReturnValue
 
 from mobility.outputs import ATTRIBUTION
+from mobility.outputs.layers import DAYMAP_JS
 from web.settings import get_settings
 
 __all__ = ["bp", "init_app", "tile_origin"]
@@ -19,6 +20,12 @@ __all__ = ["bp", "init_app", "tile_origin"]
 LEAFLET_DIR = Path(leaflet.BASE_DIR)
 
 bp = Blueprint("maps", __name__, url_prefix="/vendor")
+
+
+@bp.route("/passaggio/daymap.js")
+def daymap_script() -> ResponseReturnValue:
+    """The script that draws a day's layers (also inlined in standalone map files)."""
+    return send_file(DAYMAP_JS, mimetype="text/javascript", max_age=3600)
 
 
 @bp.route(f"/leaflet-{leaflet.VERSION}/<path:filename>")

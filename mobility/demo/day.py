@@ -34,11 +34,11 @@ from mobility.dispatch import (
 )
 from mobility.errors import ServiceError
 from mobility.jobs import plan_here
-from mobility.outputs import plan_map, plan_overview_png, render_sheets_pdf
+from mobility.outputs import plan_map_html, plan_overview_png, render_sheets_pdf
 from mobility.planning import PlanningSettings
 from mobility.roads import RoadGraph
 from mobility.stops import load_places, load_places_as_stops, worker_name
-from mobility.store import Booking, Profile, StaffUser, Stop, StopKind, Vehicle
+from mobility.store import Booking, BookingStatus, Profile, StaffUser, Stop, StopKind, Vehicle
 
 __all__ = ["DemoResult", "run_demo", "seed_demo_day"]
 
@@ -219,7 +219,10 @@ def _write_outputs(
     assert run is not None
     out.mkdir(parents=True, exist_ok=True)
     map_path = out / "plan_map.html"
-    plan_map(run, graphs).save(str(map_path))
+    unserved = session.scalars(
+        select(Booking).where(Booking.service_date == day, Booking.status == BookingStatus.UNSERVED)
+    )
+    map_path.write_text(plan_map_html(run, graphs, list(unserved)), encoding="utf-8")
     overview_path = out / "plan_overview.png"
     overview_path.write_bytes(plan_overview_png(run, graphs))
     sheets_path = out / "route_sheets.pdf"

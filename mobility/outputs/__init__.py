@@ -3,11 +3,10 @@ Region's ridership report. Like a plotting package, it reads plans and never
 changes them."""
 
 from mobility.outputs.export import export_plan
-from mobility.outputs.layers import plan_layers
+from mobility.outputs.layers import plan_layers, plan_map_html
 from mobility.outputs.maps import (
     ATTRIBUTION,
     COLOURS,
-    plan_map,
     plan_overview_png,
     route_colour,
     route_geometry,
@@ -22,7 +21,7 @@ __all__ = [
     "export_plan",
     "monthly_report",
     "plan_layers",
-    "plan_map",
+    "plan_map_html",
     "plan_overview_png",
     "render_sheets_pdf",
     "route_colour",

@@ -4,8 +4,13 @@ codes and seat counts only, never names or phone numbers."""
 
 from __future__ import annotations
 
+import base64
+import html
+import json
+import re
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from pathlib import Path
+from typing import Any, Final
 
 import polyline
 from shapely.geometry import LineString
@@ -15,7 +20,12 @@ from mobility.outputs.maps import ATTRIBUTION, route_colour, route_geometry
 from mobility.roads import RoadGraph
 from mobility.store import Booking, PlanRoute, PlanRun
 
-__all__ = ["plan_layers"]
+__all__ = ["DAYMAP_JS", "plan_layers", "plan_map_html"]
+
+#: The script drawing a day's layers on Leaflet (served by the app, inlined in files).
+DAYMAP_JS: Final = Path(__file__).with_name("daymap.js")
+#: The default background of a standalone map file.
+OSM_TILES: Final = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 
 #: Paths are simplified to about 12 m (a pixel at zoom 14) and rounded to about 1 m:
 #: a 35-vehicle day is about 150 kB of JSON.
@@ -110,3 +120,46 @@ def plan_layers(
         "unserved": left,
         "bounds": bounds,
     }
+
+
+def plan_map_html(
+    run: PlanRun,
+    graphs: Callable[[str], RoadGraph],
+    unserved: Iterable[Booking] = (),
+    *,
+    tiles: str = OSM_TILES,
+    labels: dict[str, str] | None = None,
+) -> str:
+    """The plan's map as one standalone HTML file: Leaflet (from its XStatic package),
+    the drawing script and the layers inlined, nothing fetched but the background
+    tiles (``tiles``; empty for none). Opens from disk, offline too (without tiles)."""
+    import xstatic.pkg.leaflet as leaflet
+
+    folder = Path(leaflet.BASE_DIR)
+    data = json.dumps(plan_layers(run, graphs, unserved), ensure_ascii=False)
+    words = json.dumps(labels or {}, ensure_ascii=False)
+    title = html.escape(f"Passaggio - {run.service_date}")
+
+    def inline(text: str) -> str:  # nothing inlined may close its element early
+        return text.replace("</", "<\\/")
+
+    def picture(found: re.Match[str]) -> str:  # the style sheet's images, as data
+        data = base64.b64encode((folder / "images" / found.group(1)).read_bytes()).decode()
+        return f"url(data:image/png;base64,{data})"
+
+    css = re.sub(r"url\(images/([\w.-]+\.png)\)", picture, (folder / "leaflet.css").read_text())
+
+    return (
+        '<!doctype html><html><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{title}</title>"
+        f"<style>{css}"
+        "html,body{margin:0;height:100%}#daymap{height:100%}</style>"
+        f"<script>{inline((folder / 'leaflet.js').read_text(encoding='utf-8'))}</script>"
+        "</head><body>"
+        f'<div id="daymap" data-tiles="{html.escape(tiles)}" '
+        f'data-attribution="{html.escape(ATTRIBUTION)}" data-labels="{html.escape(words)}"></div>'
+        f'<script type="application/json" id="daymap-data">{inline(data)}</script>'
+        f"<script>{inline(DAYMAP_JS.read_text(encoding='utf-8'))}</script>"
+        "</body></html>"
+    )

@@ -1,4 +1,4 @@
-"""Maps of a day's plan: interactive (Folium) for dispatchers, route geometry for sheets.
+"""Maps of a day's plan: route geometry along the roads, and the static overview.
 
 Routes are drawn along the roads of each vehicle's profile. Every map carries
 "(c) OpenStreetMap contributors".
@@ -6,12 +6,10 @@ Routes are drawn along the roads of each vehicle's profile. Every map carries
 
 from __future__ import annotations
 
-import html
 import itertools
 from collections.abc import Callable
-from typing import Any, Final
+from typing import Final
 
-from mobility.clock import seconds_hhmm
 from mobility.colours import COLOURS, route_colour
 from mobility.errors import SnapError
 from mobility.roads import RoadGraph
@@ -20,7 +18,6 @@ from mobility.store import PlanRoute, PlanRun
 __all__ = [
     "ATTRIBUTION",
     "COLOURS",
-    "plan_map",
     "plan_overview_png",
     "route_colour",
     "route_geometry",
@@ -43,55 +40,6 @@ def route_geometry(route: PlanRoute, graph: RoadGraph) -> list[tuple[float, floa
             leg = [(a.lat, a.lon), (b.lat, b.lon)]
         points += leg if not points else leg[1:]
     return points
-
-
-def plan_map(run: PlanRun, graphs: Callable[[str], RoadGraph]) -> Any:
-    """A Folium map of a plan: one colour and one layer per vehicle, stops with times
-    and people boarding and alighting (booking codes and counts, never names)."""
-    import folium
-
-    fmap = folium.Map(location=[41.45, 15.6], zoom_start=10, tiles=None, control_scale=True)
-    folium.TileLayer("OpenStreetMap", attr=ATTRIBUTION, name="OpenStreetMap").add_to(fmap)
-    bounds: list[tuple[float, float]] = []
-    for n, route in enumerate(run.routes):
-        colour = route_colour(n)
-        vehicle = route.vehicle
-        layer = folium.FeatureGroup(name=f"{vehicle.name} ({vehicle.seats})")
-        line = route_geometry(route, graphs(vehicle.profile.value))
-        if len(line) >= 2:
-            folium.PolyLine(line, color=colour, weight=4, opacity=0.8, tooltip=vehicle.name).add_to(
-                layer
-            )
-            bounds += line
-        for stop in route.stops:
-            board = sum(m.seats for m in stop.moves if m.boarding)
-            alight = sum(m.seats for m in stop.moves if not m.boarding)
-            codes = ", ".join(sorted({m.booking.code for m in stop.moves}))
-            text = (
-                f"<b>{html.escape(vehicle.name)}</b> #{stop.seq + 1}<br>"
-                f"{html.escape(stop.stop.name)}<br>"
-                f"{seconds_hhmm(stop.arrival_s)}-{seconds_hhmm(stop.departure_s)}<br>"
-                f"+{board} / -{alight} (on board {stop.load_after})<br>{html.escape(codes)}"
-            )
-            folium.CircleMarker(
-                [float(stop.stop.lat or 0), float(stop.stop.lon or 0)],
-                radius=6 if board or alight else 4,
-                color=colour,
-                fill=True,
-                fill_opacity=0.9,
-                popup=folium.Popup(text, max_width=260),
-                tooltip=f"{seconds_hhmm(stop.arrival_s)} {stop.stop.name}",
-            ).add_to(layer)
-        layer.add_to(fmap)
-    folium.LayerControl(collapsed=True).add_to(fmap)
-    if bounds:
-        lats = [p[0] for p in bounds]
-        lons = [p[1] for p in bounds]
-        fmap.fit_bounds([[min(lats), min(lons)], [max(lats), max(lons)]])
-    title = f"Passaggio - {run.service_date}"
-    root: Any = fmap.get_root()
-    root.html.add_child(folium.Element(f"<title>{html.escape(title)}</title>"))
-    return fmap
 
 
 def plan_overview_png(run: PlanRun, graphs: Callable[[str], RoadGraph]) -> bytes:

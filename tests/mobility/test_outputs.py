@@ -133,3 +133,36 @@ def test_printed_maps_draw_main_roads_and_place_names_from_the_graph(
     assert [t.get_text() for t in ax.texts] == ["Borgo Vicino"]  # inside the box, named
     assert ax.get_xlim() == (bbox[0], bbox[2])
     plt.close(fig)
+
+
+def test_the_standalone_map_file_inlines_everything_but_the_tiles(
+    db: Session, tiny_graphs: dict[str, RoadGraph]
+) -> None:
+    import json
+    import re
+
+    from mobility.outputs import plan_map_html
+
+    camp = Stop(name="Camp", kind=StopKind.SETTLEMENT, lat=NODES["A"][0], lon=NODES["A"][1])
+    field = Stop(name="Field </script>", kind=StopKind.FARM, lat=NODES["C"][0], lon=NODES["C"][1])
+    db.add_all([camp, field])
+    db.flush()
+    db.add(Vehicle(name="MB-1", seats=8, profile=Profile.MINIBUS, depot_stop_id=camp.id))
+    db.commit()
+    worker, _ = register_worker(db)
+    request_rides(db, worker, RideRequest(DAY, camp.id, field.id, 360, seats=4))
+    plan_day(db, DAY, lambda p: tiny_graphs[p], settings=QUICK)
+    run = latest_plan(db, DAY)
+    assert run is not None
+    page = plan_map_html(run, tiny_graphs.__getitem__, tiles="")
+    assert not re.search(r"<(script|link)[^>]+(src|href)=", page)  # nothing fetched
+    assert "Leaflet" in page and "decodePath" in page and "url(images/" not in page
+    found = re.search(
+        r'<script type="application/json" id="daymap-data">(.*?)</script>', page, re.S
+    )
+    assert found
+    layers = json.loads(found.group(1))
+    codes = {c for v in layers["vehicles"] for s in v["stops"] for c in s["codes"]}
+    assert codes == {m.booking.code for r in run.routes for s in r.stops for m in s.moves}
+    assert page.count("</script>") == 3  # Leaflet, the data, the drawing script
+    assert "Field </script>" in {s["name"] for v in layers["vehicles"] for s in v["stops"]}

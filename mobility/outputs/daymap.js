@@ -1,10 +1,11 @@
-/* The day's plan on the app's own Leaflet: one layer per vehicle (path and stops),
-   the unserved bookings marked. Data come from the element's data-layers URL; texts
-   are set with textContent (booking codes and stop names are never parsed as HTML). */
+/* The day's plan on Leaflet: one layer per vehicle (path and stops), the unserved
+   bookings marked. Data come from the element's data-layers URL (the app's pages), or
+   from the JSON script #daymap-data (a standalone file); texts are set with
+   textContent (booking codes and stop names are never parsed as HTML). */
 (function () {
   "use strict";
   var el = document.getElementById("daymap");
-  if (!el || !window.L || !window.fetch) { return; }
+  if (!el || !window.L) { return; }
   var labels = JSON.parse(el.dataset.labels || "{}");
   var map = L.map(el, { zoomSnap: 0.5 });
   map.setView([41.45, 15.6], 9);
@@ -104,6 +105,11 @@
     el.dataset.ready = String(data.vehicles.length);
   }
 
+  var embedded = document.getElementById("daymap-data");
+  if (embedded) {
+    draw(JSON.parse(embedded.textContent));
+    return;
+  }
   fetch(el.dataset.layers, { credentials: "same-origin" })
     .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
     .then(draw)
