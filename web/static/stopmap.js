@@ -52,6 +52,8 @@
     lat.value = event.latlng.lat.toFixed(6);
     lon.value = event.latlng.lng.toFixed(6);
     show([event.latlng.lat, event.latlng.lng]);
+    // from afar a click is only roughly placed: come closer, a second click refines it
+    if (map.getZoom() < 15) { map.setView(event.latlng, 16); }
   });
   function typed() {
     var a = parseFloat(lat.value), b = parseFloat(lon.value);
