@@ -1,23 +1,34 @@
 /* The day's plan on Leaflet: one layer per vehicle (path and stops), the unserved
    bookings marked. Data come from the element's data-layers URL (the app's pages), or
    from the JSON script #daymap-data (a standalone file); texts are set with
-   textContent (booking codes and stop names are never parsed as HTML). */
+   textContent (booking codes and stop names are never parsed as HTML).
+   window.passaggioMap(el) makes a map with the background of el's data-tiles (the
+   stops page uses it too). */
 (function () {
   "use strict";
+  if (!window.L) { return; }
+
+  /* A Leaflet map on el: tiles from data-tiles (none when empty) asked with the
+     hub's origin only, data-attribution always shown. */
+  window.passaggioMap = function (el) {
+    var map = L.map(el, { zoomSnap: 0.5 });
+    if (el.dataset.tiles) {
+      L.tileLayer(el.dataset.tiles, {
+        maxZoom: 19,
+        attribution: el.dataset.attribution,
+        referrerPolicy: "strict-origin-when-cross-origin"
+      }).addTo(map);
+    } else {
+      map.attributionControl.addAttribution(el.dataset.attribution);
+    }
+    return map;
+  };
+
   var el = document.getElementById("daymap");
-  if (!el || !window.L) { return; }
+  if (!el) { return; }
   var labels = JSON.parse(el.dataset.labels || "{}");
-  var map = L.map(el, { zoomSnap: 0.5 });
+  var map = window.passaggioMap(el);
   map.setView([41.45, 15.6], 9);
-  if (el.dataset.tiles) {
-    L.tileLayer(el.dataset.tiles, {
-      maxZoom: 19,
-      attribution: el.dataset.attribution,
-      referrerPolicy: "strict-origin-when-cross-origin"
-    }).addTo(map);
-  } else {
-    map.attributionControl.addAttribution(el.dataset.attribution);
-  }
 
   function node(tag, text) {
     var n = document.createElement(tag);

@@ -1,26 +1,17 @@
-/* The stops map: a click places the stop (latitude and longitude fill in; typing
+/* The stops map (after Leaflet and the day map's script): a click places the stop (latitude and longitude fill in; typing
    still works), then the point where it meets the road and the distance are shown
    before saving, with a warning when it is far. */
 (function () {
   "use strict";
   var el = document.getElementById("stopmap");
-  if (!el || !window.L || !window.fetch) { return; }
+  if (!el || !window.passaggioMap) { return; }
   var lat = document.getElementById("lat");
   var lon = document.getElementById("lon");
   var info = document.getElementById("snapinfo");
   var help = document.getElementById("maphelp");
   if (help) { help.classList.remove("js-only"); }
-  var map = L.map(el, { zoomSnap: 0.5 });
+  var map = window.passaggioMap(el);  // from the day map's script, loaded before this one
   map.fitBounds([[41.0, 15.0], [42.0, 16.2]]);
-  if (el.dataset.tiles) {
-    L.tileLayer(el.dataset.tiles, {
-      maxZoom: 19,
-      attribution: el.dataset.attribution,
-      referrerPolicy: "strict-origin-when-cross-origin"
-    }).addTo(map);
-  } else {
-    map.attributionControl.addAttribution(el.dataset.attribution);
-  }
   JSON.parse(el.dataset.stops || "[]").forEach(function (s) {
     L.circleMarker([s[0], s[1]], { radius: 3, color: "#555", weight: 1, fillOpacity: 0.6 })
       .bindTooltip(s[2]).addTo(map);
