@@ -34,7 +34,7 @@ def queue_workers(redis_url: str, queue_name: str) -> int:
 def on_queue(redis_url: str, queue_name: str, *, poll_s: float = 0.5) -> PartRunner:
     """A runner that enqueues every part as a job, then waits for all of them."""
 
-    def run(parts: list[Part], settings: PlanningSettings) -> list[DayPlan]:
+    def run(parts: list[Part], settings: list[PlanningSettings]) -> list[DayPlan]:
         from redis import Redis
         from rq import Queue
         from rq.job import JobStatus
@@ -45,14 +45,14 @@ def on_queue(redis_url: str, queue_name: str, *, poll_s: float = 0.5) -> PartRun
             queue.enqueue_call(
                 "mobility.planning.plan_bookings",
                 args=part,
-                kwargs={"settings": settings},
+                kwargs={"settings": one},
                 job_id=f"{queue_name}-zone-{batch}-{n}",
-                timeout=int(settings.time_limit_s) + ZONE_JOB_OVERHEAD_S,
+                timeout=int(one.time_limit_s) + ZONE_JOB_OVERHEAD_S,
                 result_ttl=3600,
                 failure_ttl=86_400,
                 description=f"zone {n + 1} of {len(parts)} ({len(part[0])} bookings)",
             )
-            for n, part in enumerate(parts)
+            for n, (part, one) in enumerate(zip(parts, settings, strict=True))
         ]
         results: list[DayPlan] = []
         for job in jobs:

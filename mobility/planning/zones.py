@@ -47,6 +47,7 @@ __all__ = [
     "merge_plans",
     "plan_by_zones",
     "zone_fleets",
+    "zone_time_limits",
 ]
 
 #: Share of the time limit the zones' searches get; the repair gets the rest.
@@ -54,8 +55,8 @@ ZONE_SHARE = 0.8
 
 #: A part of the day: its bookings, its vehicles, the matrices between its stops.
 Part = tuple[list[BookingRow], list[FleetVehicle], dict[str, ProfileMatrix]]
-#: Plans parts with the given settings, in order.
-PartRunner = Callable[[list[Part], PlanningSettings], list[DayPlan]]
+#: Plans parts, each with its settings, in order (the first ones first).
+PartRunner = Callable[[list[Part], list[PlanningSettings]], list[DayPlan]]
 
 
 def _home(booking: BookingRow) -> int:
@@ -191,16 +192,34 @@ def merge_plans(plans: Sequence[DayPlan], bookings: Sequence[BookingRow]) -> Day
     return DayPlan(routes, pickups, vehicles_of, unserved, figures, None, seats_in)
 
 
+def zone_time_limits(sizes: Sequence[int], processes: int, budget_s: float) -> list[float]:
+    """Each zone's time limit when ``processes`` take the zones in the given order
+    (largest first) as they come free: the zones are dealt to processes as the
+    longest-processing-time rule would (each to the least loaded, by size), and a
+    process shares the budget among its zones in proportion to their sizes. One zone
+    a process: the whole budget each."""
+    loads = [0] * max(1, processes)
+    of = []
+    for size in sizes:
+        k = loads.index(min(loads))
+        loads[k] += max(size, 1)
+        of.append(k)
+    return [budget_s * max(size, 1) / loads[k] for size, k in zip(sizes, of, strict=True)]
+
+
 def in_processes(processes: int | None = None) -> PartRunner:
     """A runner planning the parts in a local process pool (``processes`` at once,
     default the CPUs)."""
 
-    def run(parts: list[Part], settings: PlanningSettings) -> list[DayPlan]:
+    def run(parts: list[Part], settings: list[PlanningSettings]) -> list[DayPlan]:
         from mobility.planning import plan_bookings
 
         workers = max(1, min(processes or os.cpu_count() or 1, len(parts)))
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = [pool.submit(plan_bookings, b, f, m, settings=settings) for b, f, m in parts]
+            futures = [
+                pool.submit(plan_bookings, b, f, m, settings=one)
+                for (b, f, m), one in zip(parts, settings, strict=True)
+            ]
             return [future.result() for future in futures]
 
     return run
@@ -239,12 +258,12 @@ def plan_by_zones(
     zones = assign_zones(bookings, fleet, matrices)
     fleets = zone_fleets(zones, fleet, matrices)
     jobs = [_part(list(zone), fleets[depot], matrices) for depot, zone in zones.items() if zone]
+    jobs.sort(key=lambda job: -len(job[0]))  # largest first: the order processes take them
     at_once = max(1, min(processes or os.cpu_count() or 1, len(jobs)))
-    zone_settings = dataclasses.replace(
-        settings,
-        time_limit_s=settings.time_limit_s * share / math.ceil(len(jobs) / at_once),
-        solver_workers=1,
-    )
+    limits = zone_time_limits([len(job[0]) for job in jobs], at_once, settings.time_limit_s * share)
+    zone_settings = [
+        dataclasses.replace(settings, time_limit_s=limit, solver_workers=1) for limit in limits
+    ]
     parts = (runner or in_processes(at_once))(jobs, zone_settings)
     used = {r.vehicle_id for p in parts for r in p.routes}
     served = {b for p in parts for b in p.pickups}

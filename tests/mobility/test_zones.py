@@ -8,10 +8,16 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from mobility.jobs.zones import on_queue
 from mobility.planning import BookingRow, DayPlan, FleetVehicle, ProfileMatrix, plan_bookings
-from mobility.planning.zones import assign_zones, plan_by_zones, zone_fleets
+from mobility.planning.zones import (
+    assign_zones,
+    plan_by_zones,
+    zone_fleets,
+    zone_time_limits,
+)
 from tests.conftest import QUICK, REDIS_URL
 from tests.mobility.test_jobs import MOBILITY, job_env
 
@@ -120,3 +126,11 @@ def test_zones_go_to_the_job_queue_and_a_real_worker_plans_them(
     assert len(zone_jobs) == 2
     local, _ = plan_by_zones(crews(), FLEET, MATRICES, settings=QUICK, processes=2)
     assert day.pickups == local.pickups  # the same plans as in local processes
+
+
+def test_the_budget_goes_to_the_zones_by_size_on_the_processes_they_take() -> None:
+    assert zone_time_limits([920, 652, 440], 2, 100.0) == pytest.approx(
+        [100.0, 100 * 652 / 1092, 100 * 440 / 1092]
+    )
+    assert zone_time_limits([30, 20, 10], 3, 60.0) == [60.0, 60.0, 60.0]
+    assert zone_time_limits([30, 20, 10], 1, 60.0) == [30.0, 20.0, 10.0]
