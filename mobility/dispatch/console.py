@@ -14,9 +14,10 @@ from sqlalchemy.orm import Session
 from mobility.colours import route_colour
 from mobility.dispatch.planner import LEFT_UNASSIGNED
 from mobility.dispatch.plans import DayOverview, day_overview, plan_pickups
-from mobility.errors import SnapError
+from mobility.errors import RoadDataNotFoundError, ServiceError
 from mobility.planning import FLEET_FULL
 from mobility.roads import RoadGraph
+from mobility.stops import snap_to_road
 from mobility.store import (
     Booking,
     BookingStatus,
@@ -53,8 +54,6 @@ class TimelineStop:
 
     minute: int
     name: str
-    board: int
-    alight: int
     on_board: int
 
 
@@ -76,16 +75,7 @@ def timelines(run: PlanRun) -> list[VehicleTimeline]:
     """The plan's vehicles in plan order (the map's colours), each with its stops."""
     out = []
     for n, route in enumerate(run.routes):
-        stops = [
-            TimelineStop(
-                s.arrival_s // 60,
-                s.stop.name,
-                sum(m.seats for m in s.moves if m.boarding),
-                sum(m.seats for m in s.moves if not m.boarding),
-                s.load_after,
-            )
-            for s in route.stops
-        ]
+        stops = [TimelineStop(s.arrival_s // 60, s.stop.name, s.load_after) for s in route.stops]
         loaded: list[tuple[int, int]] = []
         for a, b in zip(route.stops, route.stops[1:], strict=False):
             if a.load_after <= 0:
@@ -114,8 +104,8 @@ def _reaches(graph: RoadGraph, stop: Stop) -> bool:
     if stop.lat is None or stop.lon is None:
         return False
     try:
-        graph.snap([stop.lat], [stop.lon])
-    except SnapError:
+        snap_to_road(graph, stop.lat, stop.lon)
+    except ServiceError:
         return False
     return True
 
@@ -157,7 +147,10 @@ def free_vehicles(
     def reaches(vehicle: Vehicle, stop: Stop) -> bool:
         key = (vehicle.profile.value, stop.id)
         if graphs is not None and key not in reach:
-            reach[key] = _reaches(graphs(key[0]), stop)
+            try:
+                reach[key] = _reaches(graphs(key[0]), stop)
+            except RoadDataNotFoundError:  # no graph on this machine: not known, not ruled out
+                reach[key] = True
         return reach.get(key, True)
 
     def free_at(booking: Booking, t: int) -> list[str]:

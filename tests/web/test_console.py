@@ -13,8 +13,9 @@ from sqlalchemy import select
 
 from mobility.bookings import RideRequest, cancel_booking, register_worker, request_rides
 from mobility.dispatch import free_vehicles, latest_plan, plan_changes, plan_day, publish_plan
-from mobility.errors import ConfigError
+from mobility.errors import ConfigError, RoadCacheMissingError
 from mobility.planning import DayFigures
+from mobility.roads import RoadGraph
 from mobility.store import (
     Booking,
     BookingStatus,
@@ -152,6 +153,12 @@ def test_free_vehicles_exclude_the_busy_and_list_the_idle(staff_app: Flask) -> N
         assert {"BUS-1", "MB-idle"} <= set(free_vehicles(db, run, [far])[far.id].names)
         reached = free_vehicles(db, run, [far], graph_loader())[far.id]
         assert "MB-idle" in reached.names and "BUS-1" not in reached.names
+
+        def no_graph_here(profile: str) -> RoadGraph:
+            raise RoadCacheMissingError(f"no {profile} cache on this machine")
+
+        unknown = free_vehicles(db, run, [far], no_graph_here)[far.id].names
+        assert {"BUS-1", "MB-idle"} <= set(unknown)  # reach unknown: not ruled out
         assert reached.minute == 900
         far.reason = "no vehicle can serve it within its time windows and ride time"
         assert free_vehicles(db, run, [far])[far.id].names == []  # no vehicle alone could

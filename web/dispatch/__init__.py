@@ -73,6 +73,7 @@ DESK = (Role.DISPATCHER, Role.MEDIATOR)
 
 
 def day_of(text: str | None) -> dt.date:
+    """The day a URL names (ISO date; 400 if it is not one), tomorrow if none."""
     if text:
         try:
             return dt.date.fromisoformat(text)
