@@ -337,3 +337,20 @@ def test_day_page_of_a_sixty_vehicle_day_weighs_at_most_100_kb(staff_app: Flask)
     assert page.count(b"U000") == 40
     print(f"day page of 60 vehicles x 24 stops: {len(page)} bytes")
     assert len(page) <= 100_000, f"{len(page)} bytes"
+
+
+def test_day_page_of_a_plan_without_routes_says_no_vehicle(staff_app: Flask) -> None:
+    seed_day(staff_app)
+    with staff_app.app_context():
+        db = get_session()
+        for vehicle in db.scalars(select(Vehicle)):
+            vehicle.active = False
+        db.commit()
+        outcome = plan_day(db, DAY, graph_loader(), settings=QUICK)  # no vehicle at all
+        assert outcome.figures.unserved_bookings == 2
+    client = staff_app.test_client()
+    login(client, "dispatcher")
+    page = client.get(f"/dispatch/?date={DAY.isoformat()}")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "Veicoli (0)" in text and "Nessun veicolo nella flotta" in text
