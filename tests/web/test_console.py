@@ -5,6 +5,7 @@ page's snapping, and the day page's weight on a 60-vehicle day."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import polyline
 import pytest
@@ -27,11 +28,14 @@ from mobility.store import (
     PlanStatus,
     PlanStop,
     Profile,
+    Role,
+    StaffUser,
     Stop,
     StopKind,
     Vehicle,
 )
 from tests.conftest import NODES, QUICK
+from tests.web.conftest import password_hash
 from tests.web.test_staff import DAY, login, seed_day
 from web import create_app
 from web.db import get_session
@@ -232,6 +236,27 @@ def test_stop_snap_answers_distance_and_warns_when_far(staff_app: Flask) -> None
     assert client.get("/dispatch/stops/snap?lat=41&lon=200").get_json()["field"] == "lon"
     login(client, "mediator")
     assert client.get(f"/dispatch/stops/snap?lat={lat}&lon={lon}").status_code == 403
+
+
+def test_stop_snap_without_a_road_graph_answers_json(database_url: str, tmp_path: Path) -> None:
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "t",
+            "OSM_PATH": str(tmp_path / "nowhere.osm"),
+        }
+    )
+    with app.app_context():
+        db = get_session()
+        db.add(
+            StaffUser(username="dispatcher", password_hash=password_hash(), role=Role.DISPATCHER)
+        )
+        db.commit()
+    client = app.test_client()
+    login(client, "dispatcher")
+    response = client.get("/dispatch/stops/snap?lat=41.46&lon=15.5")
+    assert response.status_code == 503 and response.get_json()["code"] == "no_graph"
 
 
 def test_stops_page_checks_before_saving_and_lists_unplaced_first(staff_app: Flask) -> None:

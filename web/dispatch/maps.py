@@ -7,12 +7,21 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
-from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from mobility.dispatch import day_overview, latest_plan
-from mobility.errors import ServiceError
+from mobility.errors import RoadDataNotFoundError, ServiceError
 from mobility.outputs import plan_layers
 from mobility.stops import FAR_FROM_ROAD_M, RoadPoint, list_stops, save_stop, snap_to_road
 from web.booking.forms import REQUIRED
@@ -67,6 +76,9 @@ def stop_snap() -> ResponseReturnValue:
         road = snap_to_road(graph_loader()("minibus"), lat, lon)
     except ServiceError as err:
         return json_error(422, str(err), err.field, err.code)
+    except RoadDataNotFoundError:
+        current_app.logger.exception("no road graph to snap a stop to")
+        return json_error(503, "no road graph here: run `mobility graph build`", None, "no_graph")
     return jsonify(
         {
             "lat": round(road.lat, 6),
