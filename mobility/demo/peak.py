@@ -19,8 +19,11 @@ What it assumes, from the domain's numbers (``../shared/DOMAIN.md``):
 - **Fleet**: 8-seat minibuses (they take farm tracks), 28-seat buses and 50-seat
   coaches in the proportions 20 : 50 : 30, except that the hub rosters enough
   minibuses for the fields no bus reaches (more than 1 km from any road a bus may
-  take): their seats over 8 seats x 2 trips per wave (farms start at different
-  times over two hours), half the fleet at most. Vehicles are at four depots
+  take): every minibus-load (8 seats of one settlement's crews for one farm) is a
+  trip at the farm's start (and end) time, a minibus takes a later trip when it
+  can drive to its start in time (as early as the planner's 30-minute windows
+  allow), and the hub rosters the fewest minibuses that make all of a wave's trips
+  (a minimum chain cover), half the fleet at most. Vehicles are at four depots
   (Foggia, San Severo, Cerignola, Lucera) in proportion to the workers living
   nearest each (minibuses: to the workers of minibus-only fields), and a bus at
   least at each depot; every vehicle is rostered 03:15-21:00 with two drivers (an
@@ -37,6 +40,8 @@ from pathlib import Path
 from typing import Final
 
 import numpy as np
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import maximum_bipartite_matching
 
 from mobility.demo.data import FARM_POINTS_CSV
 from mobility.errors import SnapError
@@ -69,9 +74,10 @@ FLEET_MIX: Final = (("MB", 8, "minibus", 0.2), ("BUS", 28, "bus", 0.5), ("COACH"
 SHIFT_MIN: Final = (3 * 60 + 15, 21 * 60)
 DECAY_MIN: Final = 12.0
 MAX_RIDE_MIN: Final = 45.0
+#: Minutes of a pickup window (the planner's default): at the farm up to this long
+#: before work starts; picked up up to this long after it ends.
+WINDOW_MIN: Final = 30
 WORKERS_PER_FARM: Final = 40
-#: Trips a minibus is counted on per wave when the hub rosters minibuses.
-MINIBUS_TRIPS_PER_WAVE: Final = 2
 
 
 @dataclass(frozen=True)
@@ -215,7 +221,8 @@ def peak_day(
         farms = [
             dataclasses.replace(f, minibus_only=not ok) for f, ok in zip(farms, by_bus, strict=True)
         ]
-    fleet = _fleet(vehicles, names, places, crews, farms)
+    minibuses = _minibuses_needed(graph, places, crews, farms) if bus_graph else 0
+    fleet = _fleet(vehicles, names, places, crews, farms, minibuses)
     return PeakDay(seed, heat_ban, places, farms, crews, fleet)
 
 
@@ -239,6 +246,76 @@ def _bus_reached(graph: RoadGraph, homes: list[Place], farms: list[PeakFarm]) ->
     return reached
 
 
+def _minibuses_needed(
+    graph: RoadGraph, places: dict[str, Place], crews: list[PeakCrew], farms: list[PeakFarm]
+) -> int:
+    """Minibuses the fields no bus reaches need: every minibus-load (8 seats of the
+    crews of one settlement for one farm) is a trip, and per wave the fewest
+    minibuses that make every trip (:func:`chain_cover`)."""
+    tracks = sorted({c.farm for c in crews if farms[c.farm].minibus_only})
+    if not tracks:
+        return 0
+    names = sorted({c.settlement for c in crews})
+    where = {name: i for i, name in enumerate(names)}
+    column = {farm: len(names) + i for i, farm in enumerate(tracks)}
+    coords = [(places[n].lat or 0.0, places[n].lon or 0.0) for n in names]
+    coords += [(farms[f].lat, farms[f].lon) for f in tracks]
+    minutes = travel_time_matrix(coords, graph, distances=False).durations_s / 60
+    seats: dict[tuple[str, int], int] = {}
+    for c in crews:
+        if farms[c.farm].minibus_only:
+            seats[c.settlement, c.farm] = seats.get((c.settlement, c.farm), 0) + c.seats
+    size = FLEET_MIX[0][1]
+    to_work: list[Trip] = []
+    back: list[Trip] = []
+    for (settlement, farm), n in seats.items():
+        home, field, f = where[settlement], column[farm], farms[farm]
+        ride_in, ride_out = minutes[home, field], minutes[field, home]
+        for _ in range(math.ceil(n / size)):
+            # at the farm in the window before work starts; picked up in the one
+            # after it ends (a trip is free as early as its window allows)
+            to_work.append(
+                Trip(home, field, f.starts_min - ride_in, f.starts_min - WINDOW_MIN, f.starts_min)
+            )
+            back.append(
+                Trip(field, home, f.ends_min + WINDOW_MIN, f.ends_min + ride_out, f.ends_min)
+            )
+    return max(chain_cover(to_work, minutes), chain_cover(back, minutes))
+
+
+@dataclass(frozen=True)
+class Trip:
+    """A vehicle's trip: it leaves place ``start`` at ``leaves`` at the latest and is
+    free again at place ``end`` at ``free`` at the earliest (minutes); ``at`` orders
+    the trips (the booked time)."""
+
+    start: int
+    end: int
+    leaves: float
+    free: float
+    at: int
+
+
+def chain_cover(trips: list[Trip], minutes: np.ndarray) -> int:
+    """The fewest vehicles that make every trip: a vehicle takes trip ``b`` after
+    trip ``a`` (booked no earlier) when it can drive from ``a``'s end to ``b``'s
+    start before ``b`` leaves; the fewest such chains covering the trips are their
+    number minus a maximum matching (a minimum path cover of an acyclic graph)."""
+    if not trips:
+        return 0
+    free = np.array([t.free for t in trips])
+    leaves = np.array([t.leaves for t in trips])
+    order = np.array([(t.at, i) for i, t in enumerate(trips)])
+    ends = [t.end for t in trips]
+    starts = [t.start for t in trips]
+    later = (order[:, None, 0] < order[None, :, 0]) | (
+        (order[:, None, 0] == order[None, :, 0]) & (order[:, None, 1] < order[None, :, 1])
+    )
+    follows = later & (free[:, None] + minutes[np.ix_(ends, starts)] <= leaves[None, :])
+    matched = maximum_bipartite_matching(csr_matrix(follows), perm_type="column")
+    return len(trips) - int(np.count_nonzero(matched >= 0))
+
+
 def _crews(
     rng: np.random.Generator, settlement: str, count: int, farms: list[int]
 ) -> list[PeakCrew]:
@@ -260,6 +337,7 @@ def _fleet(
     places: dict[str, Place],
     crews: list[PeakCrew],
     farms: list[PeakFarm],
+    minibuses: int,
 ) -> list[PeakVehicle]:
     """The day's fleet: the mix, minibuses for minibus-only fields, at the depots
     nearest the workers they serve."""
@@ -281,8 +359,7 @@ def _fleet(
             near_tracks[depot_of(crew.settlement)] += crew.seats
     kind_of = {kind: (kind, seats, profile) for kind, seats, profile, _ in FLEET_MIX}
     counts = dict(zip(kind_of, _shares([s for *_, s in FLEET_MIX], vehicles), strict=True))
-    trips = FLEET_MIX[0][1] * MINIBUS_TRIPS_PER_WAVE
-    needed = min(vehicles // 2, math.ceil(sum(near_tracks.values()) / trips))
+    needed = min(vehicles // 2, minibuses)
     if needed > counts["MB"]:
         rest = _shares([s for *_, s in FLEET_MIX[1:]], vehicles - needed)
         counts = {"MB": needed, **dict(zip(list(kind_of)[1:], rest, strict=True))}

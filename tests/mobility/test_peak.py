@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from mobility.demo import DEPOTS, peak_day
-from mobility.demo.peak import MAX_RIDE_MIN, MINIBUS_TRIPS_PER_WAVE
+from mobility.demo.peak import MAX_RIDE_MIN, Trip, chain_cover
 from mobility.roads import RoadGraph, load_road_graph, travel_time_matrix
 from tests.conftest import TAVOLIERE
 
@@ -60,9 +60,46 @@ def test_minibuses_are_rostered_for_the_fields_no_bus_reaches(
     tavoliere_minibus: RoadGraph, bus_graph: RoadGraph
 ) -> None:
     day = peak_day(3, tavoliere_minibus, workers=1500, vehicles=30, bus_graph=bus_graph)
-    track_seats = sum(c.seats for c in day.crews if day.farms[c.farm].minibus_only)
-    assert track_seats > 0
+    loads: dict[tuple[str, int], int] = {}  # minibus-loads arriving at a farm at a time
+    for crew in day.crews:
+        farm = day.farms[crew.farm]
+        if farm.minibus_only:
+            key = (crew.settlement, crew.farm)
+            loads[key] = loads.get(key, 0) + crew.seats
+    at_once: dict[int, int] = {}
+    for (_, farm), seats in loads.items():
+        start = day.farms[farm].starts_min
+        at_once[start] = at_once.get(start, 0) + math.ceil(seats / 8)
+    assert at_once
     minibuses = sum(v.seats == 8 for v in day.fleet)
-    assert minibuses >= max(6, math.ceil(track_seats / (8 * MINIBUS_TRIPS_PER_WAVE)))
+    # trips at the same hour need a minibus each; the roster has at least that many
+    assert minibuses >= max(6, min(15, max(at_once.values())))
     assert len(day.fleet) == 30
     assert {v.depot for v in day.fleet if v.seats == 28} == {day.places[d].name for d in DEPOTS}
+
+
+def test_chain_cover_counts_the_vehicles_that_make_every_trip_on_time() -> None:
+    # places 0 (home), 1 and 2 (fields); minutes between them
+    minutes = np.array([[0, 10, 20], [10, 0, 25], [20, 25, 0]], dtype=float)
+
+    def trip(start: int, end: int, leaves: float, free: float) -> Trip:
+        return Trip(start, end, leaves, free, at=int(leaves))
+
+    early = trip(0, 1, 0, 10)  # free at field 1 at 10, home again at 20
+    later = trip(0, 2, 30, 50)
+    assert chain_cover([], minutes) == 0
+    assert chain_cover([early, later], minutes) == 1
+    assert chain_cover([early, later, later], minutes) == 2  # two leaving at once
+    too_soon = trip(0, 2, 15, 35)  # leaves before a vehicle of ``early`` is back
+    assert chain_cover([early, too_soon], minutes) == 2
+    # a vehicle waits where its trip ended: a chain of three
+    assert chain_cover([trip(0, 2, 0, 20), trip(2, 1, 45, 60), trip(1, 0, 70, 80)], minutes) == 1
+    # or drives empty to the next start: field 2 to field 1 takes 25 minutes
+    assert chain_cover([trip(0, 2, 0, 20), trip(1, 0, 44, 54)], minutes) == 2
+    assert chain_cover([trip(0, 2, 0, 20), trip(1, 0, 45, 55)], minutes) == 1
+    # two loads booked at the same time (a crew picked up at 18:00, window 30 min,
+    # home 10 minutes away): one minibus makes both trips within the window
+    load = Trip(1, 0, leaves=18 * 60 + 30, free=18 * 60 + 10, at=18 * 60)
+    assert chain_cover([load, load], minutes) == 1
+    far = Trip(2, 0, leaves=18 * 60 + 30, free=18 * 60 + 20, at=18 * 60)  # 20 + 20 > 30
+    assert chain_cover([far, far], minutes) == 2
