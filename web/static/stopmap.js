@@ -21,6 +21,9 @@
 
   function show(point) {
     placed.clearLayers();
+    // what was shown was for the point before: gone until the new answer comes
+    info.textContent = "";
+    delete el.dataset.snapped;
     L.circleMarker(point, { radius: 7, color: "#1e3a8a", weight: 3, fillOpacity: 0.3 }).addTo(placed);
     var ticket = ++asked;
     var url = el.dataset.snap + "?lat=" + point[0].toFixed(6) + "&lon=" + point[1].toFixed(6);
