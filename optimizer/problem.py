@@ -10,7 +10,7 @@ is how :mod:`optimizer.darp` reads the Euclidean benchmark instances.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -201,6 +201,10 @@ class RoutingProblem:
     split
         Indices of requests that may ride in several vehicles: one part per unit
         (see ``Request.units``), or two halves for a single party.
+    part_limits
+        Request index -> most seats a part of it may have: a crew comes in parts
+        no larger (as equal as can be) even when a larger vehicle may serve it
+        (the solver sets it for crews only smaller vehicles can serve in time).
 
     Attributes
     ----------
@@ -218,6 +222,7 @@ class RoutingProblem:
     vehicles: tuple[Vehicle, ...]
     distances: IntMatrix | None = None
     split: frozenset[int] = frozenset()
+    part_limits: Mapping[int, int] = field(default_factory=dict)
     parts: tuple[RequestPart, ...] = field(init=False)
     profile_durations: tuple[IntMatrix, ...] = field(init=False)
     profile_distances: tuple[IntMatrix, ...] = field(init=False)
@@ -260,6 +265,12 @@ class RoutingProblem:
         bad_split = [r for r in self.split if not 0 <= r < len(self.requests)]
         if bad_split:
             raise ValueError(f"split: unknown request index {bad_split[0]}")
+        for index, limit in self.part_limits.items():
+            if not 0 <= index < len(self.requests):
+                raise ValueError(f"part_limits: unknown request index {index}")
+            if limit < 1:
+                raise ValueError(f"part_limits[{index}]: must be at least 1, got {limit}")
+        object.__setattr__(self, "part_limits", dict(self.part_limits))
         object.__setattr__(self, "parts", tuple(self._split()))
 
     @property
@@ -284,14 +295,29 @@ class RoutingProblem:
             self.vehicles,
             distances=np.stack(self.profile_distances),
             split=self.split | frozenset(requests),
+            part_limits=self.part_limits,
+        )
+
+    def with_part_limits(self, limits: Mapping[int, int]) -> RoutingProblem:
+        """The same problem where the requests in ``limits`` come in parts of at most
+        that many seats."""
+        return RoutingProblem(
+            np.stack(self.profile_durations),
+            self.requests,
+            self.vehicles,
+            distances=np.stack(self.profile_distances),
+            split=self.split,
+            part_limits={**self.part_limits, **limits},
         )
 
     def _split(self) -> list[RequestPart]:
         """The parts of each request: its units (or halves) when it may be split,
-        and equal parts of any piece too large for every vehicle that may serve it."""
+        and equal parts of any piece too large for every vehicle that may serve it
+        (or over its part limit)."""
         parts: list[RequestPart] = []
         for i, r in enumerate(self.requests):
             capacity = max((self.vehicles[k].seats for k in self.eligible_vehicles(i)), default=0)
+            capacity = min(capacity, self.part_limits.get(i, capacity))
             if i not in self.split:
                 pieces = [r.seats]
             elif len(r.units) > 1:

@@ -196,6 +196,9 @@ class _Prepared:
     pickup_window: list[tuple[int, int]]
     delivery_window: list[tuple[int, int]]
     set_aside: dict[int, UnassignedReason] = field(default_factory=dict)
+    # request -> seats of the largest vehicle that could serve a smaller part alone,
+    # for requests no vehicle large enough for its part can serve in time
+    cut: dict[int, int] = field(default_factory=dict)
 
 
 def _prepare(problem: RoutingProblem, params: SolverParams) -> _Prepared:
@@ -219,6 +222,14 @@ def _prepare(problem: RoutingProblem, params: SolverParams) -> _Prepared:
         fits = [k for k in eligible if problem.vehicles[k].seats >= part.seats]
         if not any(_alone_feasible(problem, part.request, k, pw, dw) for k in fits):
             prepared.set_aside[j] = UnassignedReason.UNREACHABLE_IN_WINDOW
+            smaller = [
+                problem.vehicles[k].seats
+                for k in eligible
+                if problem.vehicles[k].seats < part.seats
+                and _alone_feasible(problem, part.request, k, pw, dw)
+            ]
+            if smaller:
+                prepared.cut[part.request] = max(smaller)
             continue
         prepared.parts.append(j)
         prepared.pickup_window.append(pw)
@@ -703,6 +714,8 @@ def solve(problem: RoutingProblem, params: SolverParams | None = None) -> Plan:
     started = time.perf_counter()
     params = params or SolverParams()
     prepared = _prepare(problem, params)
+    if prepared.cut:  # crews only smaller vehicles reach in time ride in their size
+        prepared = _prepare(problem.with_part_limits(prepared.cut), params)
     if not prepared.parts:
         empty = _Raw([[] for _ in problem.vehicles], 0, 0, "EMPTY", params.portfolio[0])
         return _to_plan(prepared, empty, time.perf_counter() - started)

@@ -104,3 +104,14 @@ def test_a_request_allowed_to_split_comes_in_its_bookings_or_in_halves() -> None
 def test_splitting_an_unknown_request_is_rejected() -> None:
     with pytest.raises(ValueError, match="split: unknown request index 3"):
         make([Request(1, 2)]).with_split([3])
+
+
+def test_part_limits_cut_a_request_into_equal_parts_no_larger() -> None:
+    problem = make([Request(1, 2, seats=20), Request(2, 1, seats=5)], [Vehicle(28, 0, 0)])
+    limited = problem.with_part_limits({0: 8})
+    assert [(p.request, p.seats) for p in limited.parts] == [(0, 7), (0, 7), (0, 6), (1, 5)]
+    assert [p.seats for p in limited.with_split([1]).parts] == [7, 7, 6, 3, 2]
+    with pytest.raises(ValueError, match="part_limits: unknown request index 2"):
+        problem.with_part_limits({2: 8})
+    with pytest.raises(ValueError, match=r"part_limits\[0\]: must be at least 1"):
+        problem.with_part_limits({0: 0})

@@ -263,3 +263,29 @@ def test_a_small_problem_stops_on_its_plateau_long_before_its_time_limit() -> No
     whole = solve_and_check(problem, SolverParams(time_limit_s=3.0, workers=1, plateau=None))
     assert whole.wall_time_s >= 2.5
     assert (whole.vehicles_used, whole.travel_time) == (plan.vehicles_used, plan.travel_time)
+
+
+def test_a_crew_only_smaller_vehicles_reach_in_time_rides_in_their_size() -> None:
+    # the bus (depot at 40) cannot be at location 1 by 15; the minibuses (depot at 0) can
+    problem = RoutingProblem(
+        LINE,
+        (Request(1, 2, seats=12, pickup_window=(0, 15)),),
+        (Vehicle(28, 4, 4), Vehicle(8, 0, 0), Vehicle(8, 0, 0)),
+    )
+    assert [p.seats for p in problem.parts] == [12]  # a bus may take it whole
+    plan = solve_and_check(problem)
+    assert plan.unassigned == () and plan.served_seats == 12
+    carried = plan.vehicle_of()
+    assert sorted(carried.values()) == [1, 2]
+    assert [plan.parts[j].seats for j in sorted(carried)] == [6, 6]
+    # nothing smaller reaches it either: set aside, whole, with its reason
+    late = RoutingProblem(
+        LINE,
+        (Request(1, 2, seats=12, pickup_window=(0, 5)),),
+        (Vehicle(28, 4, 4), Vehicle(8, 0, 0)),
+    )
+    plan = solve_and_check(late)
+    assert [(u.part, u.reason) for u in plan.unassigned] == [
+        (0, UnassignedReason.UNREACHABLE_IN_WINDOW)
+    ]
+    assert [p.seats for p in plan.parts] == [12]
