@@ -289,25 +289,22 @@ class RoutingProblem:
 
     def with_split(self, requests: Iterable[int]) -> RoutingProblem:
         """The same problem where ``requests`` (too) may ride in several vehicles."""
-        return RoutingProblem(
-            np.stack(self.profile_durations),
-            self.requests,
-            self.vehicles,
-            distances=np.stack(self.profile_distances),
-            split=self.split | frozenset(requests),
-            part_limits=self.part_limits,
-        )
+        return self._variant(self.split | frozenset(requests), self.part_limits)
 
     def with_part_limits(self, limits: Mapping[int, int]) -> RoutingProblem:
         """The same problem where the requests in ``limits`` come in parts of at most
         that many seats."""
+        return self._variant(self.split, {**self.part_limits, **limits})
+
+    def _variant(self, split: frozenset[int], part_limits: Mapping[int, int]) -> RoutingProblem:
+        """The same matrices, requests and fleet with other splits."""
         return RoutingProblem(
             np.stack(self.profile_durations),
             self.requests,
             self.vehicles,
             distances=np.stack(self.profile_distances),
-            split=self.split,
-            part_limits={**self.part_limits, **limits},
+            split=split,
+            part_limits=part_limits,
         )
 
     def _split(self) -> list[RequestPart]:
