@@ -184,6 +184,12 @@ def main() -> None:
     for key, value in f.to_dict().items():
         print(f"  {key}: {value}")
     print(f"  split crews: {len(plan.split_bookings)} bookings ride in more than one vehicle")
+    if f.reachable_seats and f.servable_seats is not None:
+        print(
+            f"served {f.served_seats / f.reachable_seats:.2%} of the reachable seats; no plan "
+            f"of this fleet serves more than {f.servable_seats} "
+            f"({f.servable_seats / f.reachable_seats:.2%}, optimizer.bounds)"
+        )
     if args.fleet_size:
         size_day(bookings, fleet, matrices, args.time_limit)
     print(

@@ -1,4 +1,5 @@
-"""A lower bound on the number of vehicles a dial-a-ride problem needs.
+"""Bounds on what any plan of a dial-a-ride problem needs or can do: a lower bound on
+its vehicles, an upper bound on the seats its fleet serves.
 
 Two requests *conflict* when no vehicle can serve one and then the other in either
 order: the earliest it can leave the first drop-off, plus the drive to the other
@@ -11,18 +12,24 @@ travel times (a relaxation, so the bound stays valid for every profile).
 
 A request that could ride in parts on two trips of one vehicle (it does not
 conflict with itself) is left out of the sets, so the bound also holds when crews
-are split.
+are split (a part boards and leaves in its request's service times).
+
+The same sets bound the seats served: pairwise conflicting requests that only the
+vehicles of a set may serve ride at one moment, so those vehicles' seats carry them
+at most; the rest of their seats stay out of every plan. The shortfalls of sets
+sharing no request add up.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 import numpy as np
 
 from optimizer.problem import RoutingProblem
 
-__all__ = ["vehicle_lower_bound"]
+__all__ = ["served_seats_bound", "vehicle_lower_bound"]
 
 
 def _times(problem: RoutingProblem) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -45,6 +52,15 @@ def _times(problem: RoutingProblem) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     )
 
 
+def _conflicts(problem: RoutingProblem) -> np.ndarray:
+    """``conflict[i, j]``: no vehicle can serve ``i`` then ``j``, nor ``j`` then ``i``
+    (on the diagonal: a request that cannot ride in two trips of one vehicle)."""
+    latest, free_after, drive = _times(problem)
+    # follows[i, j]: j can be picked up after i is dropped off on the same vehicle
+    follows = free_after[:, None] + drive <= latest[None, :]
+    return ~follows & ~follows.T
+
+
 def vehicle_lower_bound(problem: RoutingProblem) -> int:
     """Vehicles that any plan serving every request needs, at least.
 
@@ -61,10 +77,7 @@ def vehicle_lower_bound(problem: RoutingProblem) -> int:
     n = len(problem.requests)
     if n == 0:
         return 0
-    latest, free_after, drive = _times(problem)
-    # follows[i, j]: j can be picked up after i is dropped off on the same vehicle
-    follows = free_after[:, None] + drive <= latest[None, :]
-    conflict = ~follows & ~follows.T
+    conflict = _conflicts(problem)
     alone = np.diag(conflict).copy()  # cannot ride in two trips of one vehicle
     seats = np.array([r.seats for r in problem.requests])
     capacity = np.zeros(n, dtype=np.int64)  # the largest vehicle that may serve each
@@ -77,15 +90,71 @@ def vehicle_lower_bound(problem: RoutingProblem) -> int:
         # among requests only vehicles of at most ``limit`` seats may serve
         pool = alone & (capacity <= limit) & (capacity > 0)
         for seed in order[pool[order]]:
-            members = [int(seed)]
-            candidates = pool & conflict[seed]
-            candidates[seed] = False
-            while True:
-                left = order[candidates[order]]
-                if left.size == 0:
-                    break
-                members.append(int(left[0]))
-                candidates &= conflict[left[0]]
-                candidates[left[0]] = False
+            members = _greedy_clique(int(seed), pool, conflict, order)
             best = max(best, math.ceil(int(seats[members].sum()) / limit))
     return best
+
+
+def _greedy_clique(
+    seed: int, pool: np.ndarray, conflict: np.ndarray, order: np.ndarray
+) -> list[int]:
+    """A set of pairwise conflicting requests of ``pool`` with ``seed``, largest first."""
+    members = [seed]
+    candidates = pool & conflict[seed]
+    candidates[seed] = False
+    while True:
+        left = order[candidates[order]]
+        if left.size == 0:
+            return members
+        members.append(int(left[0]))
+        candidates &= conflict[left[0]]
+        candidates[left[0]] = False
+
+
+def served_seats_bound(problem: RoutingProblem, requests: Iterable[int] | None = None) -> int:
+    """Seats of ``requests`` (default: all) that any plan serves, at most.
+
+    Parameters
+    ----------
+    problem
+        The problem: its requests, fleet and matrices.
+    requests
+        The requests counted (e.g. those some vehicle could serve alone).
+
+    Returns
+    -------
+    int
+        Their seats minus, for sets of pairwise conflicting requests that share no
+        request, the seats more than the vehicles that may serve them hold at once.
+    """
+    n = len(problem.requests)
+    counted = np.zeros(n, dtype=bool)
+    counted[list(range(n)) if requests is None else list(requests)] = True
+    seats = np.array([r.seats for r in problem.requests], dtype=np.int64)
+    total = int(seats[counted].sum())
+    if not counted.any():
+        return total
+    conflict = _conflicts(problem)
+    serves = np.array([[v.may_serve(i) for i in range(n)] for v in problem.vehicles], dtype=bool)
+    capacity = np.array([v.seats for v in problem.vehicles], dtype=np.int64)
+    pool = counted & np.diag(conflict)
+    # requests whose vehicles are among those of a request's: one pool per such set
+    classes = {tuple(np.flatnonzero(serves[:, i])) for i in np.flatnonzero(pool)}
+    order = np.argsort(-seats, kind="stable")
+    short = 0
+    while True:
+        best, best_members = 0, None
+        for vehicles in classes:
+            others = np.ones(len(problem.vehicles), dtype=bool)
+            others[list(vehicles)] = False
+            members_pool = pool & ~serves[others].any(axis=0)
+            for seed in order[members_pool[order]]:
+                members = _greedy_clique(int(seed), members_pool, conflict, order)
+                on_board = serves[:, members] @ seats[members]
+                excess = int(seats[members].sum() - np.minimum(capacity, on_board).sum())
+                if excess > best:
+                    best, best_members = excess, members
+        if best_members is None:
+            return total - short
+        short += best
+        pool[best_members] = False

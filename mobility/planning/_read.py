@@ -19,6 +19,7 @@ from mobility.planning.types import (
     PlannedStop,
     RideGroup,
 )
+from optimizer.bounds import served_seats_bound
 from optimizer.plan import Plan, Route, UnassignedReason, VisitKind
 from optimizer.problem import RequestPart, RoutingProblem
 
@@ -161,6 +162,7 @@ def day_plan(
         reasons[reason] += 1
     rides = tally.rides
     figures = DayFigures(
+        servable_seats=_servable_seats(problem, plan),
         bookings=len(bookings),
         requests=len(groups),
         seats=seats_total,
@@ -193,6 +195,17 @@ def day_plan(
         plan,
         seats_in={b: dict(v) for b, v in tally.seats_in.items()},
     )
+
+
+def _servable_seats(problem: RoutingProblem, plan: Plan) -> int:
+    """Seats no plan of this fleet can exceed: the bound on the requests with no part
+    out of reach, plus the seats of reachable parts of the others."""
+    parts = plan.parts or problem.parts
+    out_parts = {u.part for u in plan.unassigned if u.reason is not UnassignedReason.FLEET_FULL}
+    partly = {parts[m].request for m in out_parts}
+    counted = [i for i in range(len(problem.requests)) if i not in partly]
+    rest = sum(p.seats for m, p in enumerate(parts) if p.request in partly and m not in out_parts)
+    return served_seats_bound(problem, counted) + rest
 
 
 def empty_figures(bookings: Sequence[BookingRow]) -> DayFigures:

@@ -42,6 +42,9 @@ class DayFigures:
     requests: int = 0
     seats: int = 0
     reachable_seats: int = 0  # seats some vehicle of the fleet could serve alone
+    #: no plan of this fleet serves more (a proven bound: optimizer.bounds); None when
+    #: not computed (a plan merged from zones)
+    servable_seats: int | None = None
     served_bookings: int = 0
     served_seats: int = 0
     unserved_bookings: int = 0

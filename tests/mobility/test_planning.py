@@ -268,3 +268,19 @@ def test_a_vehicle_back_from_the_morning_run_takes_a_midday_appointment() -> Non
         if any(b == 2 for b, _ in stop.alight)
     )
     assert arrive <= 11 * 3600 - QUICK.appointment_margin_min * 60
+
+
+def test_the_figures_say_how_many_seats_no_plan_of_the_fleet_can_exceed() -> None:
+    # 18 seats to a field only the one minibus reaches, all by 06:00: no time for a
+    # second trip, so 8 seats at most whatever the search
+    crews = [row(i, 6, to=TRACK_FARM) for i in (1, 2, 3)]
+    day = plan_bookings(crews, [MINIBUS], MATRICES, settings=QUICK)
+    figures = day.figures
+    assert (figures.reachable_seats, figures.servable_seats) == (18, 8)
+    assert 0 < figures.served_seats <= 8
+    # with a second minibus there is room for 16
+    more = plan_bookings(crews, [MINIBUS, MINIBUS_2], MATRICES, settings=QUICK)
+    assert more.figures.servable_seats == 16
+    # what no vehicle reaches is not counted
+    late = plan_bookings([*crews, row(4, 3, time_min=10)], [MINIBUS], MATRICES, settings=QUICK)
+    assert (late.figures.reachable_seats, late.figures.servable_seats) == (18, 8)

@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from optimizer.bounds import vehicle_lower_bound
+from optimizer.bounds import served_seats_bound, vehicle_lower_bound
 from optimizer.check import check
 from optimizer.problem import UNLIMITED, Request, RoutingProblem, Vehicle
 from optimizer.solve import SolverParams, solve
@@ -76,3 +76,14 @@ def test_the_vehicle_lower_bound_never_exceeds_a_plan_serving_everyone(
     assert bound >= 1
     if not plan.unassigned:
         assert bound <= plan.vehicles_used
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(problems(), st.booleans())
+def test_no_plan_serves_more_seats_than_the_bound(problem: RoutingProblem, split: bool) -> None:
+    if split:  # crews in parts board in their request's time: the bound holds for them
+        problem = problem.with_split(range(len(problem.requests)))
+    plan = solve(problem, SolverParams(time_limit_s=0.3, workers=1))
+    assert (
+        plan.served_seats <= served_seats_bound(problem) <= sum(r.seats for r in problem.requests)
+    )

@@ -298,7 +298,13 @@ def _sixty_vehicle_day(app: Flask, *, stops_per_route: int = 24) -> None:
             service_date=DAY,
             status=PlanStatus.DONE,
             kind=PlanKind.PLAN,
-            figures=DayFigures(bookings=760, seats=6000, vehicles_used=60).to_json(),
+            figures=DayFigures(
+                bookings=760,
+                seats=6000,
+                reachable_seats=6000,
+                servable_seats=5520,
+                vehicles_used=60,
+            ).to_json(),
         )
         db.add(run)
         n = 0
@@ -360,6 +366,9 @@ def test_day_page_of_a_sixty_vehicle_day_weighs_at_most_100_kb(staff_app: Flask)
     assert page.count(b'<div class="tl"') == 60
     assert len(re.findall(rb"<li>\d\d:\d\d ", page)) == 60 * 24
     assert page.count(b"U000") == 40
+    # no plan of this fleet serves more than 5,520 of the 6,000 seats: said above the list
+    flash = re.search(rb'<p class="flash">([^<]*5520[^<]*)</p>', page)
+    assert flash is not None and b"6000" in flash.group(1) and b"480" in flash.group(1)
     print(f"day page of 60 vehicles x 24 stops: {len(page)} bytes")
     assert len(page) <= 100_000, f"{len(page)} bytes"
 
