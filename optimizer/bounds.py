@@ -138,16 +138,15 @@ def served_seats_bound(problem: RoutingProblem, requests: Iterable[int] | None =
     serves = np.array([[v.may_serve(i) for i in range(n)] for v in problem.vehicles], dtype=bool)
     capacity = np.array([v.seats for v in problem.vehicles], dtype=np.int64)
     pool = counted & np.diag(conflict)
-    # requests whose vehicles are among those of a request's: one pool per such set
-    classes = {tuple(np.flatnonzero(serves[:, i])) for i in np.flatnonzero(pool)}
+    # per set of vehicles serving a request: the requests only vehicles of the set serve
+    sets = {tuple(serves[:, i]) for i in np.flatnonzero(pool)}
+    within = [~serves[~np.array(vehicles)].any(axis=0) for vehicles in sets]
     order = np.argsort(-seats, kind="stable")
     short = 0
     while True:
         best, best_members = 0, None
-        for vehicles in classes:
-            others = np.ones(len(problem.vehicles), dtype=bool)
-            others[list(vehicles)] = False
-            members_pool = pool & ~serves[others].any(axis=0)
+        for inside in within:
+            members_pool = pool & inside
             for seed in order[members_pool[order]]:
                 members = _greedy_clique(int(seed), members_pool, conflict, order)
                 on_board = serves[:, members] @ seats[members]
