@@ -9,7 +9,6 @@ is how :mod:`optimizer.darp` reads the Euclidean benchmark instances.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
@@ -203,7 +202,7 @@ class RoutingProblem:
         (see ``Request.units``), or two halves for a single party.
     part_limits
         Request index -> most seats a part of it may have: a crew comes in parts
-        no larger (as equal as can be) even when a larger vehicle may serve it
+        no larger (full parts and the rest) even when a larger vehicle may serve it
         (the solver sets it for crews only smaller vehicles can serve in time).
 
     Attributes
@@ -308,9 +307,13 @@ class RoutingProblem:
         )
 
     def _split(self) -> list[RequestPart]:
-        """The parts of each request: its units (or halves) when it may be split,
-        and equal parts of any piece too large for every vehicle that may serve it
-        (or over its part limit)."""
+        """The parts of each request: its units (or halves, when it fits a vehicle)
+        when it may be split,
+        and of any piece too large for every vehicle that may serve it (or over its
+        part limit) as many full loads of the largest such vehicle as it fills, and the
+        rest: a full vehicle carries no one else, and a small rest rides with other
+        crews going the same way (equal parts would leave a few seats free in every
+        vehicle, too few for anyone else)."""
         parts: list[RequestPart] = []
         for i, r in enumerate(self.requests):
             capacity = max((self.vehicles[k].seats for k in self.eligible_vehicles(i)), default=0)
@@ -319,13 +322,14 @@ class RoutingProblem:
                 pieces = [r.seats]
             elif len(r.units) > 1:
                 pieces = list(r.units)
+            elif r.seats > capacity:  # in loads already: halves would only cut them smaller
+                pieces = [r.seats]
             else:
                 pieces = [r.seats - r.seats // 2, r.seats // 2] if r.seats > 1 else [r.seats]
             seats: list[int] = []
             for piece in pieces:
-                count = math.ceil(piece / capacity) if capacity else 1
-                base, extra = divmod(piece, count)
-                seats += [base + (1 if p < extra else 0) for p in range(count)]
+                full, rest = divmod(piece, capacity) if capacity else (0, piece)
+                seats += [capacity] * full + ([rest] if rest else [])
             parts += [RequestPart(i, p, len(seats), n) for p, n in enumerate(seats)]
         return parts
 

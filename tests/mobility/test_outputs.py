@@ -96,14 +96,16 @@ def test_a_crew_split_over_two_vehicles_shows_its_seats_in_each(
     run = latest_plan(db, DAY)
     assert run is not None
     exported = {b["code"]: b for b in export_plan(db, DAY)["bookings"]}[crew.code]
-    assert exported["seats_in"] == {"MB-1": 6, "MB-2": 6}
+    seats = exported["seats_in"]  # a full minibus and the rest, either way round
+    assert sorted(seats.items()) in ([("MB-1", 8), ("MB-2", 4)], [("MB-1", 4), ("MB-2", 8)])
     assert exported["vehicles"] == ["MB-1", "MB-2"]
-    note = f"{crew.code}: 6 on MB-1, 6 on MB-2"
+    one, two = seats["MB-1"], seats["MB-2"]
+    note = f"{crew.code}: {one} on MB-1, {two} on MB-2"
     for route in run.routes:  # each driver's sheet says where the rest of the crew rides
         assert [n for row in sheet_rows(route, "en") for n in row["shared"]] == [note]
     pdf = render_sheets_pdf(run, list(run.routes), lambda p: tiny_graphs[p], language="it")
     flat = "".join(pdf_text(pdf, tmp_path).split())  # the narrow column wraps lines
-    assert f"{crew.code}:6suMB-1,6suMB-2" in flat
+    assert f"{crew.code}:{one}suMB-1,{two}suMB-2" in flat
 
 
 def test_printed_maps_draw_main_roads_and_place_names_from_the_graph(

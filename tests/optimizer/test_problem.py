@@ -59,12 +59,14 @@ def test_zero_seats_is_rejected() -> None:
         Request(1, 2, seats=0)
 
 
-def test_crew_larger_than_every_vehicle_is_split_evenly() -> None:
+def test_crew_larger_than_every_vehicle_comes_in_full_loads_and_the_rest() -> None:
     problem = make([Request(1, 2, seats=40)], [Vehicle(28, 0, 0), Vehicle(8, 0, 0)])
     assert [(p.request, p.part, p.parts, p.seats) for p in problem.parts] == [
-        (0, 0, 2, 20),
-        (0, 1, 2, 20),
+        (0, 0, 2, 28),
+        (0, 1, 2, 12),
     ]
+    exact = make([Request(1, 2, seats=16)], [Vehicle(8, 0, 0)])
+    assert [p.seats for p in exact.parts] == [8, 8]
 
 
 def test_request_that_fits_a_vehicle_is_never_split() -> None:
@@ -99,6 +101,9 @@ def test_a_request_allowed_to_split_comes_in_its_bookings_or_in_halves() -> None
         (2, 0, 1, 3),
     ]
     assert split.requests == problem.requests and problem.split == frozenset()
+    # a crew no vehicle takes whole is in loads already: halves would cut them smaller
+    large = make([Request(1, 2, seats=26)], [Vehicle(8, 0, 0)])
+    assert [p.seats for p in large.with_split([0]).parts] == [8, 8, 8, 2]
 
 
 def test_splitting_an_unknown_request_is_rejected() -> None:
@@ -106,11 +111,11 @@ def test_splitting_an_unknown_request_is_rejected() -> None:
         make([Request(1, 2)]).with_split([3])
 
 
-def test_part_limits_cut_a_request_into_equal_parts_no_larger() -> None:
+def test_part_limits_cut_a_request_into_parts_no_larger() -> None:
     problem = make([Request(1, 2, seats=20), Request(2, 1, seats=5)], [Vehicle(28, 0, 0)])
     limited = problem.with_part_limits({0: 8})
-    assert [(p.request, p.seats) for p in limited.parts] == [(0, 7), (0, 7), (0, 6), (1, 5)]
-    assert [p.seats for p in limited.with_split([1]).parts] == [7, 7, 6, 3, 2]
+    assert [(p.request, p.seats) for p in limited.parts] == [(0, 8), (0, 8), (0, 4), (1, 5)]
+    assert [p.seats for p in limited.with_split([1]).parts] == [8, 8, 4, 3, 2]
     with pytest.raises(ValueError, match="part_limits: unknown request index 2"):
         problem.with_part_limits({2: 8})
     with pytest.raises(ValueError, match=r"part_limits\[0\]: must be at least 1"):
