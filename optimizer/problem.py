@@ -202,7 +202,7 @@ class RoutingProblem:
         (see ``Request.units``), or two halves for a single party.
     part_limits
         Request index -> most seats a part of it may have: a crew comes in parts
-        no larger (full parts and the rest) even when a larger vehicle may serve it
+        no larger (full parts of that size and the rest) even when a larger vehicle may serve it
         (the solver sets it for crews only smaller vehicles can serve in time).
 
     Attributes
@@ -307,13 +307,15 @@ class RoutingProblem:
         )
 
     def _split(self) -> list[RequestPart]:
-        """The parts of each request: its units (or halves, when it fits a vehicle)
-        when it may be split,
-        and of any piece too large for every vehicle that may serve it (or over its
-        part limit) as many full loads of the largest such vehicle as it fills, and the
-        rest: a full vehicle carries no one else, and a small rest rides with other
-        crews going the same way (equal parts would leave a few seats free in every
-        vehicle, too few for anyone else)."""
+        """The parts of each request.
+
+        A request that may be split comes in its units (or, when it fits a vehicle,
+        in halves). A piece too large for every vehicle that may serve it (or over its
+        part limit) comes in as many full loads of the largest such vehicle as it
+        fills, and the rest: a full vehicle carries no one else, and a small rest
+        rides with other crews going the same way (equal parts would leave a few
+        seats free in every vehicle, too few for anyone else).
+        """
         parts: list[RequestPart] = []
         for i, r in enumerate(self.requests):
             capacity = max((self.vehicles[k].seats for k in self.eligible_vehicles(i)), default=0)
