@@ -202,8 +202,9 @@ class RoutingProblem:
         (see ``Request.units``), or two halves for a single party.
     part_limits
         Request index -> most seats a part of it may have: a crew comes in parts
-        no larger (full parts of that size and the rest) even when a larger vehicle may serve it
-        (the solver sets it for crews only smaller vehicles can serve in time).
+        no larger (full parts of that size and the rest) even when a larger vehicle
+        may serve it (the solver sets it for crews only smaller vehicles can serve
+        in time).
 
     Attributes
     ----------
