@@ -18,16 +18,21 @@ What it assumes, from the domain's numbers (``../shared/DOMAIN.md``):
   regional ordinance stops field work 12:30-16:00 on heat-risk days).
 - **Fleet**: 8-seat minibuses (they take farm tracks), 28-seat buses and 50-seat
   coaches in the proportions 20 : 50 : 30, except that the hub rosters enough
-  minibuses for the fields no bus reaches (more than 1 km from any road a bus may
-  take): every minibus-load (8 seats of one settlement's crews for one farm) is a
-  trip at the farm's start (and end) time, a minibus takes a later trip when it
-  can drive to its start in time (as early as the planner's 30-minute windows
-  allow), and the hub rosters the fewest minibuses that make all of a wave's trips
-  (a minimum chain cover), half the fleet at most. Vehicles are at four depots
-  (Foggia, San Severo, Cerignola, Lucera) in proportion to the workers living
-  nearest each (minibuses: to the workers of minibus-only fields), and a bus at
-  least at each depot; every vehicle is rostered 03:15-21:00 with two drivers (an
-  early and a late shift), as a hub with evening returns would.
+  minibuses for the crews only they can take: to fields no bus reaches (more than
+  1 km from any road a bus may take), or where the bus's way from (or to) the
+  crew's settlement is longer than the planner's ride limit over the minibus's
+  (1.5 x its time + 15 min: a farm track saves a long way round). Every
+  minibus-load (8 seats of one settlement's crews for one farm) is a trip at the
+  farm's start (and end) time, a minibus takes a later trip when it can drive to
+  its start in time (as early as the planner's 30-minute windows allow), and the
+  hub rosters the fewest minibuses that make all of a wave's trips (a minimum chain
+  cover), half the fleet at most. Vehicles are at four depots (Foggia, San Severo,
+  Cerignola, Lucera) in proportion to the workers living nearest each (minibuses:
+  to the workers only they can take), and a bus at least at each depot; every
+  vehicle is rostered 02:45-21:00 with two drivers (an early and a late shift), as
+  a hub with evening returns would: the early shift starts in time for a 04:30 farm
+  45 minutes from a settlement that is itself up to 40 minutes from the nearest
+  depot (Rignano Garganico from San Severo by bus).
 """
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ from scipy.sparse.csgraph import maximum_bipartite_matching
 
 from mobility.demo.data import FARM_POINTS_CSV
 from mobility.errors import SnapError
+from mobility.planning import PlanningSettings
 from mobility.roads import RoadGraph, travel_time_matrix
 from mobility.stops import Place, load_places
 
@@ -71,7 +77,7 @@ SETTLEMENT_WEIGHTS: Final = {
 DEPOTS: Final = ("Foggia (centre)", "San Severo", "Cerignola", "Lucera")
 #: (kind, seats, profile, share of the fleet)
 FLEET_MIX: Final = (("MB", 8, "minibus", 0.2), ("BUS", 28, "bus", 0.5), ("COACH", 50, "bus", 0.3))
-SHIFT_MIN: Final = (3 * 60 + 15, 21 * 60)
+SHIFT_MIN: Final = (2 * 60 + 45, 21 * 60)
 DECAY_MIN: Final = 12.0
 MAX_RIDE_MIN: Final = 45.0
 #: Minutes of a pickup window (the planner's default): at the farm up to this long
@@ -221,8 +227,9 @@ def peak_day(
         farms = [
             dataclasses.replace(f, minibus_only=not ok) for f, ok in zip(farms, by_bus, strict=True)
         ]
-    minibuses = _minibuses_needed(graph, places, crews, farms) if bus_graph else 0
-    fleet = _fleet(vehicles, names, places, crews, farms, minibuses)
+    pairs = _minibus_pairs(graph, bus_graph, places, crews, farms) if bus_graph else set()
+    minibuses = _minibuses_needed(graph, places, crews, farms, pairs)
+    fleet = _fleet(vehicles, names, places, crews, minibuses, pairs)
     return PeakDay(seed, heat_ban, places, farms, crews, fleet)
 
 
@@ -246,13 +253,47 @@ def _bus_reached(graph: RoadGraph, homes: list[Place], farms: list[PeakFarm]) ->
     return reached
 
 
+def _minibus_pairs(
+    graph: RoadGraph,
+    bus_graph: RoadGraph,
+    places: dict[str, Place],
+    crews: list[PeakCrew],
+    farms: list[PeakFarm],
+) -> set[tuple[str, int]]:
+    """The (settlement, farm) pairs of the crews only a minibus can take: the farm is
+    not reached by bus, or the bus's way (either direction) is longer than the
+    planner's ride limit (``PlanningSettings``) over the faster of the two."""
+    names = sorted({c.settlement for c in crews})
+    used = sorted({c.farm for c in crews if not farms[c.farm].minibus_only})
+    row = {name: i for i, name in enumerate(names)}
+    col = {farm: len(names) + i for i, farm in enumerate(used)}
+    coords = [(places[n].lat or 0.0, places[n].lon or 0.0) for n in names]
+    coords += [(farms[f].lat, farms[f].lon) for f in used]
+    by_bus = travel_time_matrix(coords, bus_graph, distances=False).durations_s
+    direct = np.minimum(travel_time_matrix(coords, graph, distances=False).durations_s, by_bus)
+    rules = PlanningSettings()
+    too_long = by_bus > rules.ride_factor * direct + rules.ride_extra_min * 60
+
+    def minibus_only(c: PeakCrew) -> bool:
+        if farms[c.farm].minibus_only:
+            return True
+        home, field = row[c.settlement], col[c.farm]
+        return bool(too_long[home, field] or too_long[field, home])
+
+    return {(c.settlement, c.farm) for c in crews if minibus_only(c)}
+
+
 def _minibuses_needed(
-    graph: RoadGraph, places: dict[str, Place], crews: list[PeakCrew], farms: list[PeakFarm]
+    graph: RoadGraph,
+    places: dict[str, Place],
+    crews: list[PeakCrew],
+    farms: list[PeakFarm],
+    pairs: set[tuple[str, int]],
 ) -> int:
-    """Minibuses the fields no bus reaches need: every minibus-load (8 seats of the
-    crews of one settlement for one farm) is a trip, and per wave the fewest
-    minibuses that make every trip (:func:`chain_cover`)."""
-    tracks = sorted({c.farm for c in crews if farms[c.farm].minibus_only})
+    """Minibuses the crews only a minibus can take need (``pairs``): every
+    minibus-load (8 seats of the crews of one settlement for one farm) is a trip, and
+    per wave the fewest minibuses that make every trip (:func:`chain_cover`)."""
+    tracks = sorted({farm for _, farm in pairs})
     if not tracks:
         return 0
     names = sorted({c.settlement for c in crews})
@@ -263,7 +304,7 @@ def _minibuses_needed(
     minutes = travel_time_matrix(coords, graph, distances=False).durations_s / 60
     seats: dict[tuple[str, int], int] = {}
     for c in crews:
-        if farms[c.farm].minibus_only:
+        if (c.settlement, c.farm) in pairs:
             seats[c.settlement, c.farm] = seats.get((c.settlement, c.farm), 0) + c.seats
     size = FLEET_MIX[0][1]
     to_work: list[Trip] = []
@@ -336,11 +377,11 @@ def _fleet(
     names: list[str],
     places: dict[str, Place],
     crews: list[PeakCrew],
-    farms: list[PeakFarm],
     minibuses: int,
+    pairs: set[tuple[str, int]],
 ) -> list[PeakVehicle]:
-    """The day's fleet: the mix, minibuses for minibus-only fields, at the depots
-    nearest the workers they serve."""
+    """The day's fleet: the mix, minibuses for the crews only they can take
+    (``pairs``), at the depots nearest the workers they serve."""
 
     def depot_of(settlement: str) -> str:
         home = places[settlement]
@@ -355,7 +396,7 @@ def _fleet(
     near_tracks = dict.fromkeys(DEPOTS, 0.0)
     for crew in crews:
         near[depot_of(crew.settlement)] += crew.seats
-        if farms[crew.farm].minibus_only:
+        if (crew.settlement, crew.farm) in pairs:
             near_tracks[depot_of(crew.settlement)] += crew.seats
     kind_of = {kind: (kind, seats, profile) for kind, seats, profile, _ in FLEET_MIX}
     counts = dict(zip(kind_of, _shares([s for *_, s in FLEET_MIX], vehicles), strict=True))

@@ -3,14 +3,26 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from mobility.demo import DEPOTS, peak_day
-from mobility.demo.peak import MAX_RIDE_MIN, Trip, chain_cover
+from mobility.demo.peak import (
+    MAX_RIDE_MIN,
+    PeakCrew,
+    PeakFarm,
+    Trip,
+    _bus_reached,
+    _minibus_pairs,
+    _minibuses_needed,
+    chain_cover,
+)
 from mobility.roads import RoadGraph, load_road_graph, travel_time_matrix
-from tests.conftest import TAVOLIERE
+from mobility.stops import Place
+from tests.conftest import TAVOLIERE, write_osm
 
 pytestmark = pytest.mark.integration
 
@@ -103,3 +115,41 @@ def test_chain_cover_counts_the_vehicles_that_make_every_trip_on_time() -> None:
     assert chain_cover([load, load], minutes) == 1
     far = Trip(2, 0, leaves=18 * 60 + 30, free=18 * 60 + 20, at=18 * 60)  # 20 + 20 > 30
     assert chain_cover([far, far], minutes) == 2
+
+
+def test_crews_only_a_minibus_can_take_get_minibuses(tmp_path: Path) -> None:
+    # settlement S; field F 20 minutes away by a farm track, 70 by the bus road round
+    # by the north (over the ride limit, 1.5 x 20 + 15 minutes); field G on the bus
+    # road next to S; field T 2 km down a track from G (no bus road within 1 km)
+    nodes = {
+        "S": (41.46, 15.50),
+        "F": (41.46, 15.56),
+        "N1": (41.75, 15.50),
+        "N2": (41.75, 15.56),
+        "G": (41.46, 15.48),
+        "T": (41.46, 15.455),
+    }
+    ways = [
+        (["S", "F"], {"highway": "track"}),
+        (["S", "N1", "N2", "F"], {"highway": "primary"}),
+        (["G", "S"], {"highway": "primary"}),
+        (["G", "T"], {"highway": "track"}),
+    ]
+    osm = write_osm(tmp_path / "loop.osm", nodes, ways)
+    minibus, bus = (load_road_graph(profile, osm) for profile in ("minibus", "bus"))
+    places = {"S": Place("S", "settlement", *nodes["S"])}
+    farms = [
+        PeakFarm(name, *nodes[name], starts_min=start, ends_min=end)
+        for name, start, end in (("F", 270, 1020), ("G", 300, 1050), ("T", 390, 1140))
+    ]
+    reached = _bus_reached(bus, [places["S"]], farms)
+    assert reached == [True, True, False]
+    farms = [replace(f, minibus_only=not ok) for f, ok in zip(farms, reached, strict=True)]
+    crews = [PeakCrew("S", farm, 20) for farm in range(3)]
+    pairs = _minibus_pairs(minibus, bus, places, crews, farms)
+    assert pairs == {("S", 0), ("S", 2)}
+    # three minibus-loads to F at 04:30 (20 minutes each way: no minibus makes two in
+    # the 30-minute window), three to T (5 minutes) two hours later
+    assert _minibuses_needed(minibus, places, crews, farms, pairs) == 3
+    assert _minibuses_needed(minibus, places, crews, farms, {("S", 2)}) == 1
+    assert _minibuses_needed(minibus, places, crews, farms, set()) == 0
