@@ -223,17 +223,17 @@ def peak_day(
             home_farms.append(farm_of_point[point])
         crews += _crews(rng, name, int(count), home_farms)
     if bus_graph is not None:
-        by_bus = _bus_reached(bus_graph, [places[n] for n in names], farms)
+        by_bus = bus_reached(bus_graph, [places[n] for n in names], farms)
         farms = [
             dataclasses.replace(f, minibus_only=not ok) for f, ok in zip(farms, by_bus, strict=True)
         ]
-    pairs = _minibus_pairs(graph, bus_graph, places, crews, farms) if bus_graph else set()
-    minibuses = _minibuses_needed(graph, places, crews, farms, pairs)
+    pairs = minibus_pairs(graph, bus_graph, places, crews, farms) if bus_graph else set()
+    minibuses = minibuses_needed(graph, places, crews, farms, pairs)
     fleet = _fleet(vehicles, names, places, crews, minibuses, pairs)
     return PeakDay(seed, heat_ban, places, farms, crews, fleet)
 
 
-def _bus_reached(graph: RoadGraph, homes: list[Place], farms: list[PeakFarm]) -> list[bool]:
+def bus_reached(graph: RoadGraph, homes: list[Place], farms: list[PeakFarm]) -> list[bool]:
     """Whether a bus can drive from every settlement to each farm and back (a farm
     more than 1 km from its roads, or on a piece of them cut off, is not reached)."""
     near: list[int] = []
@@ -253,7 +253,7 @@ def _bus_reached(graph: RoadGraph, homes: list[Place], farms: list[PeakFarm]) ->
     return reached
 
 
-def _minibus_pairs(
+def minibus_pairs(
     graph: RoadGraph,
     bus_graph: RoadGraph,
     places: dict[str, Place],
@@ -283,7 +283,7 @@ def _minibus_pairs(
     return {(c.settlement, c.farm) for c in crews if minibus_only(c)}
 
 
-def _minibuses_needed(
+def minibuses_needed(
     graph: RoadGraph,
     places: dict[str, Place],
     crews: list[PeakCrew],

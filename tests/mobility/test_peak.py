@@ -15,10 +15,10 @@ from mobility.demo.peak import (
     PeakCrew,
     PeakFarm,
     Trip,
-    _bus_reached,
-    _minibus_pairs,
-    _minibuses_needed,
+    bus_reached,
     chain_cover,
+    minibus_pairs,
+    minibuses_needed,
 )
 from mobility.roads import RoadGraph, load_road_graph, travel_time_matrix
 from mobility.stops import Place
@@ -142,14 +142,14 @@ def test_crews_only_a_minibus_can_take_get_minibuses(tmp_path: Path) -> None:
         PeakFarm(name, *nodes[name], starts_min=start, ends_min=end)
         for name, start, end in (("F", 270, 1020), ("G", 300, 1050), ("T", 390, 1140))
     ]
-    reached = _bus_reached(bus, [places["S"]], farms)
+    reached = bus_reached(bus, [places["S"]], farms)
     assert reached == [True, True, False]
     farms = [replace(f, minibus_only=not ok) for f, ok in zip(farms, reached, strict=True)]
     crews = [PeakCrew("S", farm, 20) for farm in range(3)]
-    pairs = _minibus_pairs(minibus, bus, places, crews, farms)
+    pairs = minibus_pairs(minibus, bus, places, crews, farms)
     assert pairs == {("S", 0), ("S", 2)}
     # three minibus-loads to F at 04:30 (20 minutes each way: no minibus makes two in
     # the 30-minute window), three to T (5 minutes) two hours later
-    assert _minibuses_needed(minibus, places, crews, farms, pairs) == 3
-    assert _minibuses_needed(minibus, places, crews, farms, {("S", 2)}) == 1
-    assert _minibuses_needed(minibus, places, crews, farms, set()) == 0
+    assert minibuses_needed(minibus, places, crews, farms, pairs) == 3
+    assert minibuses_needed(minibus, places, crews, farms, {("S", 2)}) == 1
+    assert minibuses_needed(minibus, places, crews, farms, set()) == 0
