@@ -11,10 +11,21 @@ from flask import Flask, current_app, request
 from flask_babel import Babel, get_locale, lazy_gettext
 from flask_babel import gettext as _
 
+from mobility.codes import UnservedReason
 from mobility.errors import ServiceError
 from mobility.i18n import CATALOGUES, RTL_LANGUAGES
 
-__all__ = ["LANGUAGE_NAMES", "current_language", "error_text", "init_app", "text_direction"]
+__all__ = [
+    "LANGUAGE_NAMES",
+    "REASON_ACTIONS",
+    "REASON_TEXTS",
+    "current_language",
+    "error_text",
+    "init_app",
+    "reason_action",
+    "reason_text",
+    "text_direction",
+]
 
 COOKIE = "lang"
 #: Each language named in itself, so a reader finds their own.
@@ -63,7 +74,7 @@ _MESSAGES: dict[str, Any] = {
     "auth_failed": lazy_gettext(
         "Code or PIN is wrong, or there were too many attempts. Try again later or ask the hub."
     ),
-    "not_found": lazy_gettext("Booking not found."),
+    "not_found": lazy_gettext("Not found."),
     "not_cancellable": lazy_gettext("This ride can no longer be cancelled."),
     "bad_language": lazy_gettext("Please choose a language."),
     "bad_phone": lazy_gettext("This is not a phone number."),
@@ -79,9 +90,72 @@ _MESSAGES: dict[str, Any] = {
 }
 
 
+#: ``not_found`` says what was not found.
+_NOT_FOUND: dict[str, Any] = {
+    "booking": lazy_gettext("Booking not found."),
+    "vehicle": lazy_gettext("No such vehicle."),
+    "driver": lazy_gettext("No such driver."),
+    "username": lazy_gettext("No such user."),
+    "message": lazy_gettext("No such message."),
+}
+
+#: Why a booking has no ride, by code, as staff and workers read it.
+REASON_TEXTS: dict[UnservedReason, Any] = {
+    UnservedReason.FLEET_FULL: lazy_gettext("No room left in the fleet at that time"),
+    UnservedReason.UNREACHABLE: lazy_gettext(
+        "No vehicle can serve it within its time window and ride time"
+    ),
+    UnservedReason.NO_VEHICLE_MAY_SERVE: lazy_gettext("No vehicle may drive there"),
+    UnservedReason.TOO_MANY_SEATS: lazy_gettext("More seats than any vehicle that may go there"),
+    UnservedReason.NO_FLEET: lazy_gettext("No vehicle in the fleet"),
+    UnservedReason.LEFT_UNASSIGNED: lazy_gettext("Left unassigned by a dispatcher"),
+}
+
+#: What a dispatcher can do about each reason.
+REASON_ACTIONS: dict[UnservedReason, Any] = {
+    UnservedReason.FLEET_FULL: lazy_gettext(
+        "Add a vehicle free at that time (see the fleet sizing), or agree another time with "
+        "the crew."
+    ),
+    UnservedReason.UNREACHABLE: lazy_gettext(
+        "No vehicle reaches it in time from its depot: move the time, or base a vehicle nearer."
+    ),
+    UnservedReason.NO_VEHICLE_MAY_SERVE: lazy_gettext(
+        "No vehicle of the fleet may drive there: a minibus is needed."
+    ),
+    UnservedReason.TOO_MANY_SEATS: lazy_gettext(
+        "Larger than any vehicle that may go there: split the booking or add a larger vehicle."
+    ),
+    UnservedReason.NO_FLEET: lazy_gettext("Add vehicles to the fleet."),
+    UnservedReason.LEFT_UNASSIGNED: lazy_gettext("Left out by a dispatcher: move it to a vehicle."),
+}
+
+
+def _reason(text: str | None) -> UnservedReason | None:
+    try:
+        return UnservedReason(text) if text else None
+    except ValueError:
+        return None
+
+
+def reason_text(reason: str | None) -> str:
+    """A reason code as a sentence in the current language (anything else, such as a
+    vehicle's name, as it is)."""
+    code = _reason(reason)
+    return str(REASON_TEXTS[code]) if code is not None else reason or ""
+
+
+def reason_action(reason: str | None) -> str:
+    """What a dispatcher can do about a reason code (empty for anything else)."""
+    code = _reason(reason)
+    return str(REASON_ACTIONS[code]) if code is not None else ""
+
+
 def error_text(error: ServiceError) -> str:
     """The rule broken, as a sentence in the current language."""
     template = _MESSAGES.get(error.code)
+    if error.code == "not_found":
+        template = _NOT_FOUND.get(error.field, template)
     if template is None:
         return _("Something is wrong with this field.")
     return str(template) % error.params if error.params else str(template)

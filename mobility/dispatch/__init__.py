@@ -27,7 +27,7 @@ from mobility.dispatch.fleet import (
     list_vehicles,
 )
 from mobility.dispatch.outcomes import record_outcome
-from mobility.dispatch.planner import LEFT_UNASSIGNED, GraphLoader, PlanOutcome, plan_day
+from mobility.dispatch.planner import GraphLoader, PlanOutcome, plan_day
 from mobility.dispatch.plans import (
     DayOverview,
     day_overview,
@@ -67,7 +67,6 @@ from mobility.dispatch.staff import (
 
 __all__ = [
     "HEARTBEAT_S",
-    "LEFT_UNASSIGNED",
     "STALE_AFTER_S",
     "DayConsole",
     "DayOverview",

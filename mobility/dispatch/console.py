@@ -12,10 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mobility.colours import route_colour
-from mobility.dispatch.planner import LEFT_UNASSIGNED
 from mobility.dispatch.plans import DayOverview, day_overview, plan_pickups
 from mobility.errors import RoadDataNotFoundError, ServiceError
-from mobility.planning import FLEET_FULL
 from mobility.roads import RoadGraph
 from mobility.stops import snap_to_road
 from mobility.store import (
@@ -173,7 +171,7 @@ def free_vehicles(
     for booking in bookings:
         t = booking.time_min
         answer[booking.id] = FreeVehicles(t, [])
-        if booking.reason not in (None, FLEET_FULL, LEFT_UNASSIGNED):
+        if booking.reason is not None and not booking.reason.for_want_of_room:
             continue
         for minute in (t, *(t + d for d in OTHER_TIMES_MIN if 0 <= t + d < 24 * 60)):
             names = free_at(booking, minute)

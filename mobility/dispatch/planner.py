@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from mobility.clock import utcnow
+from mobility.codes import UnservedReason
 from mobility.dispatch.plans import latest_plan
 from mobility.errors import ServiceError
 from mobility.messages import queue_lost_seat
@@ -49,7 +50,6 @@ from mobility.store import (
 )
 
 __all__ = [
-    "LEFT_UNASSIGNED",
     "GraphLoader",
     "PlanOutcome",
     "RunAbandonedError",
@@ -57,7 +57,6 @@ __all__ = [
 ]
 
 GraphLoader = Callable[[str], RoadGraph]
-LEFT_UNASSIGNED = "left unassigned by the dispatcher"
 
 
 @dataclass(frozen=True)
@@ -146,7 +145,7 @@ def plan_day(
             return PlanOutcome(run_id, day.figures, moved)
         say("saving the plan")
         for booking_id in dropped:
-            day.unserved[booking_id] = LEFT_UNASSIGNED
+            day.unserved[booking_id] = UnservedReason.LEFT_UNASSIGNED
         _store(session, run_id, day, bookings)
         return PlanOutcome(run_id, day.figures, moved)
     except Exception as exc:
@@ -278,11 +277,11 @@ def _moved(
     for code, target in moves.items():
         b = by_code[code]
         if target is None:
-            moved[code] = LEFT_UNASSIGNED
+            moved[code] = UnservedReason.LEFT_UNASSIGNED
         elif b.id in day.vehicles_of:
             moved[code] = ", ".join(names[v] for v in day.vehicles_of[b.id])
         else:
-            moved[code] = day.unserved.get(b.id, "not served")
+            moved[code] = day.unserved.get(b.id, UnservedReason.FLEET_FULL)
     return moved
 
 
@@ -352,7 +351,10 @@ def _store(session: Session, run_id: int, day: DayPlan, bookings: list[Booking])
             )
             plan_route.stops.append(plan_stop)
             for booking_id, seats in stop.board:
-                plan_stop.moves.append(PlanMove(booking_id=booking_id, boarding=True, seats=seats))
+                start = stop.board_start_s.get(booking_id)
+                plan_stop.moves.append(
+                    PlanMove(booking_id=booking_id, boarding=True, seats=seats, start_s=start)
+                )
             for booking_id, seats in stop.alight:
                 plan_stop.moves.append(PlanMove(booking_id=booking_id, boarding=False, seats=seats))
     for booking in bookings:

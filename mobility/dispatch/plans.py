@@ -17,7 +17,7 @@ from mobility.dispatch._liveness import reap_stale_runs
 from mobility.dispatch.fleet import assigned_vehicle_ids
 from mobility.errors import ServiceError
 from mobility.messages import queue_publish_notices
-from mobility.planning import DayFigures
+from mobility.planning import DayFigures, told_pickups
 from mobility.store import (
     Booking,
     BookingStatus,
@@ -164,16 +164,15 @@ def visible_routes(
 
 
 def plan_pickups(run: PlanRun) -> dict[int, tuple[int, int]]:
-    """Booking id -> (pickup time in seconds, pickup stop id) in a stored plan; for a
-    crew split over vehicles, the first of them (the others come in its window)."""
-    pickups: dict[int, tuple[int, int]] = {}
-    for route in run.routes:
-        for stop in route.stops:
-            for move in stop.moves:
-                if move.boarding:
-                    here = (stop.departure_s, stop.stop_id)
-                    pickups[move.booking_id] = min(pickups.get(move.booking_id, here), here)
-    return pickups
+    """Booking id -> (the pickup time told in seconds, pickup stop id) in a stored plan
+    (:func:`mobility.planning.told_pickups`)."""
+    return told_pickups(
+        (move.booking_id, stop.arrival_s if move.start_s is None else move.start_s, stop.stop_id)
+        for route in run.routes
+        for stop in route.stops
+        for move in stop.moves
+        if move.boarding
+    )
 
 
 def plan_seats(run: PlanRun) -> dict[int, dict[str, int]]:

@@ -18,10 +18,11 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 
+from mobility.codes import UnservedReason
 from mobility.planning._build import build_problem, group_bookings, profile_matrix
 from mobility.planning._read import day_plan, empty_figures
 from mobility.planning.settings import PlanningSettings, solver_params
-from mobility.planning.sizing import FLEET_FULL, FleetSizing, VehicleType, size_fleet
+from mobility.planning.sizing import FleetSizing, VehicleType, size_fleet
 from mobility.planning.types import (
     BookingRow,
     DayFigures,
@@ -32,13 +33,13 @@ from mobility.planning.types import (
     ProfileMatrix,
     RideGroup,
     StopPoint,
+    told_pickups,
 )
 from mobility.planning.zones import plan_by_zones
 from optimizer.check import check
 from optimizer.solve import solve
 
 __all__ = [
-    "FLEET_FULL",
     "BookingRow",
     "DayFigures",
     "DayPlan",
@@ -59,6 +60,7 @@ __all__ = [
     "profile_matrix",
     "size_fleet",
     "solver_params",
+    "told_pickups",
 ]
 
 
@@ -91,8 +93,8 @@ def plan_bookings(
     settings = settings or PlanningSettings()
     groups = group_bookings(bookings, settings.max_group_seats)
     if not groups or not fleet:
-        reason = "no vehicle in the fleet" if groups else ""
-        return DayPlan([], {}, {}, {b.id: reason for b in bookings}, empty_figures(bookings))
+        unserved = {b.id: UnservedReason.NO_FLEET for b in bookings}
+        return DayPlan([], {}, {}, unserved, empty_figures(bookings))
     problem, loc_ids = build_problem(groups, fleet, matrices, settings)
     plan = solve(problem, solver_params(settings))
     day = day_plan(problem, plan, groups, fleet, loc_ids, bookings)

@@ -10,6 +10,7 @@ from typing import Final
 
 import numpy as np
 
+from mobility.codes import UnservedReason
 from mobility.planning.types import (
     BookingRow,
     DayFigures,
@@ -18,12 +19,21 @@ from mobility.planning.types import (
     PlannedRoute,
     PlannedStop,
     RideGroup,
+    told_pickups,
 )
 from optimizer.bounds import served_seats_bound
 from optimizer.plan import Plan, Route, UnassignedReason, VisitKind
 from optimizer.problem import RequestPart, RoutingProblem
 
 __all__ = ["day_plan", "empty_figures"]
+
+#: The optimizer's reasons in the domain's codes.
+_REASONS: Final = {
+    UnassignedReason.NO_ELIGIBLE_VEHICLE: UnservedReason.NO_VEHICLE_MAY_SERVE,
+    UnassignedReason.TOO_MANY_SEATS: UnservedReason.TOO_MANY_SEATS,
+    UnassignedReason.UNREACHABLE_IN_WINDOW: UnservedReason.UNREACHABLE,
+    UnassignedReason.FLEET_FULL: UnservedReason.FLEET_FULL,
+}
 
 #: Visits at one place closer than this are one stop on the sheet.
 _SAME_STOP_GAP_S: Final = 300
@@ -66,7 +76,7 @@ def _shares(
 class _Tally:
     """What the routes add up to, for the figures."""
 
-    pickups: dict[int, tuple[int, int]] = field(default_factory=dict)
+    boardings: list[tuple[int, int, int]] = field(default_factory=list)  # see told_pickups
     vehicles_of: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
     seats_in: dict[int, dict[int, int]] = field(default_factory=lambda: defaultdict(dict))
     rides: list[tuple[int, int]] = field(default_factory=list)  # (ride, direct) per part
@@ -113,10 +123,8 @@ def _planned_route(
             current.board += share[visit.part]
             picked_at[visit.part] = (visit.departure, visit.location)
             for booking_id, seats in share[visit.part]:
-                # a split crew meets its first vehicle; the others come in its window
-                tally.pickups[booking_id] = min(
-                    tally.pickups.get(booking_id, (visit.start, stop_id)), (visit.start, stop_id)
-                )
+                current.board_start_s.setdefault(booking_id, visit.start)
+                tally.boardings.append((booking_id, visit.start, stop_id))
                 if vehicle.id not in tally.vehicles_of[booking_id]:
                     tally.vehicles_of[booking_id].append(vehicle.id)
                 riding = tally.seats_in[booking_id]
@@ -144,10 +152,11 @@ def day_plan(
         for route in plan.routes
         if route.is_used
     ]
-    unserved: dict[int, str] = {}
+    pickups = told_pickups(tally.boardings)
+    unserved: dict[int, UnservedReason] = {}
     for u in plan.unassigned:
         for booking_id, _ in share[u.part]:
-            unserved.setdefault(booking_id, u.reason.value)
+            unserved.setdefault(booking_id, _REASONS[u.reason])
     seats_total = sum(b.seats for b in bookings)
     unserved_seats = sum(seats for u in plan.unassigned for _, seats in share[u.part])
     # what no vehicle of the fleet could serve even alone: out of reach, not lack of room
@@ -167,7 +176,7 @@ def day_plan(
         requests=len(groups),
         seats=seats_total,
         reachable_seats=seats_total - unreachable_seats,
-        served_bookings=len(tally.pickups),
+        served_bookings=len(pickups),
         served_seats=seats_total - unserved_seats,
         unserved_bookings=len(unserved),
         unserved_seats=unserved_seats,
@@ -188,7 +197,7 @@ def day_plan(
     )
     return DayPlan(
         routes,
-        tally.pickups,
+        pickups,
         dict(tally.vehicles_of),
         unserved,
         figures,

@@ -15,15 +15,13 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from mobility.codes import UnservedReason
 from mobility.planning._build import build_problem, group_bookings
 from mobility.planning.settings import PlanningSettings
 from mobility.planning.types import BookingRow, DayFigures, FleetVehicle, ProfileMatrix
 from optimizer.bounds import vehicle_lower_bound
 
 __all__ = ["FleetSizing", "VehicleType", "size_fleet"]
-
-#: the optimizer's reason for a booking left out only for want of vehicles
-FLEET_FULL = "no room left in the fleet at that time"
 
 
 @dataclass(frozen=True)
@@ -51,7 +49,7 @@ class FleetSizing:
     served_seats: int
     cost: int
     figures: DayFigures | None = None
-    unserved: dict[int, str] = field(default_factory=dict)  # booking id -> reason
+    unserved: dict[int, UnservedReason] = field(default_factory=dict)  # booking -> reason
 
     def to_dict(self) -> dict[str, object]:
         """The JSON answer of ``mobility fleet size --json``."""
@@ -135,7 +133,7 @@ def size_fleet(
     }
     candidates = candidate_fleet(types, depots, copies)
     day = plan_bookings(bookings, candidates, matrices, settings=settings)
-    out_of_reach = {b: r for b, r in day.unserved.items() if r != FLEET_FULL}
+    out_of_reach = {b: r for b, r in day.unserved.items() if not r.for_want_of_room}
     reachable = [b for b in bookings if b.id not in out_of_reach]
     bound = _bound(reachable, one_each, matrices, settings)
     used = {route.vehicle_id for route in day.routes}

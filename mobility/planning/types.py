@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from mobility.codes import UnservedReason
 from optimizer.plan import Plan
 
 __all__ = [
@@ -27,6 +29,7 @@ __all__ = [
     "ProfileMatrix",
     "RideGroup",
     "StopPoint",
+    "told_pickups",
 ]
 
 
@@ -164,6 +167,9 @@ class PlannedStop:
     load_after: int
     board: list[tuple[int, int]] = field(default_factory=list)  # (booking id, seats)
     alight: list[tuple[int, int]] = field(default_factory=list)
+    #: booking id -> when its boarding starts here (s): the vehicle is at the stop by
+    #: then and leaves after the booking's seats have boarded
+    board_start_s: dict[int, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -184,7 +190,7 @@ class DayPlan:
     routes: list[PlannedRoute]
     pickups: dict[int, tuple[int, int]]  # booking id -> (pickup time s, stop id)
     vehicles_of: dict[int, list[int]]  # booking id -> vehicle ids
-    unserved: dict[int, str]  # booking id -> reason
+    unserved: dict[int, UnservedReason]  # booking id -> reason
     figures: DayFigures
     plan: Plan | None = None
     # booking id -> vehicle id -> seats: more than one vehicle for a split crew
@@ -194,3 +200,30 @@ class DayPlan:
     def split_bookings(self) -> dict[int, dict[int, int]]:
         """Bookings whose seats ride in more than one vehicle."""
         return {b: v for b, v in self.seats_in.items() if len(v) > 1}
+
+
+def told_pickups(boardings: Iterable[tuple[int, int, int]]) -> dict[int, tuple[int, int]]:
+    """The pickup each booking is told: the one time a worker hears on every channel.
+
+    A worker is told the time his boarding starts: the vehicle is at the stop by
+    then (it arrived earlier, or waited for the window), and it leaves only after
+    his crew has boarded (other crews at the same stop board before or after). A
+    crew split over vehicles is told the earliest of its boardings; the other
+    vehicles come later in its window. Nothing else may derive a worker's time
+    (the stop's departure, after every crew has boarded, is later).
+
+    Parameters
+    ----------
+    boardings
+        ``(booking id, boarding start s, stop id)`` for every boarding of a plan.
+
+    Returns
+    -------
+    dict
+        Booking id -> ``(time told s, stop id)``.
+    """
+    told: dict[int, tuple[int, int]] = {}
+    for booking_id, start_s, stop_id in boardings:
+        here = (start_s, stop_id)
+        told[booking_id] = min(told.get(booking_id, here), here)
+    return told

@@ -34,8 +34,8 @@ from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 
+from mobility.codes import UnservedReason
 from mobility.planning.settings import PlanningSettings
-from mobility.planning.sizing import FLEET_FULL
 from mobility.planning.types import BookingRow, DayFigures, DayPlan, FleetVehicle, ProfileMatrix
 
 __all__ = [
@@ -154,7 +154,7 @@ def merge_plans(plans: Sequence[DayPlan], bookings: Sequence[BookingRow]) -> Day
     pickups = {b: t for p in plans for b, t in p.pickups.items()}
     vehicles_of = {b: v for p in plans for b, v in p.vehicles_of.items()}
     seats_in = {b: s for p in plans for b, s in p.seats_in.items()}
-    unserved: dict[int, str] = {}
+    unserved: dict[int, UnservedReason] = {}
     for plan in plans:
         for booking_id, reason in plan.unserved.items():
             if booking_id not in pickups or booking_id in plan.pickups:  # a part left out
@@ -170,7 +170,7 @@ def merge_plans(plans: Sequence[DayPlan], bookings: Sequence[BookingRow]) -> Day
         bookings=len(bookings),
         requests=sum(p.figures.requests for p in plans),
         seats=total,
-        reachable_seats=total - sum(n for b, n in left.items() if unserved[b] != FLEET_FULL),
+        reachable_seats=total - sum(n for b, n in left.items() if not unserved[b].for_want_of_room),
         served_bookings=len(pickups),
         served_seats=total - unserved_seats,
         unserved_bookings=len(unserved),
@@ -271,7 +271,7 @@ def plan_by_zones(
         b
         for p, (zone_bookings, _, _) in zip(parts, jobs, strict=True)
         for b in zone_bookings
-        if p.unserved.get(b.id) == FLEET_FULL and b.id not in served
+        if p.unserved.get(b.id) is UnservedReason.FLEET_FULL and b.id not in served
     ]
     idle = [v for v in fleet if v.id not in used]
     repair_served = 0

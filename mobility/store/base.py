@@ -14,12 +14,12 @@ class Base(DeclarativeBase):
     """Declarative base of every model."""
 
 
-def enum_column(kind: type[enum.Enum], name: str) -> Enum:
+def enum_column(kind: type[enum.Enum], name: str, length: int = 20) -> Enum:
     """A string column holding an enum's values (portable across databases)."""
     return Enum(
         kind,
         name=name,
         native_enum=False,
         values_callable=lambda e: [m.value for m in e],
-        length=20,
+        length=length,
     )

@@ -15,10 +15,12 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mobility.clock import utcnow
+from mobility.codes import UnservedReason
 from mobility.store.base import Base, enum_column
 
 __all__ = [
@@ -160,7 +162,13 @@ class Booking(Base):
     )
     pickup_time_min: Mapped[int | None] = mapped_column(Integer, nullable=True)
     pickup_stop_id: Mapped[int | None] = mapped_column(ForeignKey("stop.id"), nullable=True)
-    reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    reason: Mapped[UnservedReason | None] = mapped_column(
+        enum_column(UnservedReason, "unserved_reason", length=200), nullable=True
+    )
+    # the crew leader allowed parts: "we may ride in separate vehicles / some may go"
+    allow_parts: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # seats with a ride in the published plan, when fewer than booked (allow_parts)
+    seats_served: Mapped[int | None] = mapped_column(Integer, nullable=True)
     made_by: Mapped[str] = mapped_column(String(20), default="worker")
     series_id: Mapped[str | None] = mapped_column(String(16), nullable=True, index=True)
     idempotency_key: Mapped[str | None] = mapped_column(String(80), nullable=True)

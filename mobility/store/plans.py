@@ -154,6 +154,8 @@ class PlanMove(Base):
     booking_id: Mapped[int] = mapped_column(ForeignKey("booking.id"), index=True)
     boarding: Mapped[bool] = mapped_column(Boolean)
     seats: Mapped[int] = mapped_column(Integer)
+    # when this booking's boarding (or leaving) starts, s; None in plans stored before
+    start_s: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     plan_stop: Mapped[PlanStop] = relationship(back_populates="moves")
     booking: Mapped[Booking] = relationship()

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mobility.bookings import RideRequest, register_worker, request_rides
+from mobility.codes import UnservedReason
 from mobility.dispatch import import_fleet, latest_plan, plan_day, publish_plan
 from mobility.errors import InputDataError, ServiceError
 from mobility.outputs import export_plan
@@ -300,7 +301,7 @@ def test_demo_generator_is_reproducible_from_its_seed() -> None:
 def test_manual_edits_move_lock_and_unassign(
     db: Session, small_day: dict[str, int], tiny_graphs: dict[str, RoadGraph]
 ) -> None:
-    from mobility.dispatch import LEFT_UNASSIGNED
+    LEFT_UNASSIGNED = UnservedReason.LEFT_UNASSIGNED
 
     db.add(Vehicle(name="MB-2", seats=8, profile=Profile.MINIBUS, depot_stop_id=small_day["B"]))
     db.commit()

@@ -8,6 +8,7 @@ import math
 import numpy as np
 import pytest
 
+from mobility.codes import UnservedReason
 from mobility.planning import (
     BookingRow,
     FleetVehicle,
@@ -152,9 +153,11 @@ def test_planned_day_serves_the_bookings_and_checks_clean() -> None:
 def test_what_no_vehicle_can_carry_comes_back_unserved_with_a_reason() -> None:
     off_the_bus_roads = row(1, 3, to=TRACK_FARM)
     day = plan_bookings([off_the_bus_roads], [BUS], MATRICES, settings=QUICK)
-    assert day.unserved == {1: "no vehicle may serve it"} and day.figures.unserved_seats == 3
+    assert (
+        day.unserved == {1: UnservedReason.NO_VEHICLE_MAY_SERVE} and day.figures.unserved_seats == 3
+    )
     day = plan_bookings([row(1, 3)], [], MATRICES, settings=QUICK)
-    assert day.unserved == {1: "no vehicle in the fleet"}
+    assert day.unserved == {1: UnservedReason.NO_FLEET}
 
 
 def test_figures_round_trip_through_json() -> None:
@@ -223,7 +226,7 @@ def test_the_cheapest_fleet_serves_every_reachable_seat_with_its_bound() -> None
     assert sizing.fleet == {"minibus 8": 1, "bus 28": 1}
     assert (sizing.vehicles, sizing.cost, sizing.lower_bound) == (2, 3, 2)
     assert sizing.seats == 41 and sizing.reachable_seats == sizing.served_seats == 38
-    assert sizing.unserved == {6: "no vehicle can serve it within its time windows and ride time"}
+    assert sizing.unserved == {6: UnservedReason.UNREACHABLE}
     assert sizing.by_depot == {DEPOT: {"minibus 8": 1, "bus 28": 1}}
     assert sizing.figures is not None and sizing.figures.violations == ()
     assert set(sizing.to_dict()) == {

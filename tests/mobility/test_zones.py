@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from mobility.codes import UnservedReason
 from mobility.jobs.zones import on_queue
 from mobility.planning import BookingRow, DayPlan, FleetVehicle, ProfileMatrix, plan_bookings
 from mobility.planning.zones import (
@@ -74,7 +75,7 @@ def test_without_an_idle_vehicle_the_left_out_crew_keeps_its_reason() -> None:
     day, zoning = plan_by_zones(crews(), FLEET[:2], MATRICES, settings=QUICK, processes=1)
     assert zoning["repair_bookings"] == 1 and zoning["repair_served"] == 0
     (left,) = day.unserved
-    assert left in (1, 2) and day.unserved[left] == "no room left in the fleet at that time"
+    assert left in (1, 2) and day.unserved[left] is UnservedReason.FLEET_FULL
     assert day.figures.reachable_seats == day.figures.seats == 30
     assert day.figures.unserved_seats == 8 and day.figures.violations == ()
 

@@ -13,6 +13,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from mobility.bookings import RideRequest, cancel_booking, register_worker, request_rides
+from mobility.codes import UnservedReason
 from mobility.dispatch import free_vehicles, latest_plan, plan_changes, plan_day, publish_plan
 from mobility.errors import ConfigError, RoadCacheMissingError
 from mobility.planning import DayFigures
@@ -164,7 +165,7 @@ def test_free_vehicles_exclude_the_busy_and_list_the_idle(staff_app: Flask) -> N
         unknown = free_vehicles(db, run, [far], no_graph_here)[far.id].names
         assert {"BUS-1", "MB-idle"} <= set(unknown)  # reach unknown: not ruled out
         assert reached.minute == 900
-        far.reason = "no vehicle can serve it within its time windows and ride time"
+        far.reason = UnservedReason.UNREACHABLE
         assert free_vehicles(db, run, [far])[far.id].names == []  # no vehicle alone could
         # the only active vehicle is busy at 06:00: the nearest time it is free is offered
         first = next(b for b in bookings if b.time_min == 360)
@@ -352,7 +353,7 @@ def _sixty_vehicle_day(app: Flask, *, stops_per_route: int = 24) -> None:
                     time_min=17 * 60,
                     seats=12,
                     status=BookingStatus.UNSERVED,
-                    reason="no room left in the fleet at that time",
+                    reason=UnservedReason.FLEET_FULL,
                 )
             )
         db.commit()

@@ -62,23 +62,3 @@ class VehicleForm(FlaskForm):
 
 class WorkerLookupForm(FlaskForm):
     code = StringField(_l("Personal code"), validators=[InputRequired(REQUIRED), Length(max=16)])
-
-
-#: The planner's reasons for leaving a booking unserved, as staff read them.
-REASONS = {
-    "no room left in the fleet at that time": _l("No room left in the fleet at that time"),
-    "no vehicle can serve it within its time windows and ride time": _l(
-        "No vehicle can serve it within its time window and ride time"
-    ),
-    "no vehicle may serve it": _l("No vehicle may drive there"),
-    "more seats than any vehicle that may serve it": _l(
-        "More seats than any vehicle that may go there"
-    ),
-    "no vehicle in the fleet": _l("No vehicle in the fleet"),
-    "left unassigned by the dispatcher": _l("Left unassigned by a dispatcher"),
-}
-
-
-def reason_text(reason: str | None) -> str:
-    """A planner's reason in the staff member's language (unknown ones as they are)."""
-    return str(REASONS.get(reason or "", reason or ""))

@@ -27,10 +27,10 @@ from mobility.stops import FAR_FROM_ROAD_M, RoadPoint, list_stops, save_stop, sn
 from web.booking.forms import REQUIRED
 from web.db import get_session
 from web.dispatch import DESK, PLANNERS, bp, day_of
-from web.dispatch.forms import StopForm, reason_text
+from web.dispatch.forms import StopForm
 from web.errors import json_error
 from web.graphs import graph_loader
-from web.i18n import error_text
+from web.i18n import error_text, reason_text
 from web.staff import audit, roles_required
 
 
