@@ -365,3 +365,31 @@ def test_sheets_command_writes_one_pdf_for_the_day(
     ).stdout
     assert "Route sheet" in text and "MB-1" in text and booking.code in text
     assert main(["sheets", "--date", "2001-01-01", "--out", str(out)]) == 2
+
+
+def test_a_published_pickup_is_when_the_crews_boarding_starts_not_the_departure(
+    db: Session, small_day: dict[str, int], tiny_graphs: dict[str, RoadGraph]
+) -> None:
+    vehicle = db.scalar(select(Vehicle))
+    assert vehicle is not None
+    vehicle.profile, vehicle.seats = Profile.BUS, 50
+    db.commit()
+    crews = [book(db, small_day, 28), book(db, small_day, 6), book(db, small_day, 9, time_min=370)]
+    plan_day(db, DAY, loader(tiny_graphs), settings=QUICK)
+    publish_plan(db, DAY)
+    plan = latest_plan(db, DAY)
+    assert plan is not None
+    (route,) = plan.routes
+    for crew in crews:
+        db.refresh(crew)
+        (stop,) = [
+            s for s in route.stops if any(m.booking_id == crew.id and m.boarding for m in s.moves)
+        ]
+        (move,) = [m for m in stop.moves if m.booking_id == crew.id and m.boarding]
+        assert move.start_s is not None and crew.pickup_time_min == move.start_s // 60
+        told = crew.pickup_time_min * 60
+        own = 60 + 10 * crew.seats
+        assert stop.arrival_s - 60 < told <= move.start_s, "the vehicle is there at the time told"
+        assert stop.departure_s >= move.start_s + own, "it leaves after the crew has boarded"
+    # with three crews boarding at one stop, the last is told well before the departure
+    assert max(c.pickup_time_min * 60 for c in crews) < route.stops[1].departure_s - 60

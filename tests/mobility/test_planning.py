@@ -287,3 +287,24 @@ def test_the_figures_say_how_many_seats_no_plan_of_the_fleet_can_exceed() -> Non
     # what no vehicle reaches is not counted
     late = plan_bookings([*crews, row(4, 3, time_min=10)], [MINIBUS], MATRICES, settings=QUICK)
     assert (late.figures.reachable_seats, late.figures.servable_seats) == (18, 8)
+
+
+def test_a_worker_told_t_finds_the_vehicle_there_until_his_crew_has_boarded() -> None:
+    coach = FleetVehicle(3, "COACH-1", 50, "bus", DEPOT, 3 * 3600, 20 * 3600, fixed_cost=3)
+    crews = [row(1, 28), row(2, 6), row(3, 9, time_min=370)]
+    day = plan_bookings(crews, [coach], MATRICES, settings=QUICK)
+    assert set(day.pickups) == {1, 2, 3}
+    (route,) = day.routes
+    shared = [s for s in route.stops if len(s.board) > 1]
+    assert shared, "the three crews should board at one stop for this test to mean anything"
+    settings = PlanningSettings()
+    for crew in crews:
+        told, stop_id = day.pickups[crew.id]
+        (stop,) = [s for s in route.stops if any(b == crew.id for b, _ in s.board)]
+        own = settings.boarding_base_s + settings.boarding_per_seat_s * crew.seats
+        assert stop.stop_id == stop_id
+        assert stop.arrival_s <= told, "the vehicle is there by the time told"
+        assert stop.departure_s >= told + own, "and leaves only after his crew has boarded"
+    # the crew boarding last is told later than the stop's first arrival, never the
+    # stop's departure (which follows every crew's boarding)
+    assert max(t for t, _ in day.pickups.values()) < shared[0].departure_s
