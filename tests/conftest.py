@@ -90,6 +90,7 @@ def tavoliere_minibus() -> RoadGraph:
     return load_road_graph("minibus", TAVOLIERE)
 
 
+from tests.clock import week_clock  # noqa: E402,F401  (a shared fixture)
 from tests.db_fixtures import (  # noqa: E402,F401  (shared fixtures)
     database_url,
     db,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -12,8 +11,7 @@ from sqlalchemy.orm import Session
 from mobility.bookings import RideRequest, register_worker, request_rides
 from mobility.cli import main
 from mobility.store import Booking, BookingStatus, Stop
-
-DAY = dt.date.today() + dt.timedelta(days=2)
+from tests.clock import DAY
 
 
 def _bookings(db: Session) -> list[tuple[str, str, int]]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import time_machine
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -22,6 +23,7 @@ from mobility.bookings import (
 )
 from mobility.errors import ServiceError
 from mobility.store import Booking, BookingStatus, Direction, Incident, Stop, Worker
+from tests.clock import SUNDAY, at
 from tests.conftest import TEST_HASH_METHOD
 
 ROME = BookingRules().zone
@@ -135,6 +137,30 @@ def test_series_books_monday_to_saturday_until_the_date(
     # Thu 16, Fri 17, Sat 18, (no Sunday 19), Mon 20, Tue 21, Wed 22
     assert [d.day for d in days] == [16, 17, 18, 20, 21, 22]
     assert len({b.series_id for b in bookings}) == 1 and bookings[0].series_id
+
+
+def test_a_week_long_series_booked_on_any_weekday_books_its_six_working_days(
+    db: Session, worker: Worker, ride: RideRequest, week_clock: dt.date
+) -> None:
+    first = week_clock + dt.timedelta(days=1)
+    last = first + dt.timedelta(days=6)
+    series = RideRequest(**{**ride.__dict__, "service_date": first, "repeat_until": last})
+    bookings = request_rides(db, worker, series)  # at 10:00 by the clock: before the cut-off
+    week = [first + dt.timedelta(days=i) for i in range(7)]
+    assert [b.service_date for b in bookings] == [d for d in week if d.weekday() != SUNDAY]
+    assert {b.status for b in bookings} == {BookingStatus.REQUESTED}
+
+
+def test_a_ride_for_tomorrow_booked_after_the_cutoff_is_late_on_any_weekday(
+    db: Session, worker: Worker, ride: RideRequest, week_clock: dt.date
+) -> None:
+    tomorrow = RideRequest(**{**ride.__dict__, "service_date": week_clock + dt.timedelta(days=1)})
+    early, _ = register_worker(db)
+    with time_machine.travel(at(week_clock, 19, 55), tick=False):
+        (in_time,) = request_rides(db, early, tomorrow)
+    with time_machine.travel(at(week_clock, 20, 5), tick=False):
+        (late,) = request_rides(db, worker, tomorrow)
+    assert (in_time.status, late.status) == (BookingStatus.REQUESTED, BookingStatus.LATE)
 
 
 def test_second_ride_the_same_way_the_same_day_is_rejected(

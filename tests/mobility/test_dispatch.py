@@ -3,7 +3,6 @@ a failed run, the export, the fleet import."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from pathlib import Path
 
@@ -18,9 +17,8 @@ from mobility.errors import InputDataError, ServiceError
 from mobility.outputs import export_plan
 from mobility.roads import RoadGraph
 from mobility.store import Booking, BookingStatus, PlanStatus, Profile, Stop, StopKind, Vehicle
+from tests.clock import DAY
 from tests.conftest import NODES, QUICK
-
-DAY = dt.date.today() + dt.timedelta(days=2)
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mobility.bookings import RideRequest, register_worker, request_rides
+from mobility.clock import utcnow
 from mobility.config import config_from_env
 from mobility.dispatch import (
     STALE_AFTER_S,
@@ -49,10 +50,10 @@ from mobility.store import (
     make_engine,
     make_session_factory,
 )
+from tests.clock import DAY
 from tests.conftest import NODES, QUICK, REDIS_URL, TAVOLIERE
 
 MOBILITY = Path(sys.executable).parent / "mobility"
-DAY = dt.date.today() + dt.timedelta(days=2)
 #: A short search for a job queued from the command line.
 QUICK_ARGS = ("--time-limit", "3")
 #: What the jobs of these tests plan with: stop when the answer is known.
@@ -262,7 +263,7 @@ def test_a_running_run_without_heartbeat_is_failed_and_cannot_store_its_plan(
     run, _ = request_run(db, DAY, time_limit_s=5)
     claimed = claim_run(db, run.id)
     assert claimed is not None and claimed.status is PlanStatus.RUNNING
-    later = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=STALE_AFTER_S + 1)
+    later = utcnow() + dt.timedelta(seconds=STALE_AFTER_S + 1)
     assert reap_stale_runs(db, now=later) == [run.id]
     db.expire_all()
     with pytest.raises(RunAbandonedError):

@@ -27,6 +27,7 @@ from mobility.bookings import (
     request_rides,
     set_phone,
 )
+from mobility.clock import utcnow
 from mobility.dispatch import plan_day, publish_plan
 from mobility.errors import ServiceError
 from mobility.i18n import LANGUAGES
@@ -57,9 +58,9 @@ from mobility.store import (
     make_engine,
     make_session_factory,
 )
+from tests.clock import DAY, SUNDAY
 from tests.conftest import NODES, QUICK
 
-DAY = dt.date.today() + dt.timedelta(days=2)
 HUB = "+39 0881 000000"
 LONG_STOP = "Borgo Mezzanone - CARA (Centro di Accoglienza per Richiedenti Asilo)"
 
@@ -130,6 +131,9 @@ def sessions(database_url: str) -> Iterator[Any]:
     engine = make_engine(database_url)
     yield make_session_factory(engine)
     engine.dispose()
+
+
+DAYS_6 = dt.timedelta(days=6)
 
 
 def small_day(db: Session) -> dict[str, int]:
@@ -228,7 +232,7 @@ def test_retries_back_off_until_the_gateway_takes_the_message(
     publish_plan(db, DAY)
     gateway.fail_first = 3
     transport = HttpTransport(gateway.url, "t")
-    start = dt.datetime.now(dt.UTC)
+    start = utcnow()
     attempts: list[dt.datetime] = []
     now = start
     for _ in range(6):
@@ -283,7 +287,7 @@ def test_a_failing_gateway_is_given_up_after_the_most_tries(
     publish_plan(db, DAY)
     gateway.fail_first = 100
     transport = HttpTransport(gateway.url, "t")
-    now = dt.datetime.now(dt.UTC)
+    now = utcnow()
     for _ in range(3):
         send_due(sessions, transport, hub_phone=HUB, max_tries=3, now=now)
         now += dt.timedelta(minutes=10)
@@ -319,18 +323,21 @@ def test_a_moved_pickup_or_a_lost_seat_or_a_staff_cancellation_is_told_once(
 
 
 def test_the_evening_reminder_goes_to_series_rides_told_nothing_today(
-    db: Session, tiny_graphs: dict[str, RoadGraph]
+    db: Session, tiny_graphs: dict[str, RoadGraph], week_clock: dt.date
 ) -> None:
     ids = small_day(db)
     worker, _ = register_worker(db, phone="+39 333 1111111")
-    series = RideRequest(DAY, ids["A"], ids["C"], 360, seats=2, repeat_until=DAY)
-    (ride,) = request_rides(db, worker, series)
-    ride.series_id = "S1"  # one day of a longer series
+    first = week_clock + dt.timedelta(days=2)
+    week = RideRequest(first, ids["A"], ids["C"], 360, seats=2, repeat_until=first + DAYS_6)
+    rides = request_rides(db, worker, week)
+    assert len(rides) == 6 and all(r.service_date.weekday() != SUNDAY for r in rides)
+    ride = rides[0]
+    day = ride.service_date
     quiet, _ = register_worker(db, phone="+39 333 2222222")
-    (other,) = request_rides(db, quiet, RideRequest(DAY, ids["A"], ids["C"], 390, seats=2))
+    (other,) = request_rides(db, quiet, RideRequest(day, ids["A"], ids["C"], 390, seats=2))
     other.series_id = "S2"
     db.commit()
-    plan_day(db, DAY, graphs(tiny_graphs), settings=QUICK)
+    plan_day(db, day, graphs(tiny_graphs), settings=QUICK)
     for booking in (ride, other):  # published before, told long ago
         db.refresh(booking)
         booking.status, booking.pickup_time_min = BookingStatus.SCHEDULED, 300
@@ -338,15 +345,15 @@ def test_the_evening_reminder_goes_to_series_rides_told_nothing_today(
         Message(
             idempotency_key="earlier",
             worker_id=worker.id,
-            service_date=DAY,
+            service_date=day,
             kind=MessageKind.CHANGE,
             booking_code=ride.code,
             state=MessageState.SENT,
         )
     )
     db.commit()
-    assert queue_reminders(db, DAY) == 1
-    assert queue_reminders(db, DAY) == 0  # once
+    assert queue_reminders(db, day) == 1
+    assert queue_reminders(db, day) == 0  # once
     db.commit()
     (reminder,) = db.scalars(select(Message).where(Message.kind == MessageKind.REMINDER))
     assert reminder.booking_code == other.code

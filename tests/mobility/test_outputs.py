@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import shutil
 import subprocess
 import unicodedata
@@ -17,9 +16,8 @@ from mobility.i18n import LANGUAGES, gettext_for
 from mobility.outputs import render_sheets_pdf, sheet_texts
 from mobility.roads import RoadGraph
 from mobility.store import Profile, Stop, StopKind, Vehicle
+from tests.clock import DAY
 from tests.conftest import NODES, QUICK
-
-DAY = dt.date.today() + dt.timedelta(days=2)
 
 
 def pdf_text(pdf: bytes, tmp_path: Path) -> str:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from mobility.bookings import RideRequest, register_worker, request_rides
 from mobility.cli import main
+from mobility.clock import utcnow
 from mobility.outputs import monthly_report
 from mobility.retention import RetentionPolicy, purge
 from mobility.store import (
@@ -26,9 +27,10 @@ from mobility.store import (
     StopKind,
     Worker,
 )
+from tests.clock import STARTED
 from tests.conftest import NODES
 
-TODAY = dt.date.today()
+TODAY = STARTED
 OLD = TODAY - dt.timedelta(days=120)  # past the 90 days bookings are kept
 RECENT = TODAY - dt.timedelta(days=10)
 
@@ -75,7 +77,7 @@ def season(db: Session) -> dict[str, int]:
     _book(db, regular, stops, RECENT)
     old_moment = dt.datetime.combine(TODAY - dt.timedelta(days=400), dt.time(9), dt.UTC)
     db.add(Incident(kind=IncidentKind.MONEY, text="asked for money", created_at=old_moment))
-    db.add(Incident(kind=IncidentKind.MONEY, text="again", created_at=dt.datetime.now(dt.UTC)))
+    db.add(Incident(kind=IncidentKind.MONEY, text="again", created_at=utcnow()))
     db.add(AuditLog(action="view_worker", detail="x", at=old_moment))
     db.add(AuditLog(action="view_worker", detail="y"))
     db.commit()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from pathlib import Path
 
@@ -13,9 +12,8 @@ from mobility.bookings import RideRequest, register_worker, request_rides
 from mobility.cli import main
 from mobility.dispatch import day_overview, vehicle_types
 from mobility.store import PlanKind, PlanRun, Profile, Stop, StopKind, Vehicle
+from tests.clock import DAY
 from tests.conftest import NODES
-
-DAY = dt.date.today() + dt.timedelta(days=2)
 
 
 @pytest.fixture

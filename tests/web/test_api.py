@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from tests.clock import DAY
 from tests.web.conftest import api_worker
 
 
@@ -20,7 +19,7 @@ def booking_body(client: FlaskClient, worker: dict[str, str], **extra: object) -
     body = {
         "worker_code": worker["code"],
         "pin": worker["pin"],
-        "date": (dt.date.today() + dt.timedelta(days=3)).isoformat(),
+        "date": DAY.isoformat(),
         "direction": "to_work",
         "from_stop": ids["Borgo Mezzanone"],
         "to_stop": ids["Foggia (centre)"],

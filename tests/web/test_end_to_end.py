@@ -3,13 +3,12 @@ through the staff pages, read the pickup back as the worker."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 from sqlalchemy import select
 
 from mobility.roads import RoadGraph
 from mobility.store import Profile, Stop, Vehicle
+from tests.clock import DAY
 from tests.conftest import TAVOLIERE
 from tests.web.conftest import PASSWORD, api_worker, csrf_token, follow_run, quick_planning
 from tests.web.test_staff import login
@@ -49,7 +48,7 @@ def test_small_day_booked_planned_published_and_read_back(
         db.commit()
     client = app.test_client()
     stops = {s["name"]: s["id"] for s in client.get("/api/v1/stops").get_json()}
-    day = (dt.date.today() + dt.timedelta(days=3)).isoformat()
+    day = DAY.isoformat()
     workers = []
     for origin, seats, time in [
         ("Borgo Mezzanone", 6, "06:00"),

@@ -4,7 +4,6 @@ restart."""
 
 from __future__ import annotations
 
-import datetime as dt
 import threading
 import time
 import uuid
@@ -16,6 +15,7 @@ from flask import Flask
 from sqlalchemy import func, select, text
 
 from mobility.store import Booking, make_engine
+from tests.clock import DAY
 from tests.db_fixtures import POSTGRES_URL, fresh_database
 from tests.web.conftest import csrf_token
 from web import create_app
@@ -66,7 +66,7 @@ def _body(app: Flask) -> dict[str, object]:
     return {
         "worker_code": worker["code"],
         "pin": worker["pin"],
-        "date": (dt.date.today() + dt.timedelta(days=3)).isoformat(),
+        "date": DAY.isoformat(),
         "from_stop": stops["Borgo Mezzanone"],
         "to_stop": stops["Foggia (centre)"],
         "time": "05:30",

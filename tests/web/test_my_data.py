@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from mobility.store import Booking, BookingStatus, Worker
+from tests.clock import DAY
 from tests.web.conftest import csrf_token, register
 from web.db import get_session
 
@@ -19,7 +18,7 @@ def _book(client: FlaskClient, code: str, pin: str) -> str:
     body = {
         "worker_code": code,
         "pin": pin,
-        "date": (dt.date.today() + dt.timedelta(days=3)).isoformat(),
+        "date": DAY.isoformat(),
         "from_stop": stops["Borgo Mezzanone"],
         "to_stop": stops["Foggia (centre)"],
         "time": "05:30",

@@ -3,7 +3,6 @@ sheets (PDF content checked with pdftotext), audit log."""
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import shutil
 import subprocess
@@ -26,13 +25,13 @@ from mobility.store import (
     StopKind,
     Vehicle,
 )
+from tests.clock import DAY
 from tests.conftest import NODES, QUICK
 from tests.web.conftest import PASSWORD, csrf_token, follow_run
 from web.db import get_session
 from web.graphs import graph_loader
 
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "screenshots"
-DAY = dt.date.today() + dt.timedelta(days=2)
 
 STAFF_URLS = [
     ("/dispatch/", {"admin", "dispatcher", "mediator"}),
