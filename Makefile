@@ -24,11 +24,12 @@ mobility/translations/%/LC_MESSAGES/messages.mo: mobility/translations/%/LC_MESS
 	$(BIN)/pybabel compile --use-fuzzy -d mobility/translations -l $* 
 
 # Debian packages: headless Chromium for the browser tests, fonts for Arabic, poppler
-# for the PDF tests, PostgreSQL's dump tools for backups
+# for the PDF tests, PostgreSQL's dump tools for backups; PostgreSQL and Redis servers,
+# which the tests start on free ports when no server is configured (tests/services.py)
 system-deps:
-	@command -v chromium >/dev/null 2>&1 && command -v pdftotext >/dev/null 2>&1 && command -v pg_dump >/dev/null 2>&1 && fc-list | grep -qi "Noto Color Emoji" || { \
+	@command -v chromium >/dev/null 2>&1 && command -v pdftotext >/dev/null 2>&1 && command -v pg_dump >/dev/null 2>&1 && command -v redis-server >/dev/null 2>&1 && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && fc-list | grep -qi "Noto Color Emoji" || { \
 	  $(SUDO) apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-noto-core fonts-noto-color-emoji poppler-utils postgresql-client; }
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-noto-core fonts-noto-color-emoji poppler-utils postgresql-client postgresql redis-server; }
 
 # re-extract the strings and merge them into every catalogue
 translations: install

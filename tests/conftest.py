@@ -11,6 +11,10 @@ import pytest
 
 from mobility.planning import PlanningSettings
 from mobility.roads import RoadGraph, load_road_graph
+from tests.services import ensure_services
+
+# before anything reads the servers' URLs; the test processes xdist starts inherit them
+ensure_services()
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 TAVOLIERE = SHARED / "data" / "osm_foggia" / "tavoliere_roads.osm.bz2"
