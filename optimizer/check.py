@@ -26,8 +26,9 @@ def check(problem: RoutingProblem, plan: Plan) -> list[str]:
     never exceed the vehicle's and match the stated loads; service starts within
     windows, after arrival, and arrivals follow the travel-time matrix; ride times,
     route durations and shifts are respected; routes start and end at the
-    vehicle's depots; the plan's totals match its routes; and unassigned parts are
-    exactly the parts not served.
+    vehicle's depots; the plan's totals match its routes; unassigned parts are
+    exactly the parts not served; and a party of a request that may not ride in
+    part (``Request.partial``) has all its seats served or none.
 
     Parameters
     ----------
@@ -53,7 +54,40 @@ def check(problem: RoutingProblem, plan: Plan) -> list[str]:
         elif route.visits:
             _check_route(problem, parts, route, tally, errors)
     _check_totals(parts, plan, tally, errors)
+    _check_whole_parties(problem, parts, set(tally.pickups), errors)
     return errors
+
+
+def _check_whole_parties(
+    problem: RoutingProblem, parts: Sequence[RequestPart], served: set[int], errors: list[str]
+) -> None:
+    """Each party (unit) of a request that is not partial is served whole or not at
+    all: the parts carrying any of its seats (parts fill the units in order) are all
+    served, or none is."""
+    by_request: dict[int, list[int]] = {}
+    for j, part in enumerate(parts):
+        by_request.setdefault(part.request, []).append(j)
+    for r, js in by_request.items():
+        if not 0 <= r < len(problem.requests) or problem.requests[r].partial:
+            continue
+        req = problem.requests[r]
+        js.sort(key=lambda j: parts[j].part)
+        start = 0
+        for u, unit in enumerate(req.units or (req.seats,)):
+            end, offset = start + unit, 0
+            carrying = []
+            for j in js:
+                if offset < end and offset + parts[j].seats > start:
+                    carrying.append(j)
+                offset += parts[j].seats
+            riding = [j for j in carrying if j in served]
+            if riding and len(riding) < len(carrying):
+                left = sorted(set(carrying) - set(riding))
+                errors.append(
+                    f"request {r}: party {u} is served in part (parts {riding} ride, "
+                    f"{left} do not) and may not be"
+                )
+            start = end
 
 
 def _check_parts(problem: RoutingProblem, parts: Sequence[RequestPart], errors: list[str]) -> None:

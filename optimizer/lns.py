@@ -92,6 +92,15 @@ class LnsData:
     v_prof: I64
     v_fixed: I64
     allowed: npt.NDArray[np.bool_]  # requests x vehicles
+    #: per request: the first request of the set it is served with, all or none (a
+    #: crew in several parts); None: every request on its own
+    together: I64 | None = None
+
+    def sets(self) -> I64:
+        """``together``, or each request its own set."""
+        if self.together is None:
+            return np.arange(len(self.ride), dtype=np.int64)
+        return self.together
 
     def arrays(self) -> tuple[Any, ...]:
         """The ``data`` tuple of the compiled functions."""
@@ -521,6 +530,61 @@ def _repair(depth, noise, pending, state, data, allowed, ws):  # type: ignore[no
                 at_j[a, k] = out[2]
 
 
+@njit(cache=True)
+def _incomplete(state, together, blocked):  # type: ignore[no-untyped-def]
+    """Mark in ``blocked`` the sets with some requests served and some not; returns
+    how many requests of such sets are served."""
+    where = state[2]
+    n = where.shape[0]
+    size = np.zeros(n, dtype=np.int64)
+    served = np.zeros(n, dtype=np.int64)
+    for r in range(n):
+        size[together[r]] += 1
+        if where[r] >= 0:
+            served[together[r]] += 1
+    count = 0
+    for r in range(n):
+        t = together[r]
+        if 0 < served[t] < size[t]:
+            blocked[t] = True
+            if where[r] >= 0:
+                count += 1
+    return count
+
+
+@njit(cache=True)
+def _repair_whole(depth, noise, pending, state, data, allowed, together, ws):  # type: ignore[no-untyped-def]
+    """Insert the pending requests (see :func:`_repair`), keeping every set whole:
+    a set that could not be inserted whole is taken out again, and what its parts
+    held is offered to the other pending requests once more."""
+    _repair(depth, noise, pending, state, data, allowed, ws)
+    where = state[2]
+    n = where.shape[0]
+    blocked = np.zeros(n, dtype=np.bool_)
+    for round_ in range(2):
+        if _incomplete(state, together, blocked) == 0:
+            return True
+        out = np.empty(n, dtype=np.int64)
+        count = 0
+        for r in range(n):
+            if where[r] >= 0 and blocked[together[r]]:
+                out[count] = r
+                count += 1
+        if not _take_out(out, count, state, data, ws):
+            return False
+        if round_ == 0:
+            rest = np.empty(n, dtype=np.int64)
+            m = 0
+            for a in range(pending.shape[0]):
+                r = pending[a]
+                if where[r] < 0 and not blocked[together[r]]:
+                    rest[m] = r
+                    m += 1
+            if m > 0:
+                _repair(depth, noise, rest[:m], state, data, allowed, ws)
+    return True
+
+
 # --------------------------------------------------------------------------- search
 
 
@@ -562,7 +626,20 @@ def _seed(seed):  # type: ignore[no-untyped-def]
 
 @njit(cache=True)
 def _run(  # type: ignore[no-untyped-def]
-    n_iter, temps, qrange, noise_level, data, allowed, penalty, cur, work, best, costs, adapt, ws
+    n_iter,
+    temps,
+    qrange,
+    noise_level,
+    data,
+    allowed,
+    together,
+    penalty,
+    cur,
+    work,
+    best,
+    costs,
+    adapt,
+    ws,
 ):
     """``n_iter`` iterations of destroy, repair and annealing acceptance.
 
@@ -588,7 +665,8 @@ def _run(  # type: ignore[no-untyped-def]
         pending = np.flatnonzero(work[2] < 0)
         np.random.shuffle(pending)  # ties must not always favour the same requests
         noise = noise_level if op_r >= 3 else 0.0
-        _repair(op_r % 3 + 1, noise, pending, work, data, allowed, ws)
+        if not _repair_whole(op_r % 3 + 1, noise, pending, work, data, allowed, together, ws):
+            continue
         new = _total(work, penalty)
         score = 0.0
         accept = False
@@ -681,9 +759,19 @@ def _start_state(
             where[where == k] = -1
             lens[k] = 0
             _refresh(k, cur, arrays, ws)
-    pending = np.flatnonzero(where < 0)
-    if len(pending):
-        _repair(2, 0.0, pending, cur, arrays, data.allowed, ws)
+    # insert what is left out; a set served in part (by the given routes or the
+    # insertion) is taken out
+    for _ in range(2):
+        pending = np.flatnonzero(where < 0)
+        if _repair_whole(2, 0.0, pending, cur, arrays, data.allowed, data.sets(), ws):
+            break
+        # a route shortened by taking a set out has no schedule (only with travel
+        # times that break the triangle inequality): empty it, and try again
+        for k in range(n_veh):
+            if not _refresh(k, cur, arrays, ws):
+                where[where == k] = -1
+                lens[k] = 0
+                _refresh(k, cur, arrays, ws)
     return cur
 
 
@@ -756,6 +844,7 @@ def _anneal(
             noise,
             arrays,
             data.allowed,
+            data.sets(),
             data.penalty,
             cur,
             work,

@@ -85,6 +85,11 @@ class Request:
         Seats of the parties that make up the group (bookings), in order; empty
         for one party. When the request is split (see ``RoutingProblem.split``),
         each party rides whole where it can.
+    partial
+        Whether a party may be served in part: some of its seats ride and the others
+        are left out. By default a party in several parts (a crew larger than its
+        vehicles, or split for room) rides whole, in one or several vehicles, or not
+        at all (see ``RequestPart.together``).
     """
 
     pickup: int
@@ -97,6 +102,7 @@ class Request:
     delivery_service: int = 0
     label: str = ""
     units: tuple[int, ...] = ()
+    partial: bool = False
 
     def __post_init__(self) -> None:
         if self.seats < 1:
@@ -173,13 +179,17 @@ class RequestPart:
 
     ``request`` is the index of the original request; ``part`` numbers its parts
     from 0 (always 0 for a request served whole); ``parts`` is how many there are;
-    ``seats`` is this part's share.
+    ``seats`` is this part's share. ``together`` is the index (in the problem's
+    parts) of the first part of the set this one is served with, all or none: the
+    parts that carry seats of one party of a request that may not ride in part (a
+    part served alone, or of a ``partial`` request, is its own set).
     """
 
     request: int
     part: int
     parts: int
     seats: int
+    together: int = -1
 
 
 @dataclass(frozen=True)
@@ -333,8 +343,44 @@ class RoutingProblem:
             for piece in pieces:
                 full, rest = divmod(piece, capacity) if capacity else (0, piece)
                 seats += [capacity] * full + ([rest] if rest else [])
-            parts += [RequestPart(i, p, len(seats), n) for p, n in enumerate(seats)]
+            sets = _together(seats, r, len(parts))
+            parts += [
+                RequestPart(i, p, len(seats), n, together=t)
+                for p, (n, t) in enumerate(zip(seats, sets, strict=True))
+            ]
         return parts
+
+
+def _together(seats: list[int], request: Request, first: int) -> list[int]:
+    """For each part (of ``seats``, in order, numbered from ``first``), the first part
+    of the set it rides with, all or none: parts that share a party (the request's
+    units fill the parts in order) belong together, unless the request is partial."""
+    if request.partial or len(seats) == 1:
+        return [first + p for p in range(len(seats))]
+    units = request.units or (request.seats,)
+    owner = list(range(len(seats)))  # union-find over the parts
+
+    def root(p: int) -> int:
+        while owner[p] != p:
+            owner[p] = owner[owner[p]]
+            p = owner[p]
+        return p
+
+    # a party spans the seats [start, end) of the request; so does each part
+    part_end = np.cumsum(seats)
+    start = 0
+    for unit in units:
+        end = start + unit
+        spanned = [
+            p for p in range(len(seats)) if start < part_end[p] and part_end[p] - seats[p] < end
+        ]
+        for p in spanned[1:]:
+            owner[root(p)] = root(spanned[0])
+        start = end
+    first_of: dict[int, int] = {}
+    for p in range(len(seats)):
+        first_of.setdefault(root(p), p)
+    return [first + first_of[root(p)] for p in range(len(seats))]
 
 
 def _matrices(value: object, name: str) -> tuple[IntMatrix, ...]:

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field, replace
 from typing import Final, Literal
 
 import numpy as np
+import numpy.typing as npt
 
 from optimizer.lns import BIG, LnsData, improve, warm_up
 from optimizer.plan import Plan, Route, Unassigned, UnassignedReason, Visit, VisitKind
@@ -234,6 +235,21 @@ def _prepare(problem: RoutingProblem, params: SolverParams) -> _Prepared:
         prepared.parts.append(j)
         prepared.pickup_window.append(pw)
         prepared.delivery_window.append(dw)
+    return _set_aside_together(prepared)
+
+
+def _set_aside_together(prepared: _Prepared) -> _Prepared:
+    """A part served with others all or none (``RequestPart.together``) is set aside
+    with the reason of any of them that is: the set can never be served whole."""
+    parts = prepared.problem.parts
+    reason_of = {parts[j].together: why for j, why in prepared.set_aside.items()}
+    keep = [m for m, j in enumerate(prepared.parts) if parts[j].together not in reason_of]
+    for j in prepared.parts:
+        if parts[j].together in reason_of:
+            prepared.set_aside[j] = reason_of[parts[j].together]
+    prepared.parts = [prepared.parts[m] for m in keep]
+    prepared.pickup_window = [prepared.pickup_window[m] for m in keep]
+    prepared.delivery_window = [prepared.delivery_window[m] for m in keep]
     return prepared
 
 
@@ -347,15 +363,48 @@ def _horizon(prepared: _Prepared) -> int:
     )
 
 
-def _unserved_seats(prepared: _Prepared, routes: list[list[tuple[int, int]]]) -> int:
-    """Seats of the modelled parts whose pickup node is on no route."""
+def _served_parts(prepared: _Prepared, routes: list[list[tuple[int, int]]]) -> set[int]:
+    """Model indices of the parts a plan serves, counting none of a set served in
+    part (``RequestPart.together``: all or none)."""
     n_depots = _node_layout(prepared)[2]
-    served = {node for visits in routes for node, _ in visits}
+    nodes = {node for visits in routes for node, _ in visits}
+    parts = prepared.problem.parts
+    on = [n_depots + 2 * m in nodes for m in range(len(prepared.parts))]
+    whole: dict[int, bool] = {}
+    for m, j in enumerate(prepared.parts):
+        whole[parts[j].together] = whole.get(parts[j].together, True) and on[m]
+    return {m for m, j in enumerate(prepared.parts) if whole[parts[j].together]}
+
+
+def _unserved_seats(prepared: _Prepared, routes: list[list[tuple[int, int]]]) -> int:
+    """Seats of the modelled parts a plan does not serve (a set served in part
+    counts as not served)."""
+    served = _served_parts(prepared, routes)
     return sum(
-        prepared.problem.parts[j].seats
-        for m, j in enumerate(prepared.parts)
-        if n_depots + 2 * m not in served
+        prepared.problem.parts[j].seats for m, j in enumerate(prepared.parts) if m not in served
     )
+
+
+def _is_whole(prepared: _Prepared, routes: list[list[tuple[int, int]]]) -> bool:
+    """Whether a plan serves no set in part."""
+    n_depots = _node_layout(prepared)[2]
+    on = {(node - n_depots) // 2 for visits in routes for node, _ in visits if node >= n_depots}
+    return on == _served_parts(prepared, routes)
+
+
+def _whole_routes(
+    prepared: _Prepared, routes: list[list[tuple[int, int]]]
+) -> list[list[tuple[int, int]]]:
+    """The routes without the parts of sets served in part (OR-Tools' plans may
+    have them; the large-neighbourhood search never keeps one). Service starts stay:
+    a route with fewer stops reaches the rest no later."""
+    n_depots = _node_layout(prepared)[2]
+    served = _served_parts(prepared, routes)
+    kept = [
+        [(node, t) for node, t in visits if node < n_depots or (node - n_depots) // 2 in served]
+        for visits in routes
+    ]
+    return [visits if len(visits) > 2 else visits[:1] + visits[-1:] for visits in kept]
 
 
 def _search(prepared: _Prepared, params: SolverParams, config: SearchConfig) -> _Raw:
@@ -560,7 +609,7 @@ def _search_job(job: _Job) -> _Raw:
         start_temperature=params.lns_temperature[0],
         end_temperature=params.lns_temperature[1],
     )
-    if raw.objective >= 0 and result.objective >= raw.objective:
+    if raw.objective >= 0 and result.objective >= raw.objective and _is_whole(prepared, raw.routes):
         return raw
     unserved = _unserved_seats(prepared, result.routes)
     status = raw.status if raw.status.endswith("+LNS") else f"{raw.status}+LNS"
@@ -623,7 +672,17 @@ def _lns_data(prepared: _Prepared, params: SolverParams) -> LnsData:
         v_prof=np.array([v.profile for v in vehicles], dtype=np.int64),
         v_fixed=np.array(fixed_costs, dtype=np.int64),
         allowed=allowed,
+        together=_model_sets(prepared),
     )
+
+
+def _model_sets(prepared: _Prepared) -> npt.NDArray[np.int64]:
+    """Per modelled part, the model index of the first part of its set (all or none)."""
+    parts = prepared.problem.parts
+    first: dict[int, int] = {}
+    for m, j in enumerate(prepared.parts):
+        first.setdefault(parts[j].together, m)
+    return np.array([first[parts[j].together] for j in prepared.parts], dtype=np.int64)
 
 
 # --------------------------------------------------------------------------- plan
@@ -632,6 +691,7 @@ def _lns_data(prepared: _Prepared, params: SolverParams) -> LnsData:
 def _to_plan(prepared: _Prepared, raw: _Raw, wall_time_s: float) -> Plan:
     problem = prepared.problem
     node_loc, _, n_depots = _node_layout(prepared)
+    raw = replace(raw, routes=_whole_routes(prepared, raw.routes))
     routes: list[Route] = []
     travel_total = distance_total = fixed_total = 0
     served: set[int] = set()

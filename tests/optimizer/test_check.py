@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 
 import pytest
 
 from optimizer.check import check
-from optimizer.plan import Plan, Route, Unassigned, UnassignedReason, Visit
+from optimizer.plan import Plan, Route, Unassigned, UnassignedReason, Visit, VisitKind
 from optimizer.problem import Request, RoutingProblem, Vehicle
 from tests.optimizer.helpers import line_matrix, solve_and_check
 
@@ -141,3 +142,34 @@ def test_a_split_crew_is_checked_part_by_part() -> None:
         plan, parts=(dataclasses.replace(problem.parts[0], seats=5), problem.parts[1])
     )
     assert any("seats" in e for e in check(problem, merged))
+
+
+def test_a_crew_served_in_part_is_caught_unless_it_allowed_parts() -> None:
+    def crew(partial: bool) -> RoutingProblem:
+        return RoutingProblem(
+            LINE,
+            (Request(1, 3, seats=6, pickup_window=(10, 12), partial=partial),),
+            (Vehicle(4, 0, 0), Vehicle(4, 0, 0)),
+        )
+
+    plan = solve_and_check(crew(partial=True))  # loads of 4 and 2, both served
+    assert len(plan.vehicle_of()) == 2
+    # leave the second load out: the first vehicle alone carries part of the crew
+    first = plan.routes[0] if plan.routes[0].is_used else plan.routes[1]
+    part = next(v.part for v in first.visits if v.kind is VisitKind.PICKUP)
+    other = 1 - part
+    legs = sum(int(LINE[a.location, b.location]) for a, b in itertools.pairwise(first.visits))
+    half = dataclasses.replace(
+        plan,
+        routes=tuple(r if r is first else dataclasses.replace(r, visits=()) for r in plan.routes),
+        unassigned=(Unassigned(other, UnassignedReason.FLEET_FULL),),
+        served_seats=plan.parts[part].seats,
+        unserved_seats=plan.parts[other].seats,
+        vehicles_used=1,
+        travel_time=legs,
+        distance=legs,
+    )
+    assert check(crew(partial=True), half) == []
+    errors = check(crew(partial=False), half)
+    (error,) = errors
+    assert error.startswith(f"request 0: party 0 is served in part (parts [{part}] ride")

@@ -289,3 +289,33 @@ def test_a_crew_only_smaller_vehicles_reach_in_time_rides_in_their_size() -> Non
         (0, UnassignedReason.UNREACHABLE_IN_WINDOW)
     ]
     assert [p.seats for p in plan.parts] == [12]
+
+
+def _crew_one_minibus_cannot_carry(*, partial: bool) -> RoutingProblem:
+    """A crew of 12 that only 8-seat minibuses reach in time, and one minibus: its
+    second load would come too late."""
+    return RoutingProblem(
+        LINE,
+        (Request(1, 2, seats=12, pickup_window=(0, 15), delivery_window=(0, 30), partial=partial),),
+        (Vehicle(28, 4, 4), Vehicle(8, 0, 0)),
+    )
+
+
+def test_a_crew_rides_whole_or_not_at_all_unless_it_allowed_parts() -> None:
+    whole = solve_and_check(_crew_one_minibus_cannot_carry(partial=False))
+    assert whole.served_seats == 0 and whole.vehicles_used == 0
+    assert {u.reason for u in whole.unassigned} == {UnassignedReason.FLEET_FULL}
+    parts = solve_and_check(_crew_one_minibus_cannot_carry(partial=True))
+    assert parts.served_seats == 8  # "8 of your 12 seats": the crew said some may go
+
+
+def test_a_crew_split_for_room_never_rides_in_part() -> None:
+    # a single 10-seat party split in halves for room: one 8-seat minibus could take
+    # a half, but the party rides whole in two vehicles or not at all
+    requests = (Request(1, 3, seats=10, pickup_window=(10, 12), delivery_window=(0, 40)),)
+    one = RoutingProblem(LINE, requests, (Vehicle(8, 0, 0),), split=frozenset({0}))
+    plan = solve_and_check(one, SolverParams(time_limit_s=1.0, workers=1, split_crews=True))
+    assert plan.served_seats == 0
+    two = RoutingProblem(LINE, requests, (Vehicle(8, 0, 0),) * 2, split=frozenset({0}))
+    plan = solve_and_check(two, SolverParams(time_limit_s=1.0, workers=1, split_crews=True))
+    assert plan.served_seats == 10 and len(set(plan.vehicle_of().values())) == 2
