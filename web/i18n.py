@@ -87,6 +87,14 @@ _MESSAGES: dict[str, Any] = {
     "taken": lazy_gettext("This name is taken already."),
     "bad_profile": lazy_gettext("Please choose a kind of vehicle."),
     "bad_category": lazy_gettext("Only a service stop has a service category."),
+    "bad_role": lazy_gettext("Please choose a role."),
+    "weak_password": lazy_gettext("The password must have at least 10 characters."),
+    "no_fleet": lazy_gettext("There is no active vehicle: add vehicles to the fleet first."),
+    "no_plan": lazy_gettext("This day has no plan yet: plan it first."),
+    "off_map": lazy_gettext("This point is too far from any road the vehicles can use."),
+    "run_failed": lazy_gettext("The planning run failed: see its reason on the day page."),
+    "run_abandoned": lazy_gettext("The planning run was stopped; nothing was saved."),
+    "token_invalid": lazy_gettext("Your session has ended: sign in again."),
 }
 
 
@@ -175,4 +183,5 @@ def init_app(app: Flask) -> None:
             "lang": current_language(),
             "text_dir": text_direction(),
             "language_names": LANGUAGE_NAMES,
+            "reason_text": reason_text,
         }

@@ -42,6 +42,8 @@ def worker_data(session: Session, worker: Worker) -> dict[str, Any]:
                 "to": b.to_stop.name,
                 "time": hhmm(b.time_min),
                 "seats": b.seats,
+                "seats_with_ride": b.seats_with_ride,
+                "allow_parts": b.allow_parts,
                 "status": b.status.value,
                 "pickup_time": hhmm(b.pickup_time_min) or None,
                 "pickup_stop": b.pickup_stop.name if b.pickup_stop else None,

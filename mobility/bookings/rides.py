@@ -45,7 +45,9 @@ class RideRequest:
     ``time_min`` is the arrive-by time (to work) in minutes after midnight;
     ``return_time_min``, if given, books the ride back from the destination,
     departing after that time; ``repeat_until``, if given, repeats both rides every
-    day from Monday to Saturday up to that date.
+    day from Monday to Saturday up to that date; ``allow_parts`` (a crew leader's
+    choice) lets the crew ride in separate vehicles and some of it go when there is
+    no room for all (else the crew rides whole or not at all).
     """
 
     service_date: dt.date
@@ -56,6 +58,7 @@ class RideRequest:
     direction: Direction = Direction.TO_WORK
     return_time_min: int | None = None
     repeat_until: dt.date | None = None
+    allow_parts: bool = False
 
 
 # --------------------------------------------------------------------------- checks
@@ -195,6 +198,7 @@ def _new_bookings(
                     to_stop_id=dst,
                     time_min=minute,
                     seats=ride.seats,
+                    allow_parts=ride.allow_parts and ride.seats > 1,
                     status=BookingStatus.LATE if late else BookingStatus.REQUESTED,
                     made_by=made_by,
                     series_id=series_id,

@@ -234,6 +234,7 @@ def booking_row(b: Booking, pin: int | None) -> BookingRow:
         published,
         pin,
         service=StopKind.SERVICE in (b.from_stop.kind, b.to_stop.kind),
+        allow_parts=b.allow_parts,
     )
 
 
@@ -364,9 +365,11 @@ def _store(session: Session, run_id: int, day: DayPlan, bookings: list[Booking])
             booking.reason = day.unserved[booking.id]
             if lost_seat:  # the worker sees it now in "My rides": tell them too
                 queue_lost_seat(session, booking, run_id)
-        elif booking.status is BookingStatus.UNSERVED:
+            continue
+        if booking.status is BookingStatus.UNSERVED:
             booking.status = BookingStatus.REQUESTED  # served now: back in the queue to publish
-            booking.reason = None
+        # a crew that allowed parts keeps the reason of its seats left without a ride
+        booking.reason = day.unserved.get(booking.id)
     finish_run(session, run_id, day.figures.to_json())
 
 

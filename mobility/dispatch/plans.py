@@ -208,12 +208,15 @@ def publish_plan(session: Session, service_date: dt.date) -> int:
     if run is None:
         raise ServiceError("date", "no_plan", f"date: no plan for {service_date}")
     pickups = plan_pickups(run)
+    riding = plan_seats(run)
     for booking in session.scalars(select(Booking).where(Booking.id.in_(pickups))):
         if booking.status in (BookingStatus.REQUESTED, BookingStatus.LATE, BookingStatus.SCHEDULED):
             seconds, stop_id = pickups[booking.id]
             booking.status = BookingStatus.SCHEDULED
             booking.pickup_time_min = seconds // 60
             booking.pickup_stop_id = stop_id
+            seats = sum(riding.get(booking.id, {}).values())
+            booking.seats_served = seats if seats < booking.seats else None
     previous = session.scalar(
         select(func.max(PlanRun.published_version)).where(PlanRun.service_date == service_date)
     )

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from mobility.clock import utcnow
 from mobility.messages.texts import MessageFacts, compose
 from mobility.messages.transports import Outcome, Transport
-from mobility.store import Message, MessageState, Worker
+from mobility.store import Booking, Message, MessageState, Worker
 
 __all__ = ["FIRST_RETRY_S", "MAX_RETRY_S", "SendReport", "backoff_s", "next_due", "send_due"]
 
@@ -97,8 +97,19 @@ def _send_one(
         message.state = MessageState.FAILED
         message.last_error = "no phone number any more (the worker opted out)"
         return message.state
+    booking = session.scalar(select(Booking).where(Booking.code == message.booking_code))
+    part = (
+        (booking.seats_served, booking.seats)
+        if booking is not None and booking.seats_served is not None
+        else None
+    )
     facts = MessageFacts(
-        message.booking_code, message.service_date, message.pickup_min, message.stop_name, hub_phone
+        message.booking_code,
+        message.service_date,
+        message.pickup_min,
+        message.stop_name,
+        hub_phone,
+        part,
     )
     text = compose(message.kind, facts, worker.language)
     delivery = transport.send(message.idempotency_key, worker.phone, text)

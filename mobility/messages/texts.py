@@ -47,25 +47,33 @@ def segments(text: str) -> int:
 
 @dataclass(frozen=True)
 class MessageFacts:
-    """What a message is about: a booking's code, day, pickup time and place."""
+    """What a message is about: a booking's code, day, pickup time and place, and
+    for a crew that rides in part, (seats with a ride, seats booked)."""
 
     code: str
     service_date: dt.date
     pickup_min: int | None
     stop: str
     hub_phone: str
+    part: tuple[int, int] | None = None
 
 
 def _render(kind: MessageKind, facts: MessageFacts, stop: str, language: str) -> str:
     _ = gettext_for(language)
-    values = {
+    values: dict[str, object] = {
         "date": facts.service_date.strftime("%d/%m"),
         "time": hhmm(facts.pickup_min),
         "stop": stop,
         "code": facts.code,
         "phone": facts.hub_phone,
     }
-    if kind is MessageKind.PICKUP:
+    if kind is MessageKind.PICKUP and facts.part is not None:
+        values["n"], values["seats"] = facts.part
+        template = _(
+            "Passaggio %(date)s: %(n)s of your %(seats)s seats, pickup %(time)s at %(stop)s. "
+            "Code %(code)s. Free ride. Hub %(phone)s"
+        )
+    elif kind is MessageKind.PICKUP:
         template = _(
             "Passaggio %(date)s: pickup %(time)s at %(stop)s. Code %(code)s. "
             "Free ride: nobody may ask you for money. Hub %(phone)s"

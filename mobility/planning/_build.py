@@ -28,12 +28,14 @@ def group_bookings(bookings: Sequence[BookingRow], max_seats: int = 28) -> list[
 
     Bookings with the same direction, origin, destination and time ride together;
     a larger crowd is packed (first fit, largest bookings first) into several
-    requests of whole bookings. A single booking larger than ``max_seats`` stays
+    requests of whole bookings. Crews that allowed riding in part are grouped apart
+    from those that did not. A single booking larger than ``max_seats`` stays
     whole: the optimizer splits it if no vehicle can take it.
     """
-    by_key: dict[tuple[str, int, int, int, int | None], list[BookingRow]] = defaultdict(list)
+    by_key: dict[tuple[str, int, int, int, int | None, bool], list[BookingRow]] = defaultdict(list)
     for b in sorted(bookings, key=lambda b: b.id):
-        by_key[(b.direction, b.from_stop, b.to_stop, b.time_min, b.vehicle_pin)].append(b)
+        key = (b.direction, b.from_stop, b.to_stop, b.time_min, b.vehicle_pin, b.allow_parts)
+        by_key[key].append(b)
     groups: list[RideGroup] = []
     for key, members in by_key.items():
         packed: list[RideGroup] = []
@@ -150,6 +152,7 @@ def _request(
         delivery_service=service,
         label=f"{g.direction}:{g.from_stop}->{g.to_stop}@{g.time_min}",
         units=tuple(b.seats for b in g.bookings) if len(g.bookings) > 1 else (),
+        partial=g.allow_parts,
     )
 
 

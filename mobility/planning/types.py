@@ -109,6 +109,7 @@ class BookingRow:
     published_pickup_s: int | None = None
     vehicle_pin: int | None = None  # the fleet vehicle it must ride (a dispatcher's move)
     service: bool = False  # a ride to or from a service (an appointment), not to work
+    allow_parts: bool = False  # the crew may ride in part: some seats served, not all
 
 
 @dataclass(frozen=True)
@@ -128,13 +129,15 @@ class FleetVehicle:
 
 @dataclass
 class RideGroup:
-    """Bookings with the same direction, origin, destination, time (and vehicle pin)."""
+    """Bookings with the same direction, origin, destination, time (and vehicle pin),
+    and the same choice about riding in part."""
 
     direction: str
     from_stop: int
     to_stop: int
     time_min: int
     pin: int | None = None
+    allow_parts: bool = False
     bookings: list[BookingRow] = field(default_factory=list)
 
     @property

@@ -182,6 +182,16 @@ class Booking(Base):
     to_stop: Mapped[Stop] = relationship(foreign_keys=[to_stop_id])
     pickup_stop: Mapped[Stop | None] = relationship(foreign_keys=[pickup_stop_id])
 
+    @property
+    def seats_with_ride(self) -> int | None:
+        """Seats with a ride in the published plan: all of them, fewer for a crew that
+        allowed parts, 0 when unserved; ``None`` before anything is published."""
+        if self.status is BookingStatus.UNSERVED:
+            return 0
+        if self.status in (BookingStatus.SCHEDULED, BookingStatus.COMPLETED):
+            return self.seats_served if self.seats_served is not None else self.seats
+        return None
+
 
 class Incident(Base):
     """A confidential incident report to the hub's staff (demand for money, unsafe van...).

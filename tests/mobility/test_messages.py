@@ -4,6 +4,7 @@ server on 127.0.0.1 standing in for the SMS gateway (it answers 503 a few times,
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
 import json
@@ -37,6 +38,7 @@ from mobility.messages import (
     MessageFacts,
     compose,
     count_messages,
+    is_gsm,
     list_messages,
     queue_change_notices,
     queue_reminders,
@@ -175,6 +177,17 @@ def test_every_message_fits_in_two_sms_in_every_language(kind: MessageKind, lang
         assert "05:10" in text
     if language in ("ar", "bg"):  # UCS-2: 134 characters in two parts
         assert len(text) <= 134
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_crew_riding_in_part_is_told_how_many_seats_ride(language: str) -> None:
+    facts = MessageFacts("K7Q2M4X", dt.date(2026, 7, 16), 5 * 60 + 10, LONG_STOP, HUB, (5, 10))
+    text = compose(MessageKind.PICKUP, facts, language)
+    assert segments(text) <= 2, (language, len(text), text)
+    assert "5" in text and "10" in text and "05:10" in text and "K7Q2M4X" in text
+    assert text != compose(MessageKind.PICKUP, dataclasses.replace(facts, part=None), language)
+    if language in ("it", "en", "fr", "ro"):  # written in GSM text, never forced to UCS-2
+        assert is_gsm(text), text
 
 
 def test_segments_count_gsm_and_ucs2_as_phones_do() -> None:

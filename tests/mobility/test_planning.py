@@ -3,6 +3,7 @@ optimizer requests, and how the optimizer's plan comes back in booking terms."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -308,3 +309,23 @@ def test_a_worker_told_t_finds_the_vehicle_there_until_his_crew_has_boarded() ->
     # the crew boarding last is told later than the stop's first arrival, never the
     # stop's departure (which follows every crew's boarding)
     assert max(t for t, _ in day.pickups.values()) < shared[0].departure_s
+
+
+def test_a_crew_rides_whole_or_is_left_out_unless_its_leader_allowed_parts() -> None:
+    # 12 seats only a minibus reaches, one minibus, a 10-minute window: one trip of 8
+    tight = dataclasses.replace(QUICK, window_min=10)
+    whole = plan_bookings([row(1, 12, to=TRACK_FARM)], [MINIBUS], MATRICES, settings=tight)
+    assert whole.pickups == {} and whole.unserved == {1: UnservedReason.FLEET_FULL}
+    assert whole.figures.served_seats == 0 and whole.figures.violations == ()
+    crew = row(1, 12, to=TRACK_FARM, allow_parts=True)
+    parts = plan_bookings([crew], [MINIBUS], MATRICES, settings=tight)
+    assert set(parts.pickups) == {1} and parts.seats_in == {1: {MINIBUS.id: 8}}
+    assert parts.unserved == {1: UnservedReason.FLEET_FULL}  # for its other 4 seats
+    assert parts.figures.served_seats == 8 and parts.figures.violations == ()
+
+
+def test_crews_that_allow_parts_are_grouped_apart_from_those_that_do_not() -> None:
+    groups = group_bookings([row(1, 3), row(2, 4, allow_parts=True), row(3, 2)])
+    assert sorted((g.allow_parts, g.seats) for g in groups) == [(False, 5), (True, 4)]
+    problem, _ = build_problem(groups, [MINIBUS], MATRICES, PlanningSettings())
+    assert sorted(r.partial for r in problem.requests) == [False, True]

@@ -199,8 +199,13 @@ def test_changes_since_publishing_name_moved_cancelled_and_new_bookings(
         newer = latest_plan(db, DAY)
         assert newer is not None and newer.id != run.id
         stop = next(s for r in newer.routes for s in r.stops if any(m.boarding for m in s.moves))
-        moved_code = next(m.booking.code for m in stop.moves if m.boarding)
-        old_minute = stop.departure_s // 60
+        move = next(m for m in stop.moves if m.boarding)
+        moved_code = move.booking.code
+        assert move.start_s is not None
+        old_minute = move.start_s // 60
+        for m in stop.moves:  # the stop's boardings, 10 minutes later
+            m.start_s = None if m.start_s is None else m.start_s + 600
+        stop.arrival_s += 600
         stop.departure_s += 600
         db.commit()
         worker, _ = register_worker(db)

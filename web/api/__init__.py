@@ -118,6 +118,13 @@ class NewBookingSchema(Schema):
     seats = fields.Int(load_default=1, validate=validate.Range(min=1, max=BookingRules.max_seats))
     return_time = fields.Str(load_default=None, allow_none=True, validate=validate.Regexp(HHMM))
     repeat_until = fields.Date(load_default=None, allow_none=True)
+    allow_parts = fields.Bool(
+        load_default=False,
+        metadata={
+            "description": "a crew may ride in separate vehicles and some of it go when "
+            "there is no room for all; otherwise it rides whole or not at all"
+        },
+    )
 
 
 class BookingSchema(Schema):
@@ -132,6 +139,15 @@ class BookingSchema(Schema):
     pickup_time = fields.Str(allow_none=True)
     pickup_stop = fields.Int(allow_none=True)
     series_id = fields.Str(allow_none=True)
+    allow_parts = fields.Bool()
+    seats_served = fields.Int(
+        allow_none=True,
+        metadata={
+            "description": "seats with a ride once the plan is published (fewer than seats "
+            "only for a crew that allowed parts; 0 when unserved); null before"
+        },
+    )
+    reason = fields.Str(allow_none=True, metadata={"description": "why seats have no ride: a code"})
 
 
 def booking_json(b: Booking) -> dict[str, Any]:
@@ -148,6 +164,9 @@ def booking_json(b: Booking) -> dict[str, Any]:
         "pickup_time": hhmm(b.pickup_time_min) or None,
         "pickup_stop": b.pickup_stop_id,
         "series_id": b.series_id,
+        "allow_parts": b.allow_parts,
+        "seats_served": b.seats_with_ride,
+        "reason": b.reason.value if b.reason is not None else None,
     }
 
 
@@ -265,6 +284,7 @@ def new_booking(data: dict[str, Any]) -> Any:
         direction=Direction(data["direction"]),
         return_time_min=back,
         repeat_until=data["repeat_until"],
+        allow_parts=data["allow_parts"],
     )
     bookings = request_rides(
         get_session(),

@@ -250,6 +250,7 @@ def _ride_from_form(form: BookForm) -> RideRequest:
         seats=form.seats.data or 0,
         return_time_min=back,
         repeat_until=until,
+        allow_parts=bool(form.allow_parts.data),
     )
 
 

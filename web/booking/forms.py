@@ -55,6 +55,9 @@ class BookForm(FlaskForm):
         default=1,
         validators=[InputRequired(REQUIRED), NumberRange(min=1, message=REQUIRED)],
     )
+    allow_parts = BooleanField(
+        _l("We may ride in separate vehicles, and some of us may go if there is no room for all")
+    )
     with_return = BooleanField(_l("Also book the ride back"))
     return_time = SelectField(_l("Leave after"), validate_choice=False)
     repeat = BooleanField(_l("Every day (Monday to Saturday) until"))

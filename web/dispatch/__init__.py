@@ -57,7 +57,7 @@ from web.dispatch.forms import (
 )
 from web.extensions import limiter
 from web.graphs import graph_loader
-from web.i18n import error_text, reason_action, reason_text
+from web.i18n import error_text, reason_action
 from web.jobs import job_queue, planning_overrides
 from web.settings import get_settings
 from web.staff import StaffPrincipal, audit, roles_required
@@ -455,6 +455,5 @@ def _staff_helpers() -> dict[str, Any]:
     return {
         "staff": current_user if current_user.is_authenticated else None,
         "Role": Role,
-        "reason_text": reason_text,
         "reason_action": reason_action,
     }
