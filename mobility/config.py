@@ -174,6 +174,7 @@ def load_config(values: Mapping[str, Any]) -> Config:
         planning=PlanningSettings(
             time_limit_s=_number(merged, "PLAN_TIME_LIMIT", 1, 3600),
             appointment_margin_min=int(_number(merged, "APPOINTMENT_MARGIN", 0, 120)),
+            max_group_seats=booking.max_seats,  # a request is at most one crew's booking
         ),
         edit_time_limit_s=_number(merged, "EDIT_TIME_LIMIT", 1, 600),
         plan_at=_optional_time(merged, "PLAN_AT"),

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from mobility.config import load_config
 from mobility.planning import PlanningSettings
 from mobility.roads import RoadGraph, load_road_graph
 from tests.services import ensure_services
@@ -54,6 +55,9 @@ NODE_IDS = {name: i + 1 for i, name in enumerate(NODES)}
 #: solution, then a fixed number of large-neighbourhood iterations, one process (the
 #: same plan on any machine). The time limit is only a guard.
 QUICK = PlanningSettings(time_limit_s=30, solver_workers=1, solution_limit=1, lns_iterations=300)
+#: The booking rules of a deployment with the default settings (built like every
+#: entry point builds them: from the configuration).
+RULES = load_config({}).booking
 
 
 def write_osm(path: Path, nodes: dict[str, tuple[float, float]], ways: list) -> Path:

@@ -70,7 +70,7 @@ def delete_account(
     session: Session,
     worker: Worker,
     *,
-    rules: BookingRules | None = None,
+    rules: BookingRules,
     now: dt.datetime | None = None,
 ) -> int:
     """Delete a worker's account: rides from today on are cancelled, messages and the
@@ -82,7 +82,6 @@ def delete_account(
     int
         Rides cancelled.
     """
-    rules = rules or BookingRules()
     today = rules.today(now or utcnow())
     cancelled = session.execute(
         update(Booking)

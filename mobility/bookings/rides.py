@@ -217,7 +217,7 @@ def request_rides(
     *,
     made_by: str = "worker",
     idempotency_key: str | None = None,
-    rules: BookingRules | None = None,
+    rules: BookingRules,
     now: dt.datetime | None = None,
     dry_run: bool = False,
 ) -> list[Booking]:
@@ -254,7 +254,6 @@ def request_rides(
     ServiceError
         Naming the first offending field; nothing is written.
     """
-    rules = rules or BookingRules()
     if idempotency_key:
         previous = _previous(session, worker, idempotency_key)
         if previous:
@@ -318,7 +317,7 @@ def cancel_booking(
     code: str,
     *,
     whole_series: bool = False,
-    rules: BookingRules | None = None,
+    rules: BookingRules,
     now: dt.datetime | None = None,
     by_staff: bool = False,
 ) -> list[Booking]:
@@ -333,7 +332,6 @@ def cancel_booking(
     ServiceError
         ``not_found`` or ``not_cancellable`` on the field ``booking``.
     """
-    rules = rules or BookingRules()
     booking = find_booking(session, worker, code)
     if booking.status not in ACTIVE_STATUSES or booking.service_date < rules.today(now):
         raise ServiceError("booking", "not_cancellable", "booking: cannot be cancelled")

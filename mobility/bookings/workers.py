@@ -105,7 +105,7 @@ def authenticate_worker(
     code: str,
     pin: str,
     *,
-    rules: BookingRules | None = None,
+    rules: BookingRules,
     now: dt.datetime | None = None,
 ) -> Worker:
     """Return the worker with this code and PIN.
@@ -119,7 +119,6 @@ def authenticate_worker(
     ServiceError
         ``auth_failed`` on the field ``pin``.
     """
-    rules = rules or BookingRules()
     now = now or utcnow()
     failure = ServiceError("pin", "auth_failed", "code or PIN is wrong, or the code is locked")
     worker = find_worker(session, code)

@@ -27,7 +27,7 @@ from mobility.dispatch.fleet import (
     list_vehicles,
 )
 from mobility.dispatch.outcomes import record_outcome
-from mobility.dispatch.planner import GraphLoader, PlanOutcome, plan_day
+from mobility.dispatch.planner import GraphLoader, PlanOutcome, fill_run, plan_day
 from mobility.dispatch.plans import (
     DayOverview,
     day_overview,
@@ -40,20 +40,22 @@ from mobility.dispatch.plans import (
     sizing_of,
     visible_routes,
 )
+from mobility.dispatch.run_state import (
+    RunAbandonedError,
+    beat,
+    claim_run,
+    fail_run,
+    run_edits,
+)
 from mobility.dispatch.runs import (
     HEARTBEAT_S,
     STALE_AFTER_S,
-    RunAbandonedError,
     active_run,
-    beat,
-    claim_run,
     execute_run,
-    fail_run,
     get_run,
     list_runs,
     reap_stale_runs,
     request_run,
-    run_edits,
 )
 from mobility.dispatch.sizing import size_day, sizing_answer, vehicle_types
 from mobility.dispatch.staff import (
@@ -89,6 +91,7 @@ __all__ = [
     "driver_names",
     "execute_run",
     "fail_run",
+    "fill_run",
     "fixed_cost_for_seats",
     "free_vehicles",
     "get_run",

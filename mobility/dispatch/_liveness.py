@@ -8,13 +8,14 @@ import logging
 from collections.abc import Callable
 from typing import Final
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mobility.clock import utcnow
+from mobility.dispatch.run_state import fail_run
 from mobility.store import ACTIVE_RUN_STATUSES, PlanRun, PlanStatus
 
-__all__ = ["HEARTBEAT_S", "STALE_AFTER_S", "fail_run", "reap_stale_runs"]
+__all__ = ["HEARTBEAT_S", "STALE_AFTER_S", "reap_stale_runs"]
 
 log = logging.getLogger(__name__)
 
@@ -22,22 +23,6 @@ log = logging.getLogger(__name__)
 HEARTBEAT_S: Final = 5
 #: ...and is taken for dead when none came for this long (detected well within 60 s).
 STALE_AFTER_S: Final = 30
-
-
-def fail_run(
-    session: Session, run_id: int, reason: str, *, only_if: PlanStatus | None = None
-) -> bool:
-    """Mark a run failed with the reason (if it is ``only_if``, when given)."""
-    query = update(PlanRun).where(PlanRun.id == run_id)
-    if only_if is not None:
-        query = query.where(PlanRun.status == only_if)
-    else:
-        query = query.where(PlanRun.status.in_(ACTIVE_RUN_STATUSES))
-    result = session.execute(
-        query.values(status=PlanStatus.FAILED, message=reason[:2000], finished_at=utcnow())
-    )
-    session.commit()
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
 def reap_stale_runs(

@@ -10,15 +10,19 @@ import datetime as dt
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mobility.clock import utcnow
 from mobility.codes import UnservedReason
 from mobility.dispatch.plans import latest_plan
+from mobility.dispatch.run_state import (
+    edits_json,
+    fail_on_error,
+    finish_run,
+    run_edits,
+    start_run,
+)
 from mobility.errors import ServiceError
 from mobility.messages import queue_lost_seat
 from mobility.planning import (
@@ -35,37 +39,29 @@ from mobility.planning import (
 from mobility.roads import RoadGraph
 from mobility.stops import get_stops
 from mobility.store import (
-    ACTIVE_RUN_STATUSES,
     ACTIVE_STATUSES,
     Booking,
     BookingStatus,
+    PlanKind,
     PlanMove,
     PlanRoute,
     PlanRun,
-    PlanStatus,
     PlanStop,
     Stop,
     StopKind,
     Vehicle,
 )
 
-__all__ = [
-    "GraphLoader",
-    "PlanOutcome",
-    "RunAbandonedError",
-    "plan_day",
-]
+__all__ = ["GraphLoader", "PlanOutcome", "fill_run", "plan_day"]
 
 GraphLoader = Callable[[str], RoadGraph]
 
 
 @dataclass(frozen=True)
 class PlanOutcome:
-    """What a planning run produced.
-
-    ``plan_id`` is -1 for a preview that was not saved; ``moved`` tells, for each
-    booking a dispatcher moved, the vehicles it now rides or why it does not ride.
-    """
+    """What a planning run produced: its run (a plan, or a preview that stored only
+    its figures), the figures, and for each booking a dispatcher moved, the vehicles
+    it now rides or why it does not ride."""
 
     plan_id: int
     figures: DayFigures
@@ -77,17 +73,14 @@ def plan_day(
     service_date: dt.date,
     graphs: GraphLoader,
     *,
-    settings: PlanningSettings | None = None,
-    run: PlanRun | None = None,
-    progress: Callable[[str], None] | None = None,
+    settings: PlanningSettings,
+    kind: PlanKind = PlanKind.PLAN,
     moves: dict[str, str | None] | None = None,
     locked: set[str] | None = None,
-    save: bool = True,
+    progress: Callable[[str], None] | None = None,
 ) -> PlanOutcome:
-    """Plan a day's bookings on the active fleet and store the plan.
-
-    Bookings the plan cannot serve become ``unserved`` with the optimizer's reason;
-    served bookings get their planned pickup, shown to workers once published.
+    """Plan a day here and now (a run of its own, started at once; jobs use
+    :func:`fill_run` on the run they claimed).
 
     Parameters
     ----------
@@ -99,16 +92,14 @@ def plan_day(
         Loads a profile's road graph (``"minibus"``, ``"bus"``).
     settings
         Planning settings, the optimizer's time limit included.
-    run
-        The ``running`` run to fill (a job); one is made otherwise.
-    progress
-        Called with a short message at each step.
+    kind
+        ``plan`` stores the day's plan; ``preview`` only checks a manual edit.
     moves
         Manual edits: booking code -> the vehicle it must ride (``None``: leave it out).
     locked
         Names of vehicles whose routes keep exactly their current bookings.
-    save
-        Store the plan (else a preview: only a preview run's row is written).
+    progress
+        Called with a short message at each step.
 
     Returns
     -------
@@ -116,32 +107,57 @@ def plan_day(
 
     Raises
     ------
-    Exception
-        Whatever fails, re-raised after marking the run failed.
+    ServiceError
+        ``run_active`` when a run of the day is going already.
     """
-    settings = settings or PlanningSettings()
-    say = progress or (lambda _msg: None)
-    moves = moves or {}
-    run_id = (
-        run.id if run is not None else (_new_run(session, service_date, settings) if save else -1)
+    run = start_run(
+        session,
+        service_date,
+        kind=kind,
+        time_limit_s=settings.time_limit_s,
+        edits=edits_json(moves, locked),
     )
+    return fill_run(session, run, graphs, settings=settings, progress=progress)
+
+
+def fill_run(
+    session: Session,
+    run: PlanRun,
+    graphs: GraphLoader,
+    *,
+    settings: PlanningSettings,
+    progress: Callable[[str], None] | None = None,
+) -> PlanOutcome:
+    """Do a ``running`` run: plan its day with its manual edit, and store the plan
+    (a run of kind ``plan``) or only the figures and what became of each moved
+    booking (``preview``), in one transaction at the end.
+
+    Bookings the plan cannot serve become ``unserved`` with the optimizer's reason;
+    served bookings get their planned pickup, shown to workers once published.
+
+    Raises
+    ------
+    Exception
+        Whatever fails, re-raised after marking the run failed (nothing stored).
+    """
+    say = progress or (lambda _msg: None)
+    run_id, service_date, save = run.id, run.service_date, run.kind is PlanKind.PLAN
+    moves, locked, _ = run_edits(run)
     try:
         say("loading bookings and fleet")
         bookings = day_bookings(session, service_date)
         vehicles = _active_vehicles(session)
-        pins, dropped = _manual_pins(
-            session, service_date, bookings, vehicles, moves, locked or set()
-        )
+        pins, dropped = _manual_pins(session, service_date, bookings, vehicles, moves, locked)
         rows = [booking_row(b, pins.get(b.id)) for b in bookings if b.id not in dropped]
-        fleet = [_fleet_vehicle(v, locked or set()) for v in vehicles]
+        fleet = [_fleet_vehicle(v, locked) for v in vehicles]
         say("computing travel times on the road network")
         matrices = stop_matrices(session, rows, fleet, graphs)
         say(f"optimizing routes ({settings.time_limit_s:.0f} s)")
         day = plan_bookings(rows, fleet, matrices, settings=settings)
         moved = _moved(moves, bookings, vehicles, day)
-        if not save:
-            if run_id >= 0:  # a preview run: its result is read from its row
-                _finish_preview(session, run_id, day, moves, locked or set(), moved)
+        if not save:  # a preview's result is read from its row
+            edits = json.dumps({"moves": moves, "locked": sorted(locked), "moved": moved})
+            finish_run(session, run_id, day.figures.to_json(), edits)
             return PlanOutcome(run_id, day.figures, moved)
         say("saving the plan")
         for booking_id in dropped:
@@ -149,54 +165,8 @@ def plan_day(
         _store(session, run_id, day, bookings)
         return PlanOutcome(run_id, day.figures, moved)
     except Exception as exc:
-        mark_failed(session, run_id, exc)
+        fail_on_error(session, run_id, exc)
         raise
-
-
-def _new_run(session: Session, service_date: dt.date, settings: PlanningSettings) -> int:
-    """A run planned here and now (not through a queue).
-
-    Raises
-    ------
-    ServiceError
-        ``run_active`` when a run of the day is queued or running already.
-    """
-    now = utcnow()
-    run = PlanRun(
-        service_date=service_date,
-        status=PlanStatus.RUNNING,
-        time_limit_s=settings.time_limit_s,
-        queued_at=now,
-        started_at=now,
-        heartbeat_at=now,
-    )
-    session.add(run)
-    try:
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        raise ServiceError(
-            "date", "run_active", f"date: a planning run of {service_date} is going already"
-        ) from None
-    return run.id
-
-
-def mark_failed(session: Session, run_id: int, exc: BaseException) -> None:
-    """Record why a run failed (unless it was done or failed already); nothing it
-    planned was written."""
-    session.rollback()
-    if run_id < 0 or isinstance(exc, RunAbandonedError):
-        return
-    session.execute(
-        update(PlanRun)
-        .where(PlanRun.id == run_id, PlanRun.status.in_(ACTIVE_RUN_STATUSES))
-        .values(
-            status=PlanStatus.FAILED,
-            message=f"{type(exc).__name__}: {exc}"[:2000],
-            finished_at=utcnow(),
-        )
-    )
-    session.commit()
 
 
 def day_bookings(session: Session, service_date: dt.date) -> list[Booking]:
@@ -371,49 +341,3 @@ def _store(session: Session, run_id: int, day: DayPlan, bookings: list[Booking])
         # a crew that allowed parts keeps the reason of its seats left without a ride
         booking.reason = day.unserved.get(booking.id)
     finish_run(session, run_id, day.figures.to_json())
-
-
-class RunAbandonedError(ServiceError):
-    """A run was declared dead (or failed) while it was still planning: its plan is
-    not stored, so nothing overwrites what happened since."""
-
-
-def _finish_preview(
-    session: Session,
-    run_id: int,
-    day: DayPlan,
-    moves: dict[str, str | None],
-    locked: set[str],
-    moved: dict[str, str],
-) -> None:
-    """A preview run stores no plan: only its figures and, per moved booking, what
-    became of it."""
-    edits = {"moves": moves, "locked": sorted(locked), "moved": moved}
-    finish_run(session, run_id, day.figures.to_json(), json.dumps(edits, sort_keys=True))
-
-
-def finish_run(session: Session, run_id: int, figures: str, edits: str | None = None) -> None:
-    """Mark the run done with what it wrote, in the same transaction, but only if it is
-    still running: a run marked failed meanwhile stores nothing."""
-    values: dict[str, Any] = {
-        "status": PlanStatus.DONE,
-        "figures": figures,
-        "progress": "done",
-        "finished_at": utcnow(),
-    }
-    if edits is not None:
-        values["edits"] = edits
-    session.flush()
-    result = session.execute(
-        update(PlanRun)
-        .where(PlanRun.id == run_id, PlanRun.status == PlanStatus.RUNNING)
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        session.rollback()
-        raise RunAbandonedError(
-            "run", "run_abandoned", f"run: #{run_id} is no longer running; its plan is dropped"
-        )
-    session.commit()
-    session.expire_all()

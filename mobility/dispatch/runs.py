@@ -12,57 +12,42 @@ worker comes back it cannot store its plan (see ``plans._store``).
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from mobility.clock import utcnow
-from mobility.dispatch._liveness import HEARTBEAT_S, STALE_AFTER_S, fail_run, reap_stale_runs
-from mobility.dispatch.planner import GraphLoader, PlanOutcome, RunAbandonedError, plan_day
+from mobility.dispatch._liveness import HEARTBEAT_S, STALE_AFTER_S, reap_stale_runs
+from mobility.dispatch.planner import GraphLoader, PlanOutcome, fill_run
+from mobility.dispatch.run_state import (
+    claim_run,
+    edits_json,
+    queue_run,
+    set_progress,
+)
 from mobility.dispatch.sizing import run_sizing
 from mobility.errors import ServiceError
 from mobility.planning import PlanningSettings
-from mobility.store import ACTIVE_RUN_STATUSES, PlanKind, PlanRun, PlanStatus
+from mobility.store import ACTIVE_RUN_STATUSES, PlanKind, PlanRun
 
 __all__ = [
     "HEARTBEAT_S",
     "STALE_AFTER_S",
     "Edits",
-    "RunAbandonedError",
     "active_run",
-    "beat",
-    "claim_run",
     "execute_run",
-    "fail_run",
     "get_run",
     "list_runs",
     "reap_stale_runs",
     "request_run",
-    "run_edits",
 ]
 
 log = logging.getLogger(__name__)
 
 #: A manual edit: booking code -> vehicle name (``None``: leave unassigned), locked routes.
 Edits = tuple[dict[str, str | None], list[str]]
-
-
-def _edits_json(moves: dict[str, str | None] | None, locked: set[str] | None) -> str:
-    if not moves and not locked:
-        return ""
-    return json.dumps({"moves": moves or {}, "locked": sorted(locked or ())}, sort_keys=True)
-
-
-def run_edits(run: PlanRun) -> tuple[dict[str, str | None], set[str], dict[str, str]]:
-    """The moves and locked routes of a run's manual edit, and (a preview's result)
-    for each moved booking the vehicles it rides or why it does not ride."""
-    data: dict[str, Any] = json.loads(run.edits or "{}")
-    return data.get("moves", {}), set(data.get("locked", [])), data.get("moved", {})
 
 
 def active_run(session: Session, service_date: dt.date) -> PlanRun | None:
@@ -101,7 +86,7 @@ def request_run(
         ``run_active`` on ``date`` when another kind of run (or another edit) of the
         day is queued or running.
     """
-    edits = _edits_json(moves, locked)
+    edits = edits_json(moves, locked)
     reap_stale_runs(session, queued_alive=queued_alive)
     for _ in range(2):
         active = active_run(session, service_date)
@@ -114,46 +99,11 @@ def request_run(
                 f"date: a planning run of {service_date} is {active.status.value} (#{active.id})",
                 run=active.id,
             )
-        run = PlanRun(
-            service_date=service_date,
-            status=PlanStatus.QUEUED,
-            kind=kind,
-            edits=edits,
-            time_limit_s=time_limit_s,
-            progress="queued",
-            queued_at=utcnow(),
-        )
-        session.add(run)
-        try:
-            session.commit()
-        except IntegrityError:  # another request won the race: join it
-            session.rollback()
+        run = queue_run(session, service_date, kind=kind, edits=edits, time_limit_s=time_limit_s)
+        if run is None:  # another request won the race: join it
             continue
         return run, True
     raise ServiceError("date", "run_active", f"date: a planning run of {service_date} is going")
-
-
-def claim_run(session: Session, run_id: int) -> PlanRun | None:
-    """Start a queued run (``running``, first heartbeat); ``None`` if it is not queued."""
-    now = utcnow()
-    result = session.execute(
-        update(PlanRun)
-        .where(PlanRun.id == run_id, PlanRun.status == PlanStatus.QUEUED)
-        .values(status=PlanStatus.RUNNING, started_at=now, heartbeat_at=now, progress="started")
-    )
-    session.commit()
-    return session.get(PlanRun, run_id) if result.rowcount == 1 else None  # type: ignore[attr-defined]
-
-
-def beat(session: Session, run_id: int) -> bool:
-    """Write a running run's heartbeat; ``False`` when it is no longer running."""
-    result = session.execute(
-        update(PlanRun)
-        .where(PlanRun.id == run_id, PlanRun.status == PlanStatus.RUNNING)
-        .values(heartbeat_at=utcnow())
-    )
-    session.commit()
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
 def get_run(
@@ -201,12 +151,7 @@ def execute_run(
 
     def say(message: str) -> None:
         with sessions() as progress_session:
-            progress_session.execute(
-                update(PlanRun)
-                .where(PlanRun.id == run_id, PlanRun.status == PlanStatus.RUNNING)
-                .values(progress=message[:200])
-            )
-            progress_session.commit()
+            set_progress(progress_session, run_id, message)
         if progress is not None:
             progress(message)
 
@@ -215,23 +160,18 @@ def execute_run(
         if run is None:
             log.warning("planning run %s is not queued: nothing to do", run_id)
             return None
-        moves, locked, _ = run_edits(run)
         try:
             if run.kind is PlanKind.SIZING:
                 return run_sizing(
                     session, run, graphs, settings.with_time_limit(run.time_limit_s), say
                 )
-            return plan_day(
+            return fill_run(
                 session,
-                run.service_date,
+                run,
                 graphs,
                 settings=settings.with_time_limit(run.time_limit_s),
-                run=run,
                 progress=say,
-                moves=moves,
-                locked=locked,
-                save=run.kind is PlanKind.PLAN,
             )
-        except Exception:  # recorded on the run by plan_day; the page shows it
+        except Exception:  # recorded on the run by fill_run; the page shows it
             log.exception("planning run %s failed", run_id)
             return None

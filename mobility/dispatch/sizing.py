@@ -21,10 +21,9 @@ from mobility.dispatch.planner import (
     PlanOutcome,
     booking_row,
     day_bookings,
-    finish_run,
-    mark_failed,
     stop_matrices,
 )
+from mobility.dispatch.run_state import fail_on_error, finish_run
 from mobility.errors import ServiceError
 from mobility.planning import (
     FleetSizing,
@@ -73,7 +72,7 @@ def size_day(
     service_date: dt.date,
     graphs: GraphLoader,
     *,
-    settings: PlanningSettings | None = None,
+    settings: PlanningSettings,
     progress: Callable[[str], None] | None = None,
 ) -> FleetSizing:
     """The cheapest fleet (types and depots of the active vehicles) for a day.
@@ -84,7 +83,6 @@ def size_day(
         ``no_fleet`` when there is no active vehicle to take types and depots from.
     """
     say = progress or (lambda _msg: None)
-    settings = settings or PlanningSettings()
     vehicles = list(session.scalars(select(Vehicle).where(Vehicle.active.is_(True))))
     if not vehicles:
         raise ServiceError("fleet", "no_fleet", "fleet: no active vehicle to take types from")
@@ -134,6 +132,6 @@ def run_sizing(
         sizing = size_day(session, run.service_date, graphs, settings=settings, progress=progress)
         finish_run(session, run_id, json.dumps(sizing_answer(session, sizing), sort_keys=True))
     except Exception as exc:
-        mark_failed(session, run_id, exc)
+        fail_on_error(session, run_id, exc)
         raise
     return PlanOutcome(run_id, sizing.figures or empty_figures([]))

@@ -69,7 +69,7 @@ def plan_bookings(
     fleet: Sequence[FleetVehicle],
     matrices: Mapping[str, ProfileMatrix],
     *,
-    settings: PlanningSettings | None = None,
+    settings: PlanningSettings,
 ) -> DayPlan:
     """Plan a day's bookings on a fleet.
 
@@ -90,7 +90,6 @@ def plan_bookings(
     DayPlan
         Its figures carry the independent checker's verdict (``violations``).
     """
-    settings = settings or PlanningSettings()
     groups = group_bookings(bookings, settings.max_group_seats)
     if not groups or not fleet:
         unserved = {b.id: UnservedReason.NO_FLEET for b in bookings}

@@ -23,7 +23,7 @@ UNREACHABLE_S: Final = 864_000
 DAY_S: Final = 86_400
 
 
-def group_bookings(bookings: Sequence[BookingRow], max_seats: int = 28) -> list[RideGroup]:
+def group_bookings(bookings: Sequence[BookingRow], max_seats: int) -> list[RideGroup]:
     """Group bookings that can ride together as requests of at most ``max_seats``.
 
     Bookings with the same direction, origin, destination and time ride together;

@@ -94,7 +94,7 @@ def size_fleet(
     depots: Sequence[int],
     matrices: Mapping[str, ProfileMatrix],
     *,
-    settings: PlanningSettings | None = None,
+    settings: PlanningSettings,
     most: int | None = None,
 ) -> FleetSizing:
     """The cheapest fleet serving every seat some vehicle type can serve.
@@ -124,7 +124,6 @@ def size_fleet(
 
     if not types or not depots:
         raise ValueError("types and depots: at least one of each is needed")
-    settings = settings or PlanningSettings()
     seats = sum(b.seats for b in bookings)
     one_each = candidate_fleet(types, depots, {})
     bound = _bound(bookings, one_each, matrices, settings)
@@ -167,5 +166,6 @@ def _bound(
 ) -> int:
     if not bookings:
         return 0
-    problem, _ = build_problem(group_bookings(bookings), fleet, matrices, settings)
+    groups = group_bookings(bookings, settings.max_group_seats)
+    problem, _ = build_problem(groups, fleet, matrices, settings)
     return vehicle_lower_bound(problem)

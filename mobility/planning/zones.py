@@ -230,7 +230,7 @@ def plan_by_zones(
     fleet: Sequence[FleetVehicle],
     matrices: Mapping[str, ProfileMatrix],
     *,
-    settings: PlanningSettings | None = None,
+    settings: PlanningSettings,
     processes: int | None = None,
     share: float = ZONE_SHARE,
     runner: PartRunner | None = None,
@@ -254,7 +254,6 @@ def plan_by_zones(
     """
     from mobility.planning import plan_bookings
 
-    settings = settings or PlanningSettings()
     zones = assign_zones(bookings, fleet, matrices)
     fleets = zone_fleets(zones, fleet, matrices)
     jobs = [_part(list(zone), fleets[depot], matrices) for depot, zone in zones.items() if zone]

@@ -12,6 +12,7 @@ from mobility.bookings import RideRequest, register_worker, request_rides
 from mobility.cli import main
 from mobility.store import Booking, BookingStatus, Stop
 from tests.clock import DAY
+from tests.conftest import RULES
 
 
 def _bookings(db: Session) -> list[tuple[str, str, int]]:
@@ -33,7 +34,10 @@ def test_a_backup_restored_brings_every_booking_back(
     for seats in (1, 4, 12):
         worker, _ = register_worker(db)
         request_rides(
-            db, worker, RideRequest(DAY, stops[0], stops[1], 360, seats=seats, return_time_min=1020)
+            db,
+            worker,
+            RideRequest(DAY, stops[0], stops[1], 360, seats=seats, return_time_min=1020),
+            rules=RULES,
         )
     before = _bookings(db)
     assert len(before) == 6
@@ -46,7 +50,7 @@ def test_a_backup_restored_brings_every_booking_back(
     assert first is not None
     first.status = BookingStatus.CANCELLED
     late, _ = register_worker(db)
-    request_rides(db, late, RideRequest(DAY, stops[0], stops[1], 420, seats=2))
+    request_rides(db, late, RideRequest(DAY, stops[0], stops[1], 420, seats=2), rules=RULES)
     db.commit()
     assert _bookings(db) != before
     db.close()

@@ -24,7 +24,7 @@ from mobility.bookings import (
 from mobility.errors import ServiceError
 from mobility.store import Booking, BookingStatus, Direction, Incident, Stop, Worker
 from tests.clock import SUNDAY, at
-from tests.conftest import TEST_HASH_METHOD
+from tests.conftest import RULES, TEST_HASH_METHOD
 
 ROME = BookingRules().zone
 # Wednesday 2026-07-15, 10:00 in Foggia
@@ -86,9 +86,9 @@ def test_bad_phone_is_rejected_naming_the_field(db: Session) -> None:
 
 def test_wrong_code_and_wrong_pin_get_the_same_answer(db: Session, worker: Worker) -> None:
     with pytest.raises(ServiceError) as wrong_pin:
-        authenticate_worker(db, worker.code, "000000x")
+        authenticate_worker(db, worker.code, "000000x", rules=RULES)
     with pytest.raises(ServiceError) as wrong_code:
-        authenticate_worker(db, "ZZZZZZZZ", "123456")
+        authenticate_worker(db, "ZZZZZZZZ", "123456", rules=RULES)
     assert (wrong_pin.value.code, str(wrong_pin.value)) == (
         wrong_code.value.code,
         str(wrong_code.value),
@@ -99,22 +99,22 @@ def test_five_wrong_pins_lock_the_code_even_for_the_right_pin(db: Session) -> No
     worker, pin = register_worker(db)
     for _ in range(5):
         with pytest.raises(ServiceError):
-            authenticate_worker(db, worker.code, "wrong", now=NOW)
+            authenticate_worker(db, worker.code, "wrong", now=NOW, rules=RULES)
     with pytest.raises(ServiceError):
-        authenticate_worker(db, worker.code, pin, now=NOW + dt.timedelta(minutes=5))
+        authenticate_worker(db, worker.code, pin, now=NOW + dt.timedelta(minutes=5), rules=RULES)
     later = NOW + dt.timedelta(minutes=31)
-    assert authenticate_worker(db, worker.code, pin, now=later).id == worker.id
+    assert authenticate_worker(db, worker.code, pin, now=later, rules=RULES).id == worker.id
 
 
 def test_booking_before_cutoff_is_requested(db: Session, worker: Worker, ride: RideRequest) -> None:
-    (booking,) = request_rides(db, worker, ride, now=NOW)
+    (booking,) = request_rides(db, worker, ride, now=NOW, rules=RULES)
     assert booking.status is BookingStatus.REQUESTED
     assert len(booking.code) >= 7
 
 
 def test_booking_after_cutoff_is_late(db: Session, worker: Worker, ride: RideRequest) -> None:
     evening = dt.datetime(2026, 7, 15, 20, 5, tzinfo=ROME)
-    (booking,) = request_rides(db, worker, ride, now=evening)
+    (booking,) = request_rides(db, worker, ride, now=evening, rules=RULES)
     assert booking.status is BookingStatus.LATE
 
 
@@ -122,7 +122,11 @@ def test_return_ride_is_booked_in_the_same_flow(
     db: Session, worker: Worker, ride: RideRequest
 ) -> None:
     both = request_rides(
-        db, worker, RideRequest(**{**ride.__dict__, "return_time_min": 17 * 60}), now=NOW
+        db,
+        worker,
+        RideRequest(**{**ride.__dict__, "return_time_min": 17 * 60}),
+        now=NOW,
+        rules=RULES,
     )
     assert [b.direction for b in both] == [Direction.TO_WORK, Direction.BACK]
     assert both[1].from_stop_id == ride.to_stop_id and both[1].to_stop_id == ride.from_stop_id
@@ -132,7 +136,7 @@ def test_series_books_monday_to_saturday_until_the_date(
     db: Session, worker: Worker, ride: RideRequest
 ) -> None:
     series = RideRequest(**{**ride.__dict__, "repeat_until": dt.date(2026, 7, 22)})
-    bookings = request_rides(db, worker, series, now=NOW)
+    bookings = request_rides(db, worker, series, now=NOW, rules=RULES)
     days = [b.service_date for b in bookings]
     # Thu 16, Fri 17, Sat 18, (no Sunday 19), Mon 20, Tue 21, Wed 22
     assert [d.day for d in days] == [16, 17, 18, 20, 21, 22]
@@ -145,7 +149,9 @@ def test_a_week_long_series_booked_on_any_weekday_books_its_six_working_days(
     first = week_clock + dt.timedelta(days=1)
     last = first + dt.timedelta(days=6)
     series = RideRequest(**{**ride.__dict__, "service_date": first, "repeat_until": last})
-    bookings = request_rides(db, worker, series)  # at 10:00 by the clock: before the cut-off
+    bookings = request_rides(
+        db, worker, series, rules=RULES
+    )  # at 10:00 by the clock: before the cut-off
     week = [first + dt.timedelta(days=i) for i in range(7)]
     assert [b.service_date for b in bookings] == [d for d in week if d.weekday() != SUNDAY]
     assert {b.status for b in bookings} == {BookingStatus.REQUESTED}
@@ -157,18 +163,18 @@ def test_a_ride_for_tomorrow_booked_after_the_cutoff_is_late_on_any_weekday(
     tomorrow = RideRequest(**{**ride.__dict__, "service_date": week_clock + dt.timedelta(days=1)})
     early, _ = register_worker(db)
     with time_machine.travel(at(week_clock, 19, 55), tick=False):
-        (in_time,) = request_rides(db, early, tomorrow)
+        (in_time,) = request_rides(db, early, tomorrow, rules=RULES)
     with time_machine.travel(at(week_clock, 20, 5), tick=False):
-        (late,) = request_rides(db, worker, tomorrow)
+        (late,) = request_rides(db, worker, tomorrow, rules=RULES)
     assert (in_time.status, late.status) == (BookingStatus.REQUESTED, BookingStatus.LATE)
 
 
 def test_second_ride_the_same_way_the_same_day_is_rejected(
     db: Session, worker: Worker, ride: RideRequest
 ) -> None:
-    request_rides(db, worker, ride, now=NOW)
+    request_rides(db, worker, ride, now=NOW, rules=RULES)
     with pytest.raises(ServiceError) as err:
-        request_rides(db, worker, ride, now=NOW)
+        request_rides(db, worker, ride, now=NOW, rules=RULES)
     assert (err.value.field, err.value.code) == ("date", "duplicate_direction")
     assert count(db, Booking) == 1
 
@@ -189,7 +195,7 @@ def test_bad_ride_names_the_field_and_writes_nothing(
     db: Session, worker: Worker, ride: RideRequest, change: dict, field: str, code: str
 ) -> None:
     with pytest.raises(ServiceError) as err:
-        request_rides(db, worker, RideRequest(**{**ride.__dict__, **change}), now=NOW)
+        request_rides(db, worker, RideRequest(**{**ride.__dict__, **change}), now=NOW, rules=RULES)
     assert (err.value.field, err.value.code) == (field, code)
     assert count(db, Booking) == 0
 
@@ -199,7 +205,7 @@ def test_same_pickup_and_destination_is_rejected(
 ) -> None:
     same = RideRequest(**{**ride.__dict__, "to_stop_id": ride.from_stop_id})
     with pytest.raises(ServiceError) as err:
-        request_rides(db, worker, same, now=NOW)
+        request_rides(db, worker, same, now=NOW, rules=RULES)
     assert err.value.code == "same_stop"
 
 
@@ -209,13 +215,13 @@ def test_inactive_stop_cannot_be_booked(db: Session, worker: Worker, ride: RideR
     destination.active = False
     db.commit()
     with pytest.raises(ServiceError) as err:
-        request_rides(db, worker, ride, now=NOW)
+        request_rides(db, worker, ride, now=NOW, rules=RULES)
     assert err.value.field == "to_stop"
 
 
 def test_same_idempotency_key_books_once(db: Session, worker: Worker, ride: RideRequest) -> None:
-    first = request_rides(db, worker, ride, idempotency_key="tap-1", now=NOW)
-    again = request_rides(db, worker, ride, idempotency_key="tap-1", now=NOW)
+    first = request_rides(db, worker, ride, idempotency_key="tap-1", now=NOW, rules=RULES)
+    again = request_rides(db, worker, ride, idempotency_key="tap-1", now=NOW, rules=RULES)
     assert [b.code for b in again] == [b.code for b in first]
     assert count(db, Booking) == 1
 
@@ -224,20 +230,24 @@ def test_crew_leader_books_up_to_28_seats_and_no_more(
     db: Session, worker: Worker, ride: RideRequest
 ) -> None:
     with pytest.raises(ServiceError) as err:
-        request_rides(db, worker, RideRequest(**{**ride.__dict__, "seats": 29}), now=NOW)
+        request_rides(
+            db, worker, RideRequest(**{**ride.__dict__, "seats": 29}), now=NOW, rules=RULES
+        )
     assert (err.value.field, err.value.params) == ("seats", {"low": 1, "high": 28})
     assert count(db, Booking) == 0
-    (booking,) = request_rides(db, worker, RideRequest(**{**ride.__dict__, "seats": 28}), now=NOW)
+    (booking,) = request_rides(
+        db, worker, RideRequest(**{**ride.__dict__, "seats": 28}), now=NOW, rules=RULES
+    )
     assert booking.seats == 28 and count(db, Booking) == 1
 
 
 def test_worker_cannot_see_or_cancel_someone_elses_booking(
     db: Session, worker: Worker, ride: RideRequest
 ) -> None:
-    (booking,) = request_rides(db, worker, ride, now=NOW)
+    (booking,) = request_rides(db, worker, ride, now=NOW, rules=RULES)
     other, _ = register_worker(db)
     with pytest.raises(ServiceError) as err:
-        cancel_booking(db, other, booking.code, now=NOW)
+        cancel_booking(db, other, booking.code, now=NOW, rules=RULES)
     assert err.value.code == "not_found"
     assert list_bookings(db, other) == []
     assert db.get(Booking, booking.id).status is BookingStatus.REQUESTED  # type: ignore[union-attr]
@@ -247,8 +257,10 @@ def test_cancel_rest_of_series_keeps_earlier_rides(
     db: Session, worker: Worker, ride: RideRequest
 ) -> None:
     series = RideRequest(**{**ride.__dict__, "repeat_until": dt.date(2026, 7, 21)})
-    bookings = request_rides(db, worker, series, now=NOW)
-    cancelled = cancel_booking(db, worker, bookings[2].code, whole_series=True, now=NOW)
+    bookings = request_rides(db, worker, series, now=NOW, rules=RULES)
+    cancelled = cancel_booking(
+        db, worker, bookings[2].code, whole_series=True, now=NOW, rules=RULES
+    )
     assert {b.service_date.day for b in cancelled} == {18, 20, 21}
     statuses = [b.status for b in list_bookings(db, worker)]
     assert statuses[:2] == [BookingStatus.REQUESTED, BookingStatus.REQUESTED]
@@ -257,10 +269,10 @@ def test_cancel_rest_of_series_keeps_earlier_rides(
 def test_cancelled_ride_cannot_be_cancelled_again(
     db: Session, worker: Worker, ride: RideRequest
 ) -> None:
-    (booking,) = request_rides(db, worker, ride, now=NOW)
-    cancel_booking(db, worker, booking.code, now=NOW)
+    (booking,) = request_rides(db, worker, ride, now=NOW, rules=RULES)
+    cancel_booking(db, worker, booking.code, now=NOW, rules=RULES)
     with pytest.raises(ServiceError) as err:
-        cancel_booking(db, worker, booking.code, now=NOW)
+        cancel_booking(db, worker, booking.code, now=NOW, rules=RULES)
     assert err.value.code == "not_cancellable"
 
 

@@ -18,7 +18,7 @@ from mobility.outputs import export_plan
 from mobility.roads import RoadGraph
 from mobility.store import Booking, BookingStatus, PlanStatus, Profile, Stop, StopKind, Vehicle
 from tests.clock import DAY
-from tests.conftest import NODES, QUICK
+from tests.conftest import NODES, QUICK, RULES
 
 
 @pytest.fixture
@@ -46,7 +46,7 @@ def book(
 ) -> Booking:
     worker, _ = register_worker(db)
     ride = RideRequest(DAY, ids["A"], ids[to], time_min, seats=seats)
-    (booking,) = request_rides(db, worker, ride)
+    (booking,) = request_rides(db, worker, ride, rules=RULES)
     return booking
 
 
@@ -305,15 +305,22 @@ def test_manual_edits_move_lock_and_unassign(
     db.commit()
     a, b, c = book(db, small_day, 3), book(db, small_day, 2), book(db, small_day, 2, time_min=420)
     plan_day(db, DAY, loader(tiny_graphs), settings=QUICK)
-    from mobility.store import PlanRun
+    from mobility.store import PlanKind, PlanRun
 
-    runs_before = len(list(db.scalars(select(PlanRun))))
+    plan_before = latest_plan(db, DAY)
     preview = plan_day(
-        db, DAY, loader(tiny_graphs), settings=QUICK, moves={a.code: "MB-2"}, save=False
+        db,
+        DAY,
+        loader(tiny_graphs),
+        settings=QUICK,
+        kind=PlanKind.PREVIEW,
+        moves={a.code: "MB-2"},
     )
-    assert preview.plan_id == -1 and preview.moved == {a.code: "MB-2"}
+    assert preview.moved == {a.code: "MB-2"}
     assert preview.figures.violations == ()
-    assert len(list(db.scalars(select(PlanRun)))) == runs_before  # a preview writes nothing
+    run = db.get(PlanRun, preview.plan_id)
+    assert run is not None and run.kind is PlanKind.PREVIEW and run.routes == []
+    assert latest_plan(db, DAY) == plan_before  # a preview stores no plan
     saved = plan_day(
         db, DAY, loader(tiny_graphs), settings=QUICK, moves={a.code: "MB-2", c.code: None}
     )
@@ -332,7 +339,14 @@ def test_manual_edits_move_lock_and_unassign(
     assert {e["code"]: e["status"] for e in doc["bookings"]}[c.code] == "requested"
     del b
     with pytest.raises(ServiceError, match="no active vehicle"):
-        plan_day(db, DAY, loader(tiny_graphs), settings=QUICK, moves={a.code: "MB-9"}, save=False)
+        plan_day(
+            db,
+            DAY,
+            loader(tiny_graphs),
+            settings=QUICK,
+            kind=PlanKind.PREVIEW,
+            moves={a.code: "MB-9"},
+        )
 
 
 def test_sheets_command_writes_one_pdf_for_the_day(

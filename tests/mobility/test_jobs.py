@@ -28,6 +28,7 @@ from mobility.dispatch import (
     RunAbandonedError,
     claim_run,
     fail_run,
+    fill_run,
     get_run,
     latest_plan,
     plan_day,
@@ -51,7 +52,7 @@ from mobility.store import (
     make_session_factory,
 )
 from tests.clock import DAY
-from tests.conftest import NODES, QUICK, REDIS_URL, TAVOLIERE
+from tests.conftest import NODES, QUICK, REDIS_URL, RULES, TAVOLIERE
 
 MOBILITY = Path(sys.executable).parent / "mobility"
 #: A short search for a job queued from the command line.
@@ -87,7 +88,7 @@ def tavoliere_day(db: Session, crews: int = 3) -> list[Booking]:
         worker, _ = register_worker(db)
         origin = stops["Borgo Mezzanone" if n % 2 else "Borgo Tressanti"]
         ride = RideRequest(DAY, origin.id, depot.id, 6 * 60, seats=4 + n)
-        bookings += request_rides(db, worker, ride)
+        bookings += request_rides(db, worker, ride, rules=RULES)
     return bookings
 
 
@@ -259,7 +260,9 @@ def test_a_running_run_without_heartbeat_is_failed_and_cannot_store_its_plan(
     db.add(Vehicle(name="MB-1", seats=8, profile=Profile.MINIBUS, depot_stop_id=ids["A"]))
     db.commit()
     worker, _ = register_worker(db)
-    (booking,) = request_rides(db, worker, RideRequest(DAY, ids["A"], ids["C"], 360, seats=3))
+    (booking,) = request_rides(
+        db, worker, RideRequest(DAY, ids["A"], ids["C"], 360, seats=3), rules=RULES
+    )
     run, _ = request_run(db, DAY, time_limit_s=5)
     claimed = claim_run(db, run.id)
     assert claimed is not None and claimed.status is PlanStatus.RUNNING
@@ -267,7 +270,7 @@ def test_a_running_run_without_heartbeat_is_failed_and_cannot_store_its_plan(
     assert reap_stale_runs(db, now=later) == [run.id]
     db.expire_all()
     with pytest.raises(RunAbandonedError):
-        plan_day(db, DAY, lambda p: tiny_graphs[p], settings=QUICK, run=db.get(PlanRun, run.id))
+        fill_run(db, db.get(PlanRun, run.id), lambda p: tiny_graphs[p], settings=QUICK)  # type: ignore[arg-type]
     db.expire_all()
     assert latest_plan(db, DAY) is None  # nothing stored
     assert db.get(Booking, booking.id).status is BookingStatus.REQUESTED  # type: ignore[union-attr]
@@ -291,7 +294,7 @@ def test_enqueue_without_redis_runs_the_job_in_a_local_process(
     db.add(Vehicle(name="MB-1", seats=8, profile=Profile.MINIBUS, depot_stop_id=ids["A"]))
     db.commit()
     worker, _ = register_worker(db)
-    request_rides(db, worker, RideRequest(DAY, ids["A"], ids["C"], 360, seats=3))
+    request_rides(db, worker, RideRequest(DAY, ids["A"], ids["C"], 360, seats=3), rules=RULES)
     env = job_env(database_url, queue_name, tiny_osm, redis=False)
     started = time.monotonic()
     out = subprocess.run(
@@ -382,7 +385,7 @@ def test_mobility_plan_with_redis_is_a_job_a_worker_does(
     db.add(Vehicle(name="MB-1", seats=8, profile=Profile.MINIBUS, depot_stop_id=ids["A"]))
     db.commit()
     worker, _ = register_worker(db)
-    request_rides(db, worker, RideRequest(DAY, ids["A"], ids["C"], 360, seats=3))
+    request_rides(db, worker, RideRequest(DAY, ids["A"], ids["C"], 360, seats=3), rules=RULES)
     env = job_env(database_url, queue_name, tiny_osm)
     rq_worker = subprocess.Popen(
         [str(MOBILITY), "worker", "--nice", "0"],

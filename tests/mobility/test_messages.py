@@ -61,7 +61,7 @@ from mobility.store import (
     make_session_factory,
 )
 from tests.clock import DAY, SUNDAY
-from tests.conftest import NODES, QUICK
+from tests.conftest import NODES, QUICK, RULES
 
 HUB = "+39 0881 000000"
 LONG_STOP = "Borgo Mezzanone - CARA (Centro di Accoglienza per Richiedenti Asilo)"
@@ -155,7 +155,9 @@ def book(
     db: Session, ids: dict[str, int], *, phone: str | None, language: str = "fr", minute: int = 360
 ) -> Booking:
     worker, _ = register_worker(db, language=language, phone=phone)
-    (booking,) = request_rides(db, worker, RideRequest(DAY, ids["A"], ids["C"], minute, seats=3))
+    (booking,) = request_rides(
+        db, worker, RideRequest(DAY, ids["A"], ids["C"], minute, seats=3), rules=RULES
+    )
     return booking
 
 
@@ -326,8 +328,8 @@ def test_a_moved_pickup_or_a_lost_seat_or_a_staff_cancellation_is_told_once(
     lost.status = BookingStatus.UNSERVED
     assert queue_change_notices(db, lost, "v10") == 1
     db.commit()
-    cancel_booking(db, cancelled.worker, cancelled.code, by_staff=True)
-    cancel_booking(db, moved.worker, moved.code)  # the worker cancels: nothing to tell
+    cancel_booking(db, cancelled.worker, cancelled.code, by_staff=True, rules=RULES)
+    cancel_booking(db, moved.worker, moved.code, rules=RULES)  # the worker cancels: nothing to tell
     kinds = {(m.booking_code, m.kind.value, m.pickup_min) for m in db.scalars(select(Message))}
     assert (moved.code, "change", moved.pickup_time_min) in kinds
     assert (lost.code, "unserved", None) in kinds
@@ -342,12 +344,14 @@ def test_the_evening_reminder_goes_to_series_rides_told_nothing_today(
     worker, _ = register_worker(db, phone="+39 333 1111111")
     first = week_clock + dt.timedelta(days=2)
     week = RideRequest(first, ids["A"], ids["C"], 360, seats=2, repeat_until=first + DAYS_6)
-    rides = request_rides(db, worker, week)
+    rides = request_rides(db, worker, week, rules=RULES)
     assert len(rides) == 6 and all(r.service_date.weekday() != SUNDAY for r in rides)
     ride = rides[0]
     day = ride.service_date
     quiet, _ = register_worker(db, phone="+39 333 2222222")
-    (other,) = request_rides(db, quiet, RideRequest(day, ids["A"], ids["C"], 390, seats=2))
+    (other,) = request_rides(
+        db, quiet, RideRequest(day, ids["A"], ids["C"], 390, seats=2), rules=RULES
+    )
     other.series_id = "S2"
     db.commit()
     plan_day(db, day, graphs(tiny_graphs), settings=QUICK)

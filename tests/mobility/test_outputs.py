@@ -17,7 +17,7 @@ from mobility.outputs import render_sheets_pdf, sheet_texts
 from mobility.roads import RoadGraph
 from mobility.store import Profile, Stop, StopKind, Vehicle
 from tests.clock import DAY
-from tests.conftest import NODES, QUICK
+from tests.conftest import NODES, QUICK, RULES
 
 
 def pdf_text(pdf: bytes, tmp_path: Path) -> str:
@@ -52,7 +52,9 @@ def test_pdf_sheet_is_written_in_each_language_with_codes_and_no_phone(
     db.add(Vehicle(name="MB-1", seats=8, profile=Profile.MINIBUS, depot_stop_id=ids["A"]))
     db.commit()
     worker, _ = register_worker(db, phone="+39 333 7654321")
-    (booking,) = request_rides(db, worker, RideRequest(DAY, ids["A"], ids["C"], 360, seats=4))
+    (booking,) = request_rides(
+        db, worker, RideRequest(DAY, ids["A"], ids["C"], 360, seats=4), rules=RULES
+    )
     plan_day(db, DAY, lambda p: tiny_graphs[p], settings=QUICK)
     run = latest_plan(db, DAY)
     assert run is not None
@@ -89,7 +91,9 @@ def test_a_crew_split_over_two_vehicles_shows_its_seats_in_each(
         )
     db.commit()
     worker, _ = register_worker(db, phone="+39 333 7654321")
-    (crew,) = request_rides(db, worker, RideRequest(DAY, ids["A"], ids["C"], 360, seats=12))
+    (crew,) = request_rides(
+        db, worker, RideRequest(DAY, ids["A"], ids["C"], 360, seats=12), rules=RULES
+    )
     plan_day(db, DAY, lambda p: tiny_graphs[p], settings=QUICK)
     run = latest_plan(db, DAY)
     assert run is not None
@@ -150,7 +154,7 @@ def test_the_standalone_map_file_inlines_everything_but_the_tiles(
     db.add(Vehicle(name="MB-1", seats=8, profile=Profile.MINIBUS, depot_stop_id=camp.id))
     db.commit()
     worker, _ = register_worker(db)
-    request_rides(db, worker, RideRequest(DAY, camp.id, field.id, 360, seats=4))
+    request_rides(db, worker, RideRequest(DAY, camp.id, field.id, 360, seats=4), rules=RULES)
     plan_day(db, DAY, lambda p: tiny_graphs[p], settings=QUICK)
     run = latest_plan(db, DAY)
     assert run is not None

@@ -64,7 +64,7 @@ def row(id_: int, seats: int, *, to: int = FARM, time_min: int = 360, **kw: obje
 
 
 def test_same_route_and_time_are_grouped_and_other_times_are_not() -> None:
-    groups = group_bookings([row(1, 3), row(2, 4), row(3, 2, time_min=390)])
+    groups = group_bookings([row(1, 3), row(2, 4), row(3, 2, time_min=390)], max_seats=28)
     assert sorted(g.seats for g in groups) == [2, 7]
     assert {tuple(sorted(b.id for b in g.bookings)) for g in groups} == {(1, 2), (3,)}
 
@@ -77,13 +77,13 @@ def test_a_crowd_is_packed_into_groups_of_whole_bookings_up_to_the_limit() -> No
 
 
 def test_a_booking_pinned_to_a_vehicle_rides_apart_from_its_crowd() -> None:
-    groups = group_bookings([row(1, 3), row(2, 4, vehicle_pin=1)])
+    groups = group_bookings([row(1, 3), row(2, 4, vehicle_pin=1)], max_seats=28)
     assert {(g.pin, g.seats) for g in groups} == {(None, 3), (1, 4)}
 
 
 def test_to_work_arrives_in_the_window_before_the_arrive_by_time() -> None:
     settings = PlanningSettings(window_min=30)
-    groups = group_bookings([row(1, 3, time_min=360)])
+    groups = group_bookings([row(1, 3, time_min=360)], max_seats=28)
     problem, loc_ids = build_problem(groups, [MINIBUS], MATRICES, settings)
     (request,) = problem.requests
     assert request.delivery_window == (360 * MIN - 30 * MIN, 360 * MIN)
@@ -93,21 +93,25 @@ def test_to_work_arrives_in_the_window_before_the_arrive_by_time() -> None:
 
 def test_back_ride_is_picked_up_in_the_window_after_depart_after() -> None:
     back = BookingRow(1, "B1", "back", FARM, SETTLEMENT, 17 * 60, 4)
-    problem, _ = build_problem(group_bookings([back]), [MINIBUS], MATRICES, PlanningSettings())
+    problem, _ = build_problem(
+        group_bookings([back], max_seats=28), [MINIBUS], MATRICES, PlanningSettings()
+    )
     (request,) = problem.requests
     assert request.pickup_window == (17 * 3600, 17 * 3600 + 30 * MIN)
 
 
 def test_ride_limit_is_factor_times_direct_plus_extra_on_the_fastest_profile() -> None:
     settings = PlanningSettings(ride_factor=1.5, ride_extra_min=15)
-    problem, _ = build_problem(group_bookings([row(1, 3)]), [MINIBUS, BUS], MATRICES, settings)
+    problem, _ = build_problem(
+        group_bookings([row(1, 3)], max_seats=28), [MINIBUS, BUS], MATRICES, settings
+    )
     (request,) = problem.requests
     # direct is the minibus's 20 minutes, not the bus's 25
     assert request.max_ride == math.ceil(1.5 * 20 * MIN + 15 * MIN)
 
 
 def test_each_profile_drives_its_own_matrix_and_reaches_only_its_roads() -> None:
-    groups = group_bookings([row(1, 3), row(2, 2, to=TRACK_FARM)])
+    groups = group_bookings([row(1, 3), row(2, 2, to=TRACK_FARM)], max_seats=28)
     problem, loc_ids = build_problem(groups, [MINIBUS, BUS], MATRICES, PlanningSettings())
     s, f = loc_ids.index(SETTLEMENT), loc_ids.index(FARM)
     assert problem.travel(0)[0][s, f] == 20 * MIN and problem.travel(1)[0][s, f] == 25 * MIN
@@ -118,14 +122,18 @@ def test_each_profile_drives_its_own_matrix_and_reaches_only_its_roads() -> None
 def test_a_published_pickup_moves_by_at_most_the_allowed_shift() -> None:
     published = row(1, 3, published_pickup_s=5 * 3600)
     settings = PlanningSettings(max_shift_min=10)
-    problem, _ = build_problem(group_bookings([published]), [MINIBUS], MATRICES, settings)
+    problem, _ = build_problem(
+        group_bookings([published], max_seats=28), [MINIBUS], MATRICES, settings
+    )
     (request,) = problem.requests
     assert request.pickup_window == (5 * 3600 - 10 * MIN, 5 * 3600 + 10 * MIN)
 
 
 def test_boarding_time_grows_with_the_group() -> None:
     settings = PlanningSettings(boarding_base_s=60, boarding_per_seat_s=10)
-    problem, _ = build_problem(group_bookings([row(1, 7)]), [MINIBUS], MATRICES, settings)
+    problem, _ = build_problem(
+        group_bookings([row(1, 7)], max_seats=28), [MINIBUS], MATRICES, settings
+    )
     assert problem.requests[0].pickup_service == 60 + 7 * 10
 
 
@@ -171,7 +179,9 @@ def test_every_plan_of_the_adapter_is_checked_independently() -> None:
     bookings = [row(i, 1 + i % 5, time_min=330 + 15 * (i % 4)) for i in range(1, 13)]
     day = plan_bookings(bookings, [MINIBUS, BUS], MATRICES, settings=QUICK)
     assert day.plan is not None
-    problem, _ = build_problem(group_bookings(bookings), [MINIBUS, BUS], MATRICES, QUICK)
+    problem, _ = build_problem(
+        group_bookings(bookings, max_seats=28), [MINIBUS, BUS], MATRICES, QUICK
+    )
     assert check(problem, day.plan) == [] == list(day.figures.violations)
 
 
@@ -249,7 +259,9 @@ def test_a_ride_to_an_appointment_arrives_before_it_with_the_margin() -> None:
     # (a service stop is always a service: its bookings never group with work rides)
     appointment = row(1, 1, to=TRACK_FARM, time_min=9 * 60 + 30, service=True)
     work = row(2, 1, time_min=9 * 60 + 30)
-    problem, _ = build_problem(group_bookings([appointment, work]), [MINIBUS], MATRICES, QUICK)
+    problem, _ = build_problem(
+        group_bookings([appointment, work], max_seats=28), [MINIBUS], MATRICES, QUICK
+    )
     windows = sorted(r.delivery_window for r in problem.requests)
     margin = QUICK.appointment_margin_min * 60
     assert windows == [
@@ -325,7 +337,7 @@ def test_a_crew_rides_whole_or_is_left_out_unless_its_leader_allowed_parts() -> 
 
 
 def test_crews_that_allow_parts_are_grouped_apart_from_those_that_do_not() -> None:
-    groups = group_bookings([row(1, 3), row(2, 4, allow_parts=True), row(3, 2)])
+    groups = group_bookings([row(1, 3), row(2, 4, allow_parts=True), row(3, 2)], max_seats=28)
     assert sorted((g.allow_parts, g.seats) for g in groups) == [(False, 5), (True, 4)]
     problem, _ = build_problem(groups, [MINIBUS], MATRICES, PlanningSettings())
     assert sorted(r.partial for r in problem.requests) == [False, True]

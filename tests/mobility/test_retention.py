@@ -28,7 +28,7 @@ from mobility.store import (
     Worker,
 )
 from tests.clock import STARTED
-from tests.conftest import NODES
+from tests.conftest import NODES, RULES
 
 TODAY = STARTED
 OLD = TODAY - dt.timedelta(days=120)  # past the 90 days bookings are kept
@@ -38,7 +38,7 @@ RECENT = TODAY - dt.timedelta(days=10)
 def _book(db: Session, worker: Worker, stops: tuple[int, int], day: dt.date) -> Booking:
     booked_at = dt.datetime.combine(day - dt.timedelta(days=1), dt.time(10), dt.UTC)
     ride = RideRequest(day, stops[0], stops[1], 360, seats=3)
-    (booking,) = request_rides(db, worker, ride, now=booked_at)
+    (booking,) = request_rides(db, worker, ride, now=booked_at, rules=RULES)
     booking.status = BookingStatus.COMPLETED
     db.add(
         Message(

@@ -13,7 +13,7 @@ from mobility.cli import main
 from mobility.dispatch import day_overview, vehicle_types
 from mobility.store import PlanKind, PlanRun, Profile, Stop, StopKind, Vehicle
 from tests.clock import DAY
-from tests.conftest import NODES
+from tests.conftest import NODES, RULES
 
 
 @pytest.fixture
@@ -78,7 +78,9 @@ def test_fleet_size_command_answers_in_json_and_the_day_page_sees_it(
 ) -> None:
     for _ in range(2):  # two crews of 8 at 06:00: one minibus trip each
         worker, _ = register_worker(db)
-        request_rides(db, worker, RideRequest(DAY, short_shifts["A"], short_shifts["C"], 360, 8))
+        request_rides(
+            db, worker, RideRequest(DAY, short_shifts["A"], short_shifts["C"], 360, 8), rules=RULES
+        )
     monkeypatch.setenv("MOBILITY_DATABASE_URL", database_url)
     monkeypatch.setenv("MOBILITY_OSM_PATH", str(tiny_osm))
     monkeypatch.delenv("MOBILITY_REDIS_URL", raising=False)

@@ -35,7 +35,7 @@ from mobility.store import (
     StopKind,
     Vehicle,
 )
-from tests.conftest import NODES, QUICK
+from tests.conftest import NODES, QUICK, RULES
 from tests.web.conftest import password_hash
 from tests.web.test_staff import DAY, login, seed_day
 from web import create_app
@@ -154,7 +154,7 @@ def test_free_vehicles_exclude_the_busy_and_list_the_idle(staff_app: Flask) -> N
         worker, _ = register_worker(db)
         c = db.scalar(select(Stop).where(Stop.name == "Farm C"))
         assert c is not None
-        (far,) = request_rides(db, worker, RideRequest(DAY, track_end.id, c.id, 900))
+        (far,) = request_rides(db, worker, RideRequest(DAY, track_end.id, c.id, 900), rules=RULES)
         assert {"BUS-1", "MB-idle"} <= set(free_vehicles(db, run, [far])[far.id].names)
         reached = free_vehicles(db, run, [far], graph_loader())[far.id]
         assert "MB-idle" in reached.names and "BUS-1" not in reached.names
@@ -210,7 +210,9 @@ def test_changes_since_publishing_name_moved_cancelled_and_new_bookings(
         db.commit()
         worker, _ = register_worker(db)
         rules = get_settings().booking
-        (late,) = request_rides(db, worker, RideRequest(DAY, stop.stop_id, stop.stop_id + 1, 600))
+        (late,) = request_rides(
+            db, worker, RideRequest(DAY, stop.stop_id, stop.stop_id + 1, 600), rules=rules
+        )
         booking = db.scalar(select(Booking).where(Booking.code == code))
         assert booking is not None and booking.worker is not None
         if moved_code != code:

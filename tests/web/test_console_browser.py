@@ -23,7 +23,7 @@ from mobility.bookings import RideRequest, register_worker, request_rides
 from mobility.dispatch import latest_plan, plan_day
 from mobility.roads import RoadGraph
 from mobility.store import Profile, Role, StaffUser, Stop, Vehicle
-from tests.conftest import NODES, QUICK
+from tests.conftest import NODES, QUICK, RULES
 from tests.web.conftest import PASSWORD, password_hash, quick_planning
 from tests.web.test_browser import CHROMIUM, FLAGS, SCREENSHOTS
 from tests.web.test_staff import DAY, seed_day
@@ -110,7 +110,9 @@ def _planned_with_one_unserved(app: Flask) -> tuple[list[str], str]:
         db.add(Vehicle(name="MB-3", seats=8, profile=Profile.MINIBUS, depot_stop_id=depot.id))
         db.commit()
         worker, _ = register_worker(db)
-        (early,) = request_rides(db, worker, RideRequest(DAY, a.id, c.id, 150, seats=4))
+        (early,) = request_rides(
+            db, worker, RideRequest(DAY, a.id, c.id, 150, seats=4), rules=RULES
+        )
         code = early.code
         plan_day(db, DAY, graph_loader(), settings=QUICK)
         run = latest_plan(db, DAY)

@@ -26,7 +26,7 @@ from mobility.store import (
     Vehicle,
 )
 from tests.clock import DAY
-from tests.conftest import NODES, QUICK
+from tests.conftest import NODES, QUICK, RULES
 from tests.web.conftest import PASSWORD, csrf_token, follow_run
 from web.db import get_session
 from web.graphs import graph_loader
@@ -84,9 +84,11 @@ def seed_day(app: Flask) -> tuple[str, str]:
             db.add(Vehicle(name=name, seats=8, profile=Profile.MINIBUS, depot_stop_id=ids["B"]))
         db.commit()
         worker, _ = register_worker(db, phone="+39 333 1234567")
-        (booking,) = request_rides(db, worker, RideRequest(DAY, ids["A"], ids["C"], 360, seats=6))
+        (booking,) = request_rides(
+            db, worker, RideRequest(DAY, ids["A"], ids["C"], 360, seats=6), rules=RULES
+        )
         other, _ = register_worker(db)
-        request_rides(db, other, RideRequest(DAY, ids["A"], ids["C"], 420, seats=5))
+        request_rides(db, other, RideRequest(DAY, ids["A"], ids["C"], 420, seats=5), rules=RULES)
         driver = db.scalar(select(StaffUser).where(StaffUser.username == "driver"))
         vehicle = db.scalar(select(Vehicle).where(Vehicle.name == "MB-1"))
         assert driver is not None and vehicle is not None
