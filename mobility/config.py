@@ -13,6 +13,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfoNotFoundError
 
 from mobility.bookings import BookingRules
@@ -39,6 +40,7 @@ DEFAULTS: Final[Mapping[str, Any]] = {
     "EDIT_TIME_LIMIT": 20,
     "PLAN_AT": "20:05",
     "HUB_PHONE": "+39 0881 000000",
+    "BASE_URL": "http://127.0.0.1:5000",
     "SMS_BACKEND": "log",
     "SMS_URL": "",
     "SMS_TOKEN": "",
@@ -81,6 +83,9 @@ class Config:
         ``None`` (``MOBILITY_PLAN_AT=off``): no scheduled planning.
     hub_phone
         The hub's phone number, printed on pages and sheets and sent in messages.
+    base_url
+        Where the web app is reached from outside (links printed on sheets and
+        sent to drivers), without a trailing slash.
     sms
         The ``SMS_*`` settings (backend, gateway URL and credentials), checked.
     sms_max_tries
@@ -106,6 +111,7 @@ class Config:
     edit_time_limit_s: float
     plan_at: dt.time | None
     hub_phone: str
+    base_url: str
     sms: Mapping[str, str]
     sms_max_tries: int
     sms_inbound_secret: str
@@ -179,6 +185,7 @@ def load_config(values: Mapping[str, Any]) -> Config:
         edit_time_limit_s=_number(merged, "EDIT_TIME_LIMIT", 1, 600),
         plan_at=_optional_time(merged, "PLAN_AT"),
         hub_phone=str(merged["HUB_PHONE"]),
+        base_url=_base_url(merged),
         sms=_sms_settings(merged),
         sms_max_tries=int(_number(merged, "SMS_MAX_TRIES", 1, 50)),
         sms_inbound_secret=str(merged["SMS_INBOUND_SECRET"] or ""),
@@ -191,6 +198,15 @@ def load_config(values: Mapping[str, Any]) -> Config:
         ),
         purge_at=_optional_time(merged, "PURGE_AT"),
     )
+
+
+def _base_url(values: Mapping[str, Any]) -> str:
+    """``MOBILITY_BASE_URL``: an http(s) address with a host, no query."""
+    value = str(values["BASE_URL"] or "").strip().rstrip("/")
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ConfigError(f"MOBILITY_BASE_URL: {value!r} is not an http(s) address")
+    return value
 
 
 def _optional_time(values: Mapping[str, Any], key: str) -> dt.time | None:

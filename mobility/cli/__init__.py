@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from mobility.cli import day, jobs, messages, privacy, roads, stops
 from mobility.cli._common import Resources
 from mobility.cli.roads import read_points_csv
+from mobility.config import config_from_env
 from mobility.errors import MobilityError
 
 __all__ = ["EXIT_USAGE", "build_parser", "main", "read_points_csv"]
@@ -41,9 +42,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    resources = Resources()
-    args.resources = resources
+    resources: Resources | None = None
     try:
+        # the command's settings, read and checked once, handed to what it calls
+        args.config = config_from_env()
+        resources = args.resources = Resources(args.config.database_url)
         status: int = args.func(args)
     except (MobilityError, ValueError) as exc:
         print(f"mobility: error: {exc}", file=sys.stderr)
@@ -52,7 +55,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("mobility: interrupted", file=sys.stderr)
         return 130
     finally:
-        resources.close()
+        if resources is not None:
+            resources.close()
     return status
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from mobility.roads import RoadGraph, load_road_graph
-from mobility.store import database_url, make_engine, make_session_factory, upgrade_database
+from mobility.store import make_engine, make_session_factory, upgrade_database
 
 __all__ = ["Resources", "graph_loader", "parse_date"]
 
@@ -19,15 +19,16 @@ class Resources:
     """The database session a command opened (migrated on first use), closed when the
     command ends, even on an error."""
 
-    def __init__(self) -> None:
+    def __init__(self, database_url: str) -> None:
+        self.database_url = database_url
         self._engine: Engine | None = None
         self._session: Session | None = None
 
     def sessions(self) -> sessionmaker[Session]:
-        """A session factory on ``$MOBILITY_DATABASE_URL`` (or the embedded default),
-        the schema upgraded on first use."""
+        """A session factory on the configured database, the schema upgraded on
+        first use."""
         if self._engine is None:
-            self._engine = make_engine(database_url())
+            self._engine = make_engine(self.database_url)
             upgrade_database(self._engine)
         return make_session_factory(self._engine)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -25,13 +24,12 @@ def _cmd_fleet_import(args: argparse.Namespace) -> int:
 
 
 def _cmd_fleet_size(args: argparse.Namespace) -> int:
-    from mobility.config import config_from_env
     from mobility.dispatch import latest_sizing
     from mobility.jobs import make_queue, plan_here, start_planning, wait_for_run
     from mobility.store import PlanKind
 
     session = db(args)
-    config = config_from_env()
+    config = args.config
     settings = config.planning.with_time_limit(args.time_limit)
     if config.redis_url:  # a job like any other: a worker does it
         queue = make_queue(config)
@@ -75,7 +73,6 @@ def _cmd_fleet_size(args: argparse.Namespace) -> int:
 
 
 def _cmd_plan(args: argparse.Namespace) -> int:
-    from mobility.config import config_from_env
     from mobility.dispatch import publish_plan
     from mobility.jobs import make_queue, plan_here, start_planning, wait_for_run
     from mobility.outputs import export_plan
@@ -89,7 +86,7 @@ def _cmd_plan(args: argparse.Namespace) -> int:
         vehicles, bookings = len(document["vehicles"]), len(document["bookings"])
         print(f"wrote {out}: {vehicles} vehicles, {bookings} bookings")
         return 0
-    config = config_from_env()
+    config = args.config
     settings = config.planning.with_time_limit(args.time_limit)
     if args.enqueue or config.redis_url:
         queue = make_queue(config)
@@ -122,16 +119,13 @@ def _cmd_plan(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    import datetime as dt
 
-    from mobility.bookings import BookingRules
     from mobility.demo import run_demo
-    from mobility.store import database_url
 
-    day = args.date or BookingRules().today() + dt.timedelta(days=1)
+    day = args.date or args.config.tomorrow()
     result = run_demo(
         args.resources.sessions(),
-        database_url(),
+        args.config,
         graph_loader(),
         Path(args.out),
         day=day,
@@ -160,13 +154,13 @@ def _cmd_sheets(args: argparse.Namespace) -> int:
     run = latest_plan(db(args), args.date)
     if run is None or not run.routes:
         raise InputDataError(f"--date {args.date}: no plan with routes for that day")
-    base = os.environ.get("MOBILITY_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+    base = args.config.base_url
     pdf = render_sheets_pdf(
         run,
         list(run.routes),
         graph_loader(),
         language=args.lang,
-        hub_phone=os.environ.get("MOBILITY_HUB_PHONE", ""),
+        hub_phone=args.config.hub_phone,
         route_url=lambda r: f"{base}/driver/sheets/{run.service_date}/{r.vehicle.name}",
     )
     out = Path(args.out)

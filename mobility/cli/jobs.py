@@ -21,11 +21,10 @@ def _iso(value: dt.datetime | None) -> str | None:
 
 
 def _cmd_runs(args: argparse.Namespace) -> int:
-    from mobility.config import config_from_env
     from mobility.dispatch import list_runs
     from mobility.jobs import make_queue
 
-    config = config_from_env()
+    config = args.config
     queue = make_queue(config)
     runs = list_runs(db(args), args.date, queued_alive=queue.queued_alive)
     rows = [
@@ -52,11 +51,10 @@ def _cmd_runs(args: argparse.Namespace) -> int:
 def _cmd_worker(args: argparse.Namespace) -> int:
     import logging
 
-    from mobility.config import config_from_env
     from mobility.jobs import run_worker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    run_worker(config_from_env(), burst=args.burst, nice=args.nice)
+    run_worker(args.config, burst=args.burst, nice=args.nice)
     return 0
 
 

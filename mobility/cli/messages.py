@@ -12,10 +12,9 @@ __all__ = ["register"]
 
 
 def _cmd_send(args: argparse.Namespace) -> int:
-    from mobility.config import config_from_env
     from mobility.jobs import send_messages
 
-    report = send_messages(config_from_env())
+    report = send_messages(args.config)
     if args.json:
         print(json.dumps(report.as_dict()))
     else:
@@ -39,11 +38,10 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_remind(args: argparse.Namespace) -> int:
-    from mobility.config import config_from_env
     from mobility.jobs import send_messages
     from mobility.messages import queue_reminders
 
-    config = config_from_env()
+    config = args.config
     session = db(args)
     day = args.date or config.tomorrow()
     queued = queue_reminders(session, day)

@@ -13,10 +13,9 @@ __all__ = ["register"]
 
 
 def _cmd_purge(args: argparse.Namespace) -> int:
-    from mobility.config import config_from_env
     from mobility.retention import purge
 
-    config = config_from_env()
+    config = args.config
     as_of = args.as_of or config.booking.today()
     counts = purge(db(args), config.retention, as_of, dry_run=args.dry_run).to_dict()
     if args.json:
@@ -30,19 +29,17 @@ def _cmd_purge(args: argparse.Namespace) -> int:
 
 
 def _cmd_backup(args: argparse.Namespace) -> int:
-    from mobility.store import database_url
     from mobility.store.backup import backup_database
 
-    out = backup_database(database_url(), Path(args.out))
+    out = backup_database(args.config.database_url, Path(args.out))
     print(f"wrote {out} ({out.stat().st_size} bytes)")
     return 0
 
 
 def _cmd_restore(args: argparse.Namespace) -> int:
-    from mobility.store import database_url
     from mobility.store.backup import restore_database
 
-    restore_database(database_url(), Path(args.file))
+    restore_database(args.config.database_url, Path(args.file))
     print(f"restored {args.file}")
     return 0
 

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from mobility.bookings import BookingRules, RideRequest, register_worker, request_rides
+from mobility.config import Config
 from mobility.demo.peak import peak_day
 from mobility.dispatch import (
     assign_driver,
@@ -35,7 +36,6 @@ from mobility.dispatch import (
 from mobility.errors import ServiceError
 from mobility.jobs import plan_here
 from mobility.outputs import plan_map_html, plan_overview_png, render_sheets_pdf
-from mobility.planning import PlanningSettings
 from mobility.roads import RoadGraph
 from mobility.stops import load_places, load_places_as_stops, worker_name
 from mobility.store import Booking, BookingStatus, Profile, StaffUser, Stop, StopKind, Vehicle
@@ -70,6 +70,7 @@ def seed_demo_day(
     day: dt.date,
     graphs: Callable[[str], RoadGraph],
     *,
+    rules: BookingRules,
     seed: int = 7,
     workers: int = 1200,
 ) -> dict[str, int]:
@@ -118,7 +119,6 @@ def seed_demo_day(
             )
     session.commit()
     rng = np.random.default_rng(seed + 1)
-    rules = BookingRules()
     # booked yesterday afternoon, before the cut-off
     booked_at = dt.datetime.combine(day - dt.timedelta(days=1), dt.time(15, 0), rules.zone)
     made = 0
@@ -163,7 +163,7 @@ def _demo_staff(session: Session, day: dt.date) -> dict[str, str]:
 
 def run_demo(
     sessions: sessionmaker[Session],
-    database_url: str,
+    config: Config,
     graphs: Callable[[str], RoadGraph],
     out: Path,
     *,
@@ -181,7 +181,9 @@ def run_demo(
     try:
         already = session.scalar(select(Booking.id).where(Booking.service_date == day).limit(1))
         if already is None:
-            counts = seed_demo_day(session, day, graphs, seed=seed, workers=workers)
+            counts = seed_demo_day(
+                session, day, graphs, rules=config.booking, seed=seed, workers=workers
+            )
             say(
                 f"seeded {counts['workers']} workers in {counts['bookings']} bookings, "
                 f"{counts['farms']} synthetic farms, {counts['vehicles']} vehicles"
@@ -191,15 +193,15 @@ def run_demo(
         logins = _demo_staff(session, day)
         outcome = plan_here(
             sessions,
-            database_url,
+            config.database_url,
             day,
             graphs,
-            PlanningSettings(time_limit_s=time_limit_s),
+            config.planning.with_time_limit(time_limit_s),
             progress=lambda msg: say(f"... {msg}"),
         )
         version = publish_plan(session, day)
         say(f"published plan #{outcome.plan_id} (version {version})")
-        outputs = _write_outputs(session, graphs, day, out)
+        outputs = _write_outputs(session, graphs, day, out, config.hub_phone)
         figures = outcome.figures.to_dict()
         figures["date"] = day.isoformat()
         figures["seconds"] = round(time.perf_counter() - started, 1)
@@ -212,7 +214,7 @@ def run_demo(
 
 
 def _write_outputs(
-    session: Session, graphs: Callable[[str], RoadGraph], day: dt.date, out: Path
+    session: Session, graphs: Callable[[str], RoadGraph], day: dt.date, out: Path, hub_phone: str
 ) -> list[Path]:
     """The plan's map, overview picture and route sheets."""
     run = latest_plan(session, day)
@@ -227,6 +229,6 @@ def _write_outputs(
     overview_path.write_bytes(plan_overview_png(run, graphs))
     sheets_path = out / "route_sheets.pdf"
     sheets_path.write_bytes(
-        render_sheets_pdf(run, list(run.routes), graphs, language="it", hub_phone="+39 0881 000000")
+        render_sheets_pdf(run, list(run.routes), graphs, language="it", hub_phone=hub_phone)
     )
     return [map_path, overview_path, sheets_path]

@@ -206,7 +206,7 @@ def render_sheets_pdf(
     graphs: Callable[[str], RoadGraph],
     *,
     language: str = "it",
-    hub_phone: str = "",
+    hub_phone: str,
     drivers: dict[int, str] | None = None,
     route_url: Callable[[PlanRoute], str] | None = None,
 ) -> bytes:

@@ -58,7 +58,13 @@ def test_pdf_sheet_is_written_in_each_language_with_codes_and_no_phone(
     plan_day(db, DAY, lambda p: tiny_graphs[p], settings=QUICK)
     run = latest_plan(db, DAY)
     assert run is not None
-    pdf = render_sheets_pdf(run, list(run.routes), lambda p: tiny_graphs[p], language=language)
+    pdf = render_sheets_pdf(
+        run,
+        list(run.routes),
+        lambda p: tiny_graphs[p],
+        language=language,
+        hub_phone="+39 0881 000000",
+    )
     text = pdf_text(pdf, tmp_path)
     texts = sheet_texts(language)
     assert texts.title in text and texts.totals in text
@@ -105,7 +111,9 @@ def test_a_crew_split_over_two_vehicles_shows_its_seats_in_each(
     note = f"{crew.code}: {one} on MB-1, {two} on MB-2"
     for route in run.routes:  # each driver's sheet says where the rest of the crew rides
         assert [n for row in sheet_rows(route, "en") for n in row["shared"]] == [note]
-    pdf = render_sheets_pdf(run, list(run.routes), lambda p: tiny_graphs[p], language="it")
+    pdf = render_sheets_pdf(
+        run, list(run.routes), lambda p: tiny_graphs[p], language="it", hub_phone="+39 0881 000000"
+    )
     flat = "".join(pdf_text(pdf, tmp_path).split())  # the narrow column wraps lines
     assert f"{crew.code}:{one}suMB-1,{two}suMB-2" in flat
 

@@ -24,6 +24,7 @@ from web.settings import SettingsError, get_settings
         ("TIMEZONE", "Mars/Olympus", "MOBILITY_TIMEZONE: unknown time zone"),
         ("PLAN_TIME_LIMIT", "soon", "MOBILITY_PLAN_TIME_LIMIT: 'soon' is not a number"),
         ("CREW_MAX_SEATS", 0, "MOBILITY_CREW_MAX_SEATS: 0.0 is not between 1 and 90"),
+        ("BASE_URL", "hub.example/x", "MOBILITY_BASE_URL: 'hub.example/x' is not an http"),
     ],
 )
 def test_a_bad_setting_stops_the_app_at_start_naming_the_variable(
@@ -43,11 +44,18 @@ def test_settings_are_built_once_from_the_configuration(database_url: str) -> No
             "APPOINTMENT_MARGIN": 15,
             "KEEP_BOOKINGS_DAYS": 60,
             "TIMEZONE": "Europe/Rome",
+            "CREW_MAX_SEATS": 20,
+            "HUB_PHONE": "+39 0881 123456",
+            "BASE_URL": "https://passaggio.example.org/",
         }
     )
     with app.app_context():
         settings = get_settings()
         assert settings.booking.cutoff == dt.time(19, 30)
+        # the crew maximum groups the planner's requests too; one phone, one address
+        assert settings.booking.max_seats == settings.planning.max_group_seats == 20
+        assert settings.hub_phone == "+39 0881 123456"
+        assert settings.base_url == "https://passaggio.example.org"
         assert settings.planning.time_limit_s == 45
         assert settings.planning.appointment_margin_min == 15
         assert settings.retention.bookings_days == 60
