@@ -6,6 +6,7 @@ stores nothing.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from collections.abc import Callable
@@ -33,6 +34,7 @@ from mobility.planning import (
     PlanningSettings,
     ProfileMatrix,
     StopPoint,
+    booking_figures,
     plan_bookings,
     profile_matrix,
 )
@@ -162,6 +164,11 @@ def fill_run(
         say("saving the plan")
         for booking_id in dropped:
             day.unserved[booking_id] = UnservedReason.LEFT_UNASSIGNED
+        if dropped:  # the day's figures count the bookings a dispatcher left out too
+            counted = booking_figures(
+                [booking_row(b, None) for b in bookings], day.seats_in, day.unserved
+            )
+            day.figures = dataclasses.replace(day.figures, **counted)
         _store(session, run_id, day, bookings)
         return PlanOutcome(run_id, day.figures, moved)
     except Exception as exc:

@@ -26,10 +26,10 @@ from mobility.dispatch.planner import (
 from mobility.dispatch.run_state import fail_on_error, finish_run
 from mobility.errors import ServiceError
 from mobility.planning import (
+    DayFigures,
     FleetSizing,
     PlanningSettings,
     VehicleType,
-    empty_figures,
     size_fleet,
 )
 from mobility.planning.sizing import candidate_fleet
@@ -134,4 +134,4 @@ def run_sizing(
     except Exception as exc:
         fail_on_error(session, run_id, exc)
         raise
-    return PlanOutcome(run_id, sizing.figures or empty_figures([]))
+    return PlanOutcome(run_id, sizing.figures or DayFigures())

@@ -146,7 +146,7 @@ def wait_for_run(
     import time
 
     from mobility.dispatch import get_run, run_figures
-    from mobility.planning import empty_figures
+    from mobility.planning import DayFigures
 
     deadline = time.monotonic() + time_limit_s + JOB_OVERHEAD_S
     while True:
@@ -156,7 +156,7 @@ def wait_for_run(
                 raise ServiceError("run", "run_failed", f"planning run #{run_id} disappeared")
             if run.status is PlanStatus.DONE:
                 # a sizing run's answer is on the run (latest_sizing), not figures
-                return PlanOutcome(run_id, run_figures(run) or empty_figures([]))
+                return PlanOutcome(run_id, run_figures(run) or DayFigures())
             if run.status is PlanStatus.FAILED:
                 raise ServiceError(
                     "run", "run_failed", f"planning run #{run_id} failed: {run.message}"

@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 
 from mobility.codes import UnservedReason
 from mobility.planning._build import build_problem, group_bookings, profile_matrix
-from mobility.planning._read import day_plan, empty_figures
+from mobility.planning._read import day_plan
 from mobility.planning.settings import PlanningSettings, solver_params
 from mobility.planning.sizing import FleetSizing, VehicleType, size_fleet
 from mobility.planning.types import (
@@ -33,6 +33,7 @@ from mobility.planning.types import (
     ProfileMatrix,
     RideGroup,
     StopPoint,
+    booking_figures,
     told_pickups,
 )
 from mobility.planning.zones import plan_by_zones
@@ -52,8 +53,8 @@ __all__ = [
     "RideGroup",
     "StopPoint",
     "VehicleType",
+    "booking_figures",
     "build_problem",
-    "empty_figures",
     "group_bookings",
     "plan_bookings",
     "plan_by_zones",
@@ -93,7 +94,7 @@ def plan_bookings(
     groups = group_bookings(bookings, settings.max_group_seats)
     if not groups or not fleet:
         unserved = {b.id: UnservedReason.NO_FLEET for b in bookings}
-        return DayPlan([], {}, {}, unserved, empty_figures(bookings))
+        return DayPlan([], {}, {}, unserved, DayFigures(**booking_figures(bookings, {}, unserved)))
     problem, loc_ids = build_problem(groups, fleet, matrices, settings)
     plan = solve(problem, solver_params(settings))
     day = day_plan(problem, plan, groups, fleet, loc_ids, bookings)

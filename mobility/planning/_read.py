@@ -19,13 +19,14 @@ from mobility.planning.types import (
     PlannedRoute,
     PlannedStop,
     RideGroup,
+    booking_figures,
     told_pickups,
 )
 from optimizer.bounds import served_seats_bound
 from optimizer.plan import Plan, Route, UnassignedReason, VisitKind
 from optimizer.problem import RequestPart, RoutingProblem
 
-__all__ = ["day_plan", "empty_figures"]
+__all__ = ["day_plan"]
 
 #: The optimizer's reasons in the domain's codes.
 _REASONS: Final = {
@@ -157,30 +158,12 @@ def day_plan(
     for u in plan.unassigned:
         for booking_id, _ in share[u.part]:
             unserved.setdefault(booking_id, _REASONS[u.reason])
-    seats_total = sum(b.seats for b in bookings)
-    unserved_seats = sum(seats for u in plan.unassigned for _, seats in share[u.part])
-    # what no vehicle of the fleet could serve even alone: out of reach, not lack of room
-    unreachable_seats = sum(
-        seats
-        for u in plan.unassigned
-        if u.reason is not UnassignedReason.FLEET_FULL
-        for _, seats in share[u.part]
-    )
-    reasons: dict[str, int] = defaultdict(int)
-    for reason in unserved.values():
-        reasons[reason] += 1
+    seats_in = {b: dict(v) for b, v in tally.seats_in.items()}
     rides = tally.rides
     figures = DayFigures(
+        **booking_figures(bookings, seats_in, unserved),
         servable_seats=_servable_seats(problem, plan),
-        bookings=len(bookings),
         requests=len(groups),
-        seats=seats_total,
-        reachable_seats=seats_total - unreachable_seats,
-        served_bookings=len(pickups),
-        served_seats=seats_total - unserved_seats,
-        unserved_bookings=len(unserved),
-        unserved_seats=unserved_seats,
-        unserved_reasons=dict(reasons),
         vehicles_used=len(routes),
         vehicle_km=round(sum(r.distance_m for r in routes) / 1000, 1),
         vehicle_hours=round(sum(r.duration_s for r in routes) / 3600, 2),
@@ -202,7 +185,7 @@ def day_plan(
         unserved,
         figures,
         plan,
-        seats_in={b: dict(v) for b, v in tally.seats_in.items()},
+        seats_in=seats_in,
     )
 
 
@@ -215,14 +198,3 @@ def _servable_seats(problem: RoutingProblem, plan: Plan) -> int:
     counted = [i for i in range(len(problem.requests)) if i not in partly]
     rest = sum(p.seats for m, p in enumerate(parts) if p.request in partly and m not in out_parts)
     return served_seats_bound(problem, counted) + rest
-
-
-def empty_figures(bookings: Sequence[BookingRow]) -> DayFigures:
-    seats = sum(b.seats for b in bookings)
-    return DayFigures(
-        bookings=len(bookings),
-        seats=seats,
-        reachable_seats=0,
-        unserved_bookings=len(bookings),
-        unserved_seats=seats,
-    )

@@ -29,6 +29,7 @@ __all__ = [
     "ProfileMatrix",
     "RideGroup",
     "StopPoint",
+    "booking_figures",
     "told_pickups",
 ]
 
@@ -230,3 +231,46 @@ def told_pickups(boardings: Iterable[tuple[int, int, int]]) -> dict[int, tuple[i
         here = (start_s, stop_id)
         told[booking_id] = min(told.get(booking_id, here), here)
     return told
+
+
+def booking_figures(
+    bookings: Iterable[BookingRow],
+    seats_in: dict[int, dict[int, int]],
+    unserved: dict[int, UnservedReason],
+) -> dict[str, Any]:
+    """The figures counted by booking, in one definition for a planned day, a day
+    merged from zones and a fleet sizing: seats served are the seats riding some
+    vehicle; a booking without all its seats served is unserved (with its reason);
+    reachable seats are the seats of every booking but those left out for a reason
+    no vehicle could overcome (``UnservedReason.for_want_of_room`` is false).
+
+    Returns
+    -------
+    dict
+        The ``DayFigures`` fields ``bookings``, ``seats``, ``reachable_seats``,
+        ``served_bookings``, ``served_seats``, ``unserved_bookings``,
+        ``unserved_seats`` and ``unserved_reasons``.
+    """
+    rows = list(bookings)
+    seats = sum(b.seats for b in rows)
+    riding = {b.id: min(b.seats, sum(seats_in.get(b.id, {}).values())) for b in rows}
+    served = sum(riding.values())
+    out_of_reach = sum(
+        b.seats - riding[b.id]
+        for b in rows
+        if b.id in unserved and not unserved[b.id].for_want_of_room
+    )
+    reasons: dict[str, int] = {}
+    for b in rows:
+        if b.id in unserved:
+            reasons[unserved[b.id].value] = reasons.get(unserved[b.id].value, 0) + 1
+    return {
+        "bookings": len(rows),
+        "seats": seats,
+        "reachable_seats": seats - out_of_reach,
+        "served_bookings": sum(1 for n in riding.values() if n > 0),
+        "served_seats": served,
+        "unserved_bookings": sum(1 for b in rows if b.id in unserved),
+        "unserved_seats": seats - served,
+        "unserved_reasons": reasons,
+    }

@@ -28,7 +28,6 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
-from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 
@@ -36,7 +35,14 @@ import numpy as np
 
 from mobility.codes import UnservedReason
 from mobility.planning.settings import PlanningSettings
-from mobility.planning.types import BookingRow, DayFigures, DayPlan, FleetVehicle, ProfileMatrix
+from mobility.planning.types import (
+    BookingRow,
+    DayFigures,
+    DayPlan,
+    FleetVehicle,
+    ProfileMatrix,
+    booking_figures,
+)
 
 __all__ = [
     "ZONE_SHARE",
@@ -159,23 +165,9 @@ def merge_plans(plans: Sequence[DayPlan], bookings: Sequence[BookingRow]) -> Day
         for booking_id, reason in plan.unserved.items():
             if booking_id not in pickups or booking_id in plan.pickups:  # a part left out
                 unserved.setdefault(booking_id, reason)  # the zone's reason first
-    seats = {b.id: b.seats for b in bookings}
-    left = {b: seats[b] - sum(seats_in.get(b, {}).values()) for b in unserved}
-    reasons: dict[str, int] = defaultdict(int)
-    for reason in unserved.values():
-        reasons[reason] += 1
-    total = sum(seats.values())
-    unserved_seats = sum(left.values())
     figures = DayFigures(
-        bookings=len(bookings),
+        **booking_figures(bookings, seats_in, unserved),
         requests=sum(p.figures.requests for p in plans),
-        seats=total,
-        reachable_seats=total - sum(n for b, n in left.items() if not unserved[b].for_want_of_room),
-        served_bookings=len(pickups),
-        served_seats=total - unserved_seats,
-        unserved_bookings=len(unserved),
-        unserved_seats=unserved_seats,
-        unserved_reasons=dict(reasons),
         vehicles_used=len(routes),
         vehicle_km=round(sum(r.distance_m for r in routes) / 1000, 1),
         vehicle_hours=round(sum(r.duration_s for r in routes) / 3600, 2),

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from mobility.bookings import RideRequest, register_worker, request_rides
 from mobility.codes import UnservedReason
-from mobility.dispatch import import_fleet, latest_plan, plan_day, publish_plan
+from mobility.dispatch import import_fleet, latest_plan, plan_day, publish_plan, run_figures
 from mobility.errors import InputDataError, ServiceError
 from mobility.outputs import export_plan
 from mobility.roads import RoadGraph
@@ -325,6 +325,11 @@ def test_manual_edits_move_lock_and_unassign(
         db, DAY, loader(tiny_graphs), settings=QUICK, moves={a.code: "MB-2", c.code: None}
     )
     assert saved.moved == {a.code: "MB-2", c.code: LEFT_UNASSIGNED}
+    # the figures stored and shown count the booking left out, with its reason
+    assert saved.figures.unserved_reasons == {"left_unassigned": 1}
+    assert saved.figures.seats == 7 and saved.figures.unserved_seats == 2
+    stored = latest_plan(db, DAY)
+    assert stored is not None and run_figures(stored) == saved.figures
     doc = export_plan(db, DAY)
     rides = {e["code"]: e for e in doc["bookings"]}
     assert rides[a.code]["vehicles"] == ["MB-2"]
