@@ -29,6 +29,7 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "WORKER_SESSION_MINUTES": 30,
+    "STAFF_IDLE_HOURS": 8,
     "API_TITLE": "Passaggio API",
     "API_VERSION": "v1",
     "OPENAPI_VERSION": "3.0.3",

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from flask import Flask
 
-from mobility.dispatch import create_staff_user
+from mobility.dispatch import create_staff_user, set_staff_role
 from mobility.errors import ServiceError
 from mobility.stops import load_places, load_places_as_stops
 from mobility.store import Role, make_session_factory, upgrade_database
@@ -60,3 +60,17 @@ def init_cli(app: Flask) -> None:
         finally:
             session.close()
         click.echo(f"staff user {user.username!r} created with role {role}")
+
+    @app.cli.command("set-role")
+    @click.argument("name")
+    @click.argument("role", type=click.Choice([r.value for r in Role]))
+    def set_role(name: str, role: str) -> None:
+        """Give a staff account another role (its open sessions end)."""
+        session = make_session_factory(engine())()
+        try:
+            set_staff_role(session, name, role)
+        except ServiceError as err:
+            raise click.ClickException(str(err)) from None
+        finally:
+            session.close()
+        click.echo(f"staff user {name!r} now has the role {role}; their sessions ended")

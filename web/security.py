@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Flask, Response
 
-__all__ = ["init_app"]
+__all__ = ["init_app", "local_path"]
 
 CSP = (
     "default-src 'self'; img-src 'self' data:{tiles}; style-src 'self'; script-src 'self'; "
@@ -17,6 +19,21 @@ HEADERS = {
     "Permissions-Policy": "geolocation=(self), camera=(), microphone=()",
     "Cross-Origin-Opener-Policy": "same-origin",
 }
+
+
+def local_path(target: str | None) -> str | None:
+    """``target`` if it is a path on this site (for a ``next=`` redirect), else
+    ``None``. Browsers drop tabs and newlines and read ``\\`` as ``/``, so
+    ``/\t/evil.com`` or ``/\\evil.com`` would lead elsewhere: any control character,
+    backslash or a second leading slash is refused."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target or any(ord(c) < 0x20 or ord(c) == 0x7F for c in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
 
 
 def init_app(app: Flask) -> None:

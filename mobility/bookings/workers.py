@@ -15,6 +15,7 @@ from mobility.clock import utcnow
 from mobility.errors import ServiceError
 from mobility.hashing import check_secret, hash_secret, spend_a_check
 from mobility.i18n import LANGUAGES
+from mobility.lockout import checked_with_lockout
 from mobility.store import Message, MessageState, Worker
 
 __all__ = [
@@ -126,20 +127,26 @@ def authenticate_worker(
         # spend the same time as a real check, so timing does not reveal codes
         spend_a_check(pin)
         raise failure
-    locked = worker.locked_until
-    if locked is not None and _aware(locked) > now:
+    checked: list[bool] = []
+
+    def check() -> bool:
+        checked.append(True)
+        return check_secret(worker.pin_hash, pin.strip())
+
+    ok = checked_with_lockout(
+        session,
+        worker,
+        Worker.failed_pins,
+        check,
+        attempts=rules.pin_attempts,
+        lockout=dt.timedelta(minutes=rules.lockout_minutes),
+        now=now,
+    )
+    session.refresh(worker)
+    if not ok:
+        if not checked:  # locked: take as long as a check, so a lock tells nothing
+            spend_a_check(pin)
         raise failure
-    if not check_secret(worker.pin_hash, pin.strip()):
-        worker.failed_pins += 1
-        if worker.failed_pins >= rules.pin_attempts:
-            worker.locked_until = now + dt.timedelta(minutes=rules.lockout_minutes)
-            worker.failed_pins = 0
-        session.commit()
-        raise failure
-    if worker.failed_pins or worker.locked_until is not None:
-        worker.failed_pins = 0
-        worker.locked_until = None
-        session.commit()
     return worker
 
 
@@ -151,11 +158,6 @@ def find_worker(session: Session, code: str) -> Worker | None:
 def get_worker(session: Session, worker_id: int) -> Worker | None:
     """The worker with this id (the id a signed-in session remembers)."""
     return session.get(Worker, worker_id)
-
-
-def _aware(value: dt.datetime) -> dt.datetime:
-    """SQLite gives back naive datetimes: they were stored in UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 def set_phone(session: Session, worker: Worker, phone: str | None) -> Worker:

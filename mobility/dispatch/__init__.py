@@ -65,6 +65,7 @@ from mobility.dispatch.staff import (
     list_drivers,
     log_access,
     set_staff_password,
+    set_staff_role,
 )
 
 __all__ = [
@@ -115,6 +116,7 @@ __all__ = [
     "run_edits",
     "run_figures",
     "set_staff_password",
+    "set_staff_role",
     "size_day",
     "sizing_answer",
     "sizing_of",

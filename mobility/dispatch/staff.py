@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Final
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mobility.clock import utcnow
 from mobility.errors import ServiceError
 from mobility.hashing import check_secret, hash_secret, spend_a_check
+from mobility.lockout import checked_with_lockout
 from mobility.store import AuditLog, Role, StaffUser
 
 __all__ = [
@@ -19,9 +22,13 @@ __all__ = [
     "list_drivers",
     "log_access",
     "set_staff_password",
+    "set_staff_role",
 ]
 
 MIN_PASSWORD_CHARS: Final = 10
+#: Wrong passwords in a row before a staff account is locked, and for how long.
+STAFF_LOGIN_ATTEMPTS: Final = 5
+STAFF_LOCKOUT: Final = dt.timedelta(minutes=15)
 
 
 def log_access(session: Session, user_id: int | None, action: str, detail: str = "") -> None:
@@ -72,14 +79,42 @@ def set_staff_password(session: Session, username: str, password: str) -> StaffU
     if len(password) < MIN_PASSWORD_CHARS:
         raise ServiceError("password", "weak_password", "password: at least 10 characters")
     user.password_hash = hash_secret(password)
+    user.session_version += 1  # every session of the account ends
     session.commit()
     return user
 
 
-def authenticate_staff(session: Session, username: str, password: str) -> StaffUser | None:
+def set_staff_role(session: Session, username: str, role: str) -> StaffUser:
+    """Give a staff account another role; its sessions end (they carry the old one).
+
+    Raises
+    ------
+    ServiceError
+        For an unknown user or role.
+    """
+    user = session.scalar(select(StaffUser).where(StaffUser.username == username))
+    if user is None:
+        raise ServiceError("username", "not_found", f"username: no user {username!r}")
+    try:
+        user.role = Role(role)
+    except ValueError:
+        raise ServiceError(
+            "role", "bad_role", f"role: must be one of {[r.value for r in Role]}"
+        ) from None
+    user.session_version += 1
+    session.commit()
+    return user
+
+
+def authenticate_staff(
+    session: Session, username: str, password: str, *, now: dt.datetime | None = None
+) -> StaffUser | None:
     """The active staff member with this name and password, or ``None``.
 
-    An unknown name costs the same time as a wrong password.
+    An unknown name costs the same time as a wrong password. After
+    ``STAFF_LOGIN_ATTEMPTS`` wrong passwords in a row the account is locked for
+    ``STAFF_LOCKOUT``, counted atomically (:mod:`mobility.lockout`): parallel
+    attempts cannot check more passwords than that.
     """
     user = session.scalar(
         select(StaffUser).where(StaffUser.username == username, StaffUser.active.is_(True))
@@ -87,7 +122,25 @@ def authenticate_staff(session: Session, username: str, password: str) -> StaffU
     if user is None:
         spend_a_check(password)
         return None
-    return user if check_secret(user.password_hash, password) else None
+    checked: list[bool] = []
+
+    def check() -> bool:
+        checked.append(True)
+        return check_secret(user.password_hash, password)
+
+    ok = checked_with_lockout(
+        session,
+        user,
+        StaffUser.failed_logins,
+        check,
+        attempts=STAFF_LOGIN_ATTEMPTS,
+        lockout=STAFF_LOCKOUT,
+        now=now or utcnow(),
+    )
+    if not checked:
+        spend_a_check(password)
+    session.refresh(user)
+    return user if ok else None
 
 
 def get_staff_user(session: Session, user_id: int) -> StaffUser | None:

@@ -137,6 +137,8 @@ class Worker(Base):
     failed_pins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # API tokens carry it: raising it revokes every token issued before
+    token_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     bookings: Mapped[list[Booking]] = relationship(back_populates="worker")
 
@@ -255,6 +257,10 @@ class StaffUser(Base):
     role: Mapped[Role] = mapped_column(enum_column(Role, "staff_role"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # sessions carry it: a new password or role raises it, which ends every session
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class DriverAssignment(Base):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from urllib.parse import urlparse
 
 from flask import (
     Blueprint,
@@ -60,6 +59,7 @@ from web.booking.forms import (
 from web.db import get_session
 from web.extensions import limiter
 from web.i18n import COOKIE, current_language, error_text
+from web.security import local_path
 from web.settings import get_settings
 from web.worker_session import (
     current_worker,
@@ -79,9 +79,7 @@ def _hhmm_filter(minutes: int | None) -> str:
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not urlparse(target).netloc and "//" not in target:
-        return target
-    return url_for("booking.index")
+    return local_path(target) or url_for("booking.index")
 
 
 # --------------------------------------------------------------------------- pages

@@ -59,8 +59,9 @@ from web.extensions import limiter
 from web.graphs import graph_loader
 from web.i18n import error_text, reason_action
 from web.jobs import job_queue, planning_overrides
+from web.security import local_path
 from web.settings import get_settings
-from web.staff import StaffPrincipal, audit, roles_required
+from web.staff import StaffPrincipal, audit, roles_required, staff_signed_in
 from web.worker_session import remember_worker
 
 bp = Blueprint(
@@ -90,9 +91,8 @@ def login() -> ResponseReturnValue:
         user = authenticate_staff(get_session(), form.username.data or "", form.password.data or "")
         if user is not None:
             login_user(StaffPrincipal.of(user))
-            target = request.args.get("next") or ""
-            if not target.startswith("/") or target.startswith("//"):
-                target = url_for("dispatch.home")
+            staff_signed_in()
+            target = local_path(request.args.get("next")) or url_for("dispatch.home")
             if user.role is Role.DRIVER and not target.startswith("/driver"):
                 target = url_for("driver.home")
             return redirect(target)
