@@ -62,10 +62,13 @@ from web.i18n import COOKIE, current_language, error_text
 from web.security import local_path
 from web.settings import get_settings
 from web.worker_session import (
+    acting_staff_id,
+    audit_acting,
     current_worker,
     current_worker_or_abort,
     forget_worker,
     made_by,
+    own_worker_required,
     remember_worker,
     worker_required,
 )
@@ -310,6 +313,7 @@ def confirm() -> ResponseReturnValue:
             "book.html", form=form, max_seats=rules.max_seats, purposes=PURPOSES, purpose=purpose
         )
     flask_session["just_booked"] = [b.code for b in bookings]
+    audit_acting("booked_for_worker", " ".join(b.code for b in bookings))
     return redirect(url_for("booking.done"))
 
 
@@ -341,11 +345,12 @@ def _rides_page(sms_form: SmsForm) -> ResponseReturnValue:
         sms_form=sms_form,
         phone=worker.phone,
         today=today,
+        acting=acting_staff_id() is not None,
     )
 
 
 @bp.route("/rides/sms", methods=["POST"])
-@worker_required
+@own_worker_required
 @limiter.limit("20/hour")
 def sms() -> ResponseReturnValue:
     """Turn SMS on with a number, or off: the number is deleted, nothing more is sent."""
@@ -384,12 +389,13 @@ def cancel() -> ResponseReturnValue:
         except ServiceError as err:
             flash(error_text(err), "error")
         else:
+            audit_acting("cancelled_for_worker", " ".join(b.code for b in cancelled))
             flash(_("Cancelled: %(count)s ride(s).", count=len(cancelled)), "info")
     return redirect(url_for("booking.rides"))
 
 
 @bp.route("/my-data", methods=["GET", "POST"])
-@worker_required
+@own_worker_required
 def my_data() -> ResponseReturnValue:
     """My data: what the service keeps, a download of all of it, deleting the account."""
     form = DeleteAccountForm()
@@ -403,7 +409,7 @@ def my_data() -> ResponseReturnValue:
 
 
 @bp.route("/my-data.json")
-@worker_required
+@own_worker_required
 def my_data_download() -> ResponseReturnValue:
     """All the worker's data as one JSON file."""
     worker = current_worker_or_abort()

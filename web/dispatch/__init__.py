@@ -62,7 +62,7 @@ from web.jobs import job_queue, planning_overrides
 from web.security import local_path
 from web.settings import get_settings
 from web.staff import StaffPrincipal, audit, roles_required, staff_signed_in
-from web.worker_session import remember_worker
+from web.worker_session import act_for_worker, end_acting
 
 bp = Blueprint(
     "dispatch", __name__, url_prefix="/dispatch", template_folder="../templates/dispatch"
@@ -104,6 +104,7 @@ def login() -> ResponseReturnValue:
 def logout() -> ResponseReturnValue:
     """Staff sign-out."""
     DayForm().validate()
+    end_acting()
     logout_user()
     return redirect(url_for("dispatch.login"))
 
@@ -423,8 +424,9 @@ def worker() -> ResponseReturnValue:
     valid = posted and form.validate_on_submit()
     found: Worker | None = find_worker(db, code) if posted and code else None
     if valid and "book_for" in request.form and found is not None:
-        # the booking pages now act for this worker; the bookings say "mediator"
-        remember_worker(found.id, acting_for=current_user.role.value)
+        # the booking pages now book and cancel for this worker, for 30 minutes, and
+        # the bookings say "mediator"; nothing else of the worker's is open to them
+        act_for_worker(found.id, current_user.id, current_user.role.value)
         audit("book_for_worker", code)
         return redirect(url_for("booking.book"))
     if valid and "cancel" in request.form and found is not None:
