@@ -16,7 +16,7 @@ from mobility.bookings.rides import (
     request_rides,
 )
 from mobility.bookings.rules import BookingRules
-from mobility.bookings.tokens import TOKEN_MINUTES, issue_token, worker_from_token
+from mobility.bookings.tokens import TOKEN_MINUTES, issue_token, revoke_tokens, worker_from_token
 from mobility.bookings.workers import (
     STOP_WORDS,
     authenticate_worker,
@@ -48,6 +48,7 @@ __all__ = [
     "parse_phone",
     "register_worker",
     "request_rides",
+    "revoke_tokens",
     "set_phone",
     "submit_incident",
     "worker_data",

@@ -3,6 +3,7 @@ before its fix."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import threading
 
@@ -11,13 +12,12 @@ import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from mobility import hashing
 from mobility.bookings import authenticate_worker, register_worker
 from mobility.dispatch import set_staff_password, set_staff_role
 from mobility.errors import ServiceError
-from mobility.store import AuditLog, StaffUser, Worker, make_engine, make_session_factory
+from mobility.store import Worker, make_engine, make_session_factory
 from tests.conftest import RULES
 from tests.web.conftest import PASSWORD, csrf_token
 from tests.web.test_staff import login
@@ -145,10 +145,8 @@ def test_parallel_wrong_pins_check_at_most_five_pins(
     def attempt() -> None:
         with sessions() as db:
             start.wait()
-            try:
+            with contextlib.suppress(ServiceError):
                 authenticate_worker(db, code, "000000", rules=RULES)
-            except ServiceError:
-                pass
 
     threads = [threading.Thread(target=attempt) for _ in range(12)]
     for t in threads:
@@ -160,3 +158,23 @@ def test_parallel_wrong_pins_check_at_most_five_pins(
         assert locked is not None and locked.locked_until is not None
     engine.dispose()
     assert len(checks) <= 5
+
+
+def test_delete_sessions_revokes_every_token_of_the_worker(client: FlaskClient) -> None:
+    worker = client.post("/api/v1/workers", json={"language": "en"}).get_json()
+    tokens = [
+        client.post(
+            "/api/v1/sessions", json={"code": worker["code"], "pin": worker["pin"]}
+        ).get_json()["token"]
+        for _ in range(2)
+    ]
+    mine = "/api/v1/workers/me/bookings"
+    assert client.get(mine, headers={"Authorization": f"Bearer {tokens[1]}"}).status_code == 200
+    gone = client.delete("/api/v1/sessions", headers={"Authorization": f"Bearer {tokens[0]}"})
+    assert gone.status_code == 204
+    for token in tokens:
+        refused = client.get(mine, headers={"Authorization": f"Bearer {token}"})
+        assert refused.status_code == 401 and refused.get_json()["field"] == "Authorization"
+    fresh = client.post("/api/v1/sessions", json={"code": worker["code"], "pin": worker["pin"]})
+    token = fresh.get_json()["token"]
+    assert client.get(mine, headers={"Authorization": f"Bearer {token}"}).status_code == 200

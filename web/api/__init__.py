@@ -29,6 +29,7 @@ from mobility.bookings import (
     list_bookings,
     register_worker,
     request_rides,
+    revoke_tokens,
     worker_from_token,
 )
 from mobility.clock import hhmm, parse_hhmm
@@ -214,6 +215,16 @@ def new_session(data: dict[str, Any]) -> Any:
         "token_type": "Bearer",
         "expires_in": TOKEN_MINUTES * 60,
     }
+
+
+@blp.route("/sessions", methods=["DELETE"])
+@limiter.limit("10/minute")
+@blp.response(204)
+def end_sessions() -> Any:
+    """Revoke every session token of the worker (send one of them as
+    ``Authorization: Bearer <token>``, or code and PIN): a lost phone, a shared one."""
+    revoke_tokens(get_session(), _worker_from_headers())
+    return None
 
 
 @blp.route("/stops")
