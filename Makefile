@@ -63,12 +63,23 @@ serve: install .env
 	PATH="$(CURDIR)/$(BIN):$$PATH" WEB_CONCURRENCY=$${WEB_CONCURRENCY:-$$(( 2 * $$(nproc) + 1 ))} \
 	  $(BIN)/honcho start -f Procfile
 
+# .env holds the secret key: readable by its owner only (umask before it exists)
 .env:
-	@echo "MOBILITY_ENV=production" > .env
-	@echo "MOBILITY_SECRET_KEY=$$($(PYTHON) -c 'import secrets; print(secrets.token_hex(32))')" >> .env
-	@echo "MOBILITY_REDIS_URL=redis://127.0.0.1:6379/0" >> .env
-	@echo "# MOBILITY_DATABASE_URL=postgresql+psycopg://passaggio@127.0.0.1:5432/passaggio" >> .env
-	@echo "wrote .env (a new secret key; set MOBILITY_DATABASE_URL for PostgreSQL)"
+	@umask 077 && { \
+	  echo "MOBILITY_ENV=production"; \
+	  echo "MOBILITY_SECRET_KEY=$$($(PYTHON) -c 'import secrets; print(secrets.token_hex(32))')"; \
+	  echo "MOBILITY_REDIS_URL=redis://127.0.0.1:6379/0"; \
+	  echo "# rate limits counted in Redis, shared by every gunicorn process"; \
+	  echo "MOBILITY_RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379/1"; \
+	  echo "# the TLS proxy in front of gunicorn (0 if clients reach it directly)"; \
+	  echo "MOBILITY_TRUSTED_PROXIES=1"; \
+	  echo "# log: nothing is sent; set http or jasmin and MOBILITY_SMS_URL for the gateway"; \
+	  echo "MOBILITY_SMS_BACKEND=log"; \
+	  echo "# MOBILITY_DATABASE_URL=postgresql+psycopg://passaggio@127.0.0.1:5432/passaggio"; \
+	  echo "# MOBILITY_BASE_URL=https://passaggio.example.org"; \
+	} > .env
+	@chmod 600 .env
+	@echo "wrote .env (mode 0600; a new secret key; set MOBILITY_DATABASE_URL for PostgreSQL and the SMS gateway)"
 
 bench: install
 	$(BIN)/python bench/roadgraph.py

@@ -55,6 +55,7 @@ DEFAULTS: Final[Mapping[str, Any]] = {
     "KEEP_REPORTS_DAYS": 365,
     "KEEP_AUDIT_DAYS": 365,
     "PURGE_AT": "03:30",
+    "ENV": "development",
 }
 
 
@@ -157,6 +158,8 @@ def load_config(values: Mapping[str, Any]) -> Config:
         Naming the first variable with an unusable value.
     """
     merged = {**DEFAULTS, **{k: v for k, v in values.items() if k in DEFAULTS}}
+    if str(merged["ENV"]) == "production":
+        _check_production(values)
     timezone = str(merged["TIMEZONE"])
     try:
         zone(timezone)
@@ -198,6 +201,22 @@ def load_config(values: Mapping[str, Any]) -> Config:
         ),
         purge_at=_optional_time(merged, "PURGE_AT"),
     )
+
+
+def _check_production(values: Mapping[str, Any]) -> None:
+    """What production must set on purpose (the web app checks its own too).
+
+    Raises
+    ------
+    ConfigError
+        ``MOBILITY_SMS_BACKEND`` left to its default: ``log`` sends nothing, so the
+        workers would never be told; a hub without a gateway says ``log`` itself.
+    """
+    if not str(values.get("SMS_BACKEND") or "").strip():
+        raise ConfigError(
+            "MOBILITY_SMS_BACKEND: production needs it set: http or jasmin with the "
+            "gateway's MOBILITY_SMS_URL, or log on purpose (nothing is sent)"
+        )
 
 
 def _base_url(values: Mapping[str, Any]) -> str:

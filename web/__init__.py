@@ -15,8 +15,8 @@ from typing import Any
 
 from flask import Flask
 
-from mobility.errors import ConfigError
 from mobility.i18n import LANGUAGES
+from web import production
 
 __all__ = ["create_app"]
 
@@ -35,7 +35,8 @@ DEFAULTS: dict[str, Any] = {
     "OPENAPI_VERSION": "3.0.3",
     "OPENAPI_URL_PREFIX": "/api",
     "OPENAPI_JSON_PATH": "openapi.json",
-    "WTF_CSRF_TIME_LIMIT": None,
+    # a form's token lasts as long as a staff session may stay idle
+    "WTF_CSRF_TIME_LIMIT": 8 * 3600,
     # no page or API call sends more than a form (413 beyond)
     "MAX_CONTENT_LENGTH": 64 * 1024,
 }
@@ -48,30 +49,6 @@ def _secret_key(instance: Path) -> str:
         path.write_text(secrets.token_hex(32), encoding="utf-8")
         path.chmod(0o600)
     return path.read_text(encoding="utf-8").strip()
-
-
-#: A production secret key is at least this long (``secrets.token_hex(32)`` is 64).
-MIN_SECRET_KEY_CHARS = 32
-
-
-def _check_secret_key(config: Mapping[str, Any]) -> None:
-    """In production (``MOBILITY_ENV=production``) a real secret key is required: the
-    key signs sessions, CSRF tokens and API tokens.
-
-    Raises
-    ------
-    ConfigError
-        Naming ``MOBILITY_SECRET_KEY`` when it is missing or too short.
-    """
-    if config.get("ENV") != "production":
-        return
-    key = str(config.get("SECRET_KEY") or "")
-    if len(key) < MIN_SECRET_KEY_CHARS or len(set(key)) < 8:
-        raise ConfigError(
-            "MOBILITY_SECRET_KEY: production needs a random key of at least "
-            f"{MIN_SECRET_KEY_CHARS} characters (make one with "
-            "`python -c 'import secrets; print(secrets.token_hex(32))'`)"
-        )
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -93,7 +70,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_prefixed_env("MOBILITY")
     if config:
         app.config.from_mapping(config)
-    _check_secret_key(app.config)
+    production.check_production(app.config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(instance)
 
@@ -115,6 +92,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from web import settings as settings_module
 
     settings_module.init_app(app)
+    production.init_app(app)
     db.init_app(app)
     jobs.init_app(app)
     errors.init_app(app)

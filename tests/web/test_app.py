@@ -112,9 +112,46 @@ def test_production_refuses_to_start_without_a_real_secret_key(
         create_app(config)
 
 
-def test_production_starts_with_a_random_secret_key(database_url: str) -> None:
+def _production(database_url: str, **extra: object) -> dict[str, object]:
+    """A production configuration that starts (each test then spoils one setting)."""
     import secrets
 
-    key = secrets.token_hex(32)
-    app = create_app({"DATABASE_URL": database_url, "ENV": "production", "SECRET_KEY": key})
-    assert app.secret_key == key
+    return {
+        "DATABASE_URL": database_url,
+        "ENV": "production",
+        "SECRET_KEY": secrets.token_hex(32),
+        "TRUSTED_PROXIES": 1,
+        "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/1",
+        "SMS_BACKEND": "log",
+        **extra,
+    }
+
+
+def test_production_starts_with_a_random_secret_key(database_url: str) -> None:
+    config = _production(database_url)
+    app = create_app(config)
+    assert app.secret_key == config["SECRET_KEY"]
+
+
+@pytest.mark.parametrize(
+    ("spoil", "variable"),
+    [
+        ({"TRUSTED_PROXIES": None}, "MOBILITY_TRUSTED_PROXIES"),
+        ({"TRUSTED_PROXIES": "two"}, "MOBILITY_TRUSTED_PROXIES"),
+        ({"RATELIMIT_STORAGE_URI": "memory://", "WEB_CONCURRENCY": 3}, "MOBILITY_RATELIMIT"),
+        ({"SMS_BACKEND": None}, "MOBILITY_SMS_BACKEND"),
+    ],
+)
+def test_production_refuses_unsafe_settings_naming_the_variable(
+    database_url: str, spoil: dict[str, object], variable: str
+) -> None:
+    config = {k: v for k, v in {**_production(database_url), **spoil}.items() if v is not None}
+    with pytest.raises(SettingsError, match=variable):
+        create_app(config)
+
+
+def test_production_cookies_go_only_over_https_with_hsts(database_url: str) -> None:
+    app = create_app(_production(database_url, RATELIMIT_ENABLED=False))
+    response = app.test_client().get("/", headers={"X-Forwarded-Proto": "https"})
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+    assert app.config["SESSION_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_SECURE"]
