@@ -19,7 +19,9 @@ The purge runs in one transaction: it writes all of it or nothing.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
+from typing import Final
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
@@ -72,15 +74,12 @@ def purge(
         Booking.service_date < booking_limit, Booking.worker_id.is_not(None)
     )
     old_ids = list(session.scalars(old))
-    session.execute(
-        delete(Message).where(
-            (Message.booking_id.in_(old_ids)) | (Message.service_date < booking_limit)
-        )
-    )
-    if old_ids:
+    session.execute(delete(Message).where(Message.service_date < booking_limit))
+    for ids in _chunks(old_ids):
+        session.execute(delete(Message).where(Message.booking_id.in_(ids)))
         session.execute(
             update(Booking)
-            .where(Booking.id.in_(old_ids))
+            .where(Booking.id.in_(ids))
             .values(worker_id=None, series_id=None, idempotency_key=None)
         )
     workers = _delete_idle_workers(session, _midnight(booking_limit))
@@ -127,8 +126,8 @@ def _erase_phones(session: Session, limit: dt.date) -> int:
         for worker_id, created, last in rows
         if (last or _as_utc(created).date()) < limit and _as_utc(created).date() < limit
     ]
-    if idle:
-        session.execute(update(Worker).where(Worker.id.in_(idle)).values(phone=None))
+    for ids in _chunks(idle):
+        session.execute(update(Worker).where(Worker.id.in_(ids)).values(phone=None))
     return len(idle)
 
 
@@ -139,10 +138,21 @@ def _delete_idle_workers(session: Session, registered_before: dt.datetime) -> in
         select(Worker.id, Worker.created_at).where(Worker.id.not_in(linked))
     ).all()
     gone = [w for w, created in candidates if _as_utc(created) < registered_before]
-    if gone:
-        session.execute(delete(Message).where(Message.worker_id.in_(gone)))
-        session.execute(delete(Worker).where(Worker.id.in_(gone)))
+    for ids in _chunks(gone):
+        session.execute(delete(Message).where(Message.worker_id.in_(ids)))
+        session.execute(delete(Worker).where(Worker.id.in_(ids)))
     return len(gone)
+
+
+#: Ids per ``IN`` list: PostgreSQL takes at most 65,535 parameters a statement, and a
+#: first purge over a season's backlog has more.
+CHUNK: Final = 5000
+
+
+def _chunks(ids: list[int]) -> Iterator[list[int]]:
+    """``ids`` in lists of at most :data:`CHUNK` (all in the caller's one transaction)."""
+    for start in range(0, len(ids), CHUNK):
+        yield ids[start : start + CHUNK]
 
 
 def _as_utc(moment: dt.datetime) -> dt.datetime:

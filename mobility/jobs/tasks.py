@@ -177,5 +177,6 @@ def purge_job() -> dict[str, int]:
         log.info("purge: %s", counts.to_dict())
     finally:
         engine.dispose()
-    schedule_daily(RedisQueue(config.redis_url, config.queue).queue, config, "purge")
+        # next night's purge, whatever happened tonight: one failure must not end purging
+        schedule_daily(RedisQueue(config.redis_url, config.queue).queue, config, "purge")
     return counts.to_dict()

@@ -4,6 +4,7 @@ runs). A restore replaces the database's content with the backup's."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -24,9 +25,10 @@ def _sqlite_path(url: str) -> Path:
     return Path(database)
 
 
-def _libpq(url: str) -> tuple[str, list[str]]:
-    """A libpq connection string for the dump tools, and ``--schema`` when the URL
-    sets a search path (a deployment in its own schema)."""
+def _libpq(url: str) -> tuple[str, list[str], dict[str, str]]:
+    """A libpq connection string for the dump tools (without the password, which goes
+    in the environment: a command line is visible to every user of the machine),
+    ``--schema`` when the URL sets a search path, and the tools' environment."""
     parsed = make_url(url)
     raw = parsed.query.get("options")
     schema_args: list[str] = []
@@ -35,8 +37,12 @@ def _libpq(url: str) -> tuple[str, list[str]]:
         for part in text.split():
             if part.startswith("-csearch_path="):
                 schema_args = [f"--schema={part.split('=', 1)[1]}"]
+    env = {**os.environ}
+    if parsed.password:
+        env["PGPASSWORD"] = str(parsed.password)
     plain = parsed.set(drivername="postgresql").difference_update_query(["options"])
-    return plain.render_as_string(hide_password=False), schema_args
+    plain = plain._replace(password=None)  # set() reads None as "keep it"
+    return plain.render_as_string(hide_password=False), schema_args, env
 
 
 def _tool(name: str) -> str:
@@ -55,6 +61,8 @@ def backup_database(url: str, out: Path) -> Path:
         When the database cannot be backed up (its message names why).
     """
     out.parent.mkdir(parents=True, exist_ok=True)
+    out.touch(mode=0o600)  # personal data: readable by the owner only, from the start
+    out.chmod(0o600)
     if url.startswith("sqlite"):
         source = sqlite3.connect(_sqlite_path(url))
         target = sqlite3.connect(out)
@@ -64,11 +72,12 @@ def backup_database(url: str, out: Path) -> Path:
             target.close()
             source.close()
         return out
-    connection, schema = _libpq(url)
+    connection, schema, env = _libpq(url)
     command = [_tool("pg_dump"), "--format=custom", f"--file={out}", *schema, connection]
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    result = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
     if result.returncode != 0:
         raise InputDataError(f"pg_dump: {result.stderr.strip()[:300]}")
+    out.chmod(0o600)
     return out
 
 
@@ -95,7 +104,7 @@ def restore_database(url: str, backup: Path) -> None:
             target.close()
             source.close()
         return
-    connection, schema = _libpq(url)
+    connection, schema, env = _libpq(url)
     command = [
         _tool("pg_restore"),
         "--clean",
@@ -106,6 +115,6 @@ def restore_database(url: str, backup: Path) -> None:
         *schema,
         str(backup),
     ]
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    result = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
     if result.returncode != 0:
         raise InputDataError(f"pg_restore: {result.stderr.strip()[:300]}")

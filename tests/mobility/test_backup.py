@@ -45,6 +45,7 @@ def test_a_backup_restored_brings_every_booking_back(
     backup = tmp_path / "backup.dump"
     assert main(["backup", "--out", str(backup)]) == 0
     assert backup.stat().st_size > 0 and "wrote" in capsys.readouterr().out
+    assert backup.stat().st_mode & 0o777 == 0o600  # personal data: the owner's alone
     # after the backup: a ride cancelled, another booked
     first = db.scalar(select(Booking).order_by(Booking.code))
     assert first is not None
@@ -71,3 +72,12 @@ def test_restoring_a_file_that_is_not_a_backup_is_one_line_and_status_2(
     assert main(["restore", str(tmp_path / "missing.dump")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 2 and all(line.startswith("mobility: error:") for line in err)
+
+
+def test_the_dump_tools_get_the_password_in_their_environment_not_their_arguments() -> None:
+    from mobility.store.backup import _libpq
+
+    url = "postgresql+psycopg://hub:s3cret@127.0.0.1:5432/passaggio?options=-csearch_path%3Dt1"
+    connection, schema, env = _libpq(url)
+    assert "s3cret" not in connection and schema == ["--schema=t1"]
+    assert env["PGPASSWORD"] == "s3cret"

@@ -6,7 +6,7 @@ import datetime as dt
 import json
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from mobility.bookings import RideRequest, register_worker, request_rides
@@ -28,7 +28,7 @@ from mobility.store import (
     Worker,
 )
 from tests.clock import STARTED
-from tests.conftest import NODES, RULES
+from tests.conftest import NODES, REDIS_URL, RULES
 
 TODAY = STARTED
 OLD = TODAY - dt.timedelta(days=120)  # past the 90 days bookings are kept
@@ -145,3 +145,54 @@ def test_purge_command_prints_the_documented_json(
 def test_a_policy_of_zero_days_is_refused() -> None:
     with pytest.raises(ValueError, match="phone_days: must be at least 1 day"):
         RetentionPolicy(phone_days=0)
+
+
+def test_a_first_purge_over_a_backlog_larger_than_a_statement_s_parameters(
+    production_db: Session,
+) -> None:
+    db = production_db
+    stops = [s.id for s in db.scalars(select(Stop).limit(2))]
+    worker, _ = register_worker(db)
+    day = OLD - dt.timedelta(days=1)
+    rows = [
+        {
+            "code": f"B{n:07d}",
+            "worker_id": worker.id,
+            "service_date": day,
+            "direction": "to_work",
+            "from_stop_id": stops[0],
+            "to_stop_id": stops[1],
+            "time_min": 360,
+            "seats": 1,
+            "status": "completed",
+        }
+        for n in range(70_000)  # PostgreSQL takes 65,535 parameters a statement
+    ]
+    db.execute(insert(Booking), rows)
+    db.commit()
+    counts = purge(db, RetentionPolicy(), TODAY)
+    assert counts.bookings_anonymised == 70_000
+    left = db.scalar(
+        select(func.count()).select_from(Booking).where(Booking.worker_id.is_not(None))
+    )
+    assert left == 0
+
+
+def test_the_nightly_purge_schedules_the_next_one_even_when_it_fails(
+    monkeypatch: pytest.MonkeyPatch, database_url: str
+) -> None:
+    from mobility import retention
+    from mobility.jobs import schedule, tasks
+
+    scheduled: list[str] = []
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(retention, "purge", broken)
+    monkeypatch.setattr(schedule, "schedule_daily", lambda _q, _c, what: scheduled.append(what))
+    monkeypatch.setenv("MOBILITY_DATABASE_URL", database_url)
+    monkeypatch.setenv("MOBILITY_REDIS_URL", REDIS_URL)
+    with pytest.raises(RuntimeError):
+        tasks.purge_job()
+    assert scheduled == ["purge"]
