@@ -233,12 +233,20 @@ def test_stop_by_sms_needs_the_gateway_secret(database_url: str) -> None:
     assert client.post("/sms/inbound", json=stop).status_code == 403
     wrong = client.post("/sms/inbound", json=stop, headers={"X-Sms-Secret": "guess"})
     assert wrong.status_code == 403
+    # the secret in the query string (and so in access logs) is not taken
+    assert client.post("/sms/inbound?secret=gateway-secret", json=stop).status_code == 403
+    unknown = {"from": "+393330000000", "text": "STOP"}
+    other = client.post("/sms/inbound", json=unknown, headers={"X-Sms-Secret": "gateway-secret"})
     done = client.post("/sms/inbound", json=stop, headers={"X-Sms-Secret": "gateway-secret"})
-    assert done.status_code == 200 and done.get_json() == {"opted_out": True}
+    # the same answer for a number known or not: the reply tells nobody who opted out
+    assert done.status_code == other.status_code == 200
+    assert done.get_json() == other.get_json() == {"received": True}
     with app.app_context():
         assert get_session().scalar(select(Worker.phone)) is None
-    jasmin = client.post(  # Jasmin's form fields and the secret in the query string
-        "/sms/inbound?secret=gateway-secret", data={"from": "+393337654321", "content": "stop"}
+    jasmin = client.post(  # Jasmin's form fields, the secret as Basic authentication
+        "/sms/inbound",
+        data={"from": "+393337654321", "content": "stop"},
+        auth=("jasmin", "gateway-secret"),
     )
     assert jasmin.status_code == 200 and jasmin.get_data(as_text=True) == "ACK/Jasmin"
     app.extensions["mobility.engine"].dispose()

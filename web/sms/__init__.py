@@ -2,9 +2,12 @@
 stop word of another language) turns their messages off and deletes their number.
 
 ``POST /sms/inbound`` needs the shared secret ``MOBILITY_SMS_INBOUND_SECRET``, in the
-header ``X-Sms-Secret`` or the query string (gateways that cannot set headers). It
+header ``X-Sms-Secret`` or as the password of HTTP Basic authentication (a gateway
+that cannot set headers puts it in the URL it posts to: ``https://sms:SECRET@host/...``,
+which travels as a header). Never in the query string: that lands in access logs. It
 takes JSON ``{"from": "+39...", "text": "STOP"}`` or Jasmin's form fields (``from``,
-``content``), and answers the same way whether or not the number is known.
+``content``), and answers the same whatever the number and text: the reply tells a
+caller nothing about who is known or opted out.
 """
 
 from __future__ import annotations
@@ -30,7 +33,8 @@ csrf.exempt(bp)
 def inbound() -> ResponseReturnValue:
     """An SMS from a worker; "STOP" opts them out."""
     secret = get_settings().sms_inbound_secret
-    given = request.headers.get("X-Sms-Secret") or request.args.get("secret") or ""
+    basic = request.authorization
+    given = request.headers.get("X-Sms-Secret") or (basic.password if basic else "") or ""
     if not secret:
         abort(404)  # no gateway configured to post here
     if not hmac.compare_digest(given.encode(), secret.encode()):
@@ -41,7 +45,7 @@ def inbound() -> ResponseReturnValue:
     else:
         sender = request.form.get("from", "")
         text = request.form.get("content", request.form.get("text", ""))
-    opted_out = opt_out_by_phone(get_session(), sender, text)
+    opt_out_by_phone(get_session(), sender, text)
     if data is None:
         return "ACK/Jasmin", 200, {"Content-Type": "text/plain"}  # what Jasmin expects
-    return jsonify({"opted_out": opted_out})
+    return jsonify({"received": True})
