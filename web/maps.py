@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import xstatic.pkg.leaflet as leaflet
 from flask import Blueprint, Flask, send_file, send_from_directory
@@ -15,7 +14,7 @@ from mobility.outputs import ATTRIBUTION
 from mobility.outputs.layers import DAYMAP_JS
 from web.settings import get_settings
 
-__all__ = ["bp", "init_app", "tile_origin"]
+__all__ = ["bp", "init_app"]
 
 LEAFLET_DIR = Path(leaflet.BASE_DIR)
 
@@ -33,12 +32,6 @@ def leaflet_file(filename: str) -> ResponseReturnValue:
     """Leaflet's script, style sheet and images (cached for a year: the version is in
     the URL)."""
     return send_from_directory(LEAFLET_DIR, filename, max_age=365 * 24 * 3600)
-
-
-def tile_origin(template: str) -> str:
-    """``scheme://host`` of a tile URL template (``{s}`` subdomains as a wildcard)."""
-    parts = urlsplit(template.replace("{s}.", "*."))
-    return f"{parts.scheme}://{parts.netloc}" if parts.netloc else ""
 
 
 def init_app(app: Flask) -> None:

@@ -39,7 +39,7 @@ def local_path(target: str | None) -> str | None:
 def init_app(app: Flask) -> None:
     """Add the headers after each request. Scripts and styles come from the app alone;
     images may also come from the map tile server (``MOBILITY_MAP_TILES``)."""
-    from web.maps import tile_origin
+    from mobility.outputs import tile_origin
 
     tiles = tile_origin(app.extensions["mobility.settings"].map_tiles)
     headers = {"Content-Security-Policy": CSP.format(tiles=f" {tiles}" if tiles else ""), **HEADERS}

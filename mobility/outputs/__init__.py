@@ -3,7 +3,7 @@ Region's ridership report. Like a plotting package, it reads plans and never
 changes them."""
 
 from mobility.outputs.export import export_plan
-from mobility.outputs.layers import plan_layers, plan_map_html
+from mobility.outputs.layers import plan_layers, plan_map_html, tile_origin
 from mobility.outputs.maps import (
     ATTRIBUTION,
     COLOURS,
@@ -28,4 +28,5 @@ __all__ = [
     "route_geometry",
     "sheet_rows",
     "sheet_texts",
+    "tile_origin",
 ]

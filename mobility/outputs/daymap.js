@@ -88,7 +88,8 @@
       v.stops.forEach(function (s) {
         L.circleMarker([s.lat, s.lon], {
           radius: s.board || s.alight ? 6 : 4, color: v.colour, weight: 2, fillOpacity: 0.9
-        }).bindPopup(stopPopup(v, s)).bindTooltip(s.arrival + " " + s.name).addTo(group);
+        }).bindPopup(stopPopup(v, s)).bindTooltip(node("span", s.arrival + " " + s.name))
+          .addTo(group);
       });
       group.addTo(map);
       groups.push(group);
@@ -99,7 +100,7 @@
       data.unserved.forEach(function (u) {
         L.circleMarker([u.lat, u.lon], {
           radius: 8, color: "#b91c1c", weight: 3, fillColor: "#fff", fillOpacity: 1
-        }).bindPopup(unservedPopup(u)).bindTooltip(u.code).addTo(left);
+        }).bindPopup(unservedPopup(u)).bindTooltip(node("span", u.code)).addTo(left);
       });
       left.addTo(map);
       overlays["\u2716 " + escaped(labels.unserved || "Unserved") + " (" + data.unserved.length + ")"] = left;

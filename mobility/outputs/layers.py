@@ -5,12 +5,14 @@ codes and seat counts only, never names or phone numbers."""
 from __future__ import annotations
 
 import base64
+import hashlib
 import html
 import json
 import re
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, Final
+from urllib.parse import urlsplit
 
 import polyline
 from shapely.geometry import LineString
@@ -20,7 +22,7 @@ from mobility.outputs.maps import ATTRIBUTION, route_colour, route_geometry
 from mobility.roads import RoadGraph
 from mobility.store import Booking, PlanRoute, PlanRun
 
-__all__ = ["DAYMAP_JS", "plan_layers", "plan_map_html"]
+__all__ = ["DAYMAP_JS", "plan_layers", "plan_map_html", "tile_origin"]
 
 #: The script drawing a day's layers on Leaflet (served by the app, inlined in files).
 DAYMAP_JS: Final = Path(__file__).with_name("daymap.js")
@@ -148,18 +150,38 @@ def plan_map_html(
         return f"url(data:image/png;base64,{data})"
 
     css = re.sub(r"url\(images/([\w.-]+\.png)\)", picture, (folder / "leaflet.css").read_text())
+    style = f"{css}html,body{{margin:0;height:100%}}#daymap{{height:100%}}"
+    leaflet_js = inline((folder / "leaflet.js").read_text(encoding="utf-8"))
+    daymap_js = inline(DAYMAP_JS.read_text(encoding="utf-8"))
 
+    def sha(text: str) -> str:
+        return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
+
+    # the file runs only its own two scripts and style (a stop named like markup stays
+    # text) and asks no host but the tile server for anything
+    origin = tile_origin(tiles)
+    csp = (
+        f"default-src 'none'; script-src {sha(leaflet_js)} {sha(daymap_js)}; "
+        f"style-src {sha(style)}; img-src data:{' ' + origin if origin else ''}; "
+        "base-uri 'none'; form-action 'none'"
+    )
     return (
         '<!doctype html><html><head><meta charset="utf-8">'
+        f'<meta http-equiv="Content-Security-Policy" content="{html.escape(csp)}">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{title}</title>"
-        f"<style>{css}"
-        "html,body{margin:0;height:100%}#daymap{height:100%}</style>"
-        f"<script>{inline((folder / 'leaflet.js').read_text(encoding='utf-8'))}</script>"
+        f"<style>{style}</style>"
+        f"<script>{leaflet_js}</script>"
         "</head><body>"
         f'<div id="daymap" data-tiles="{html.escape(tiles)}" '
         f'data-attribution="{html.escape(ATTRIBUTION)}" data-labels="{html.escape(words)}"></div>'
         f'<script type="application/json" id="daymap-data">{inline(data)}</script>'
-        f"<script>{inline(DAYMAP_JS.read_text(encoding='utf-8'))}</script>"
+        f"<script>{daymap_js}</script>"
         "</body></html>"
     )
+
+
+def tile_origin(template: str) -> str:
+    """``scheme://host`` of a tile URL template (``{s}`` subdomains as a wildcard)."""
+    parts = urlsplit(template.replace("{s}.", "*."))
+    return f"{parts.scheme}://{parts.netloc}" if parts.netloc else ""

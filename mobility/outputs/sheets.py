@@ -12,6 +12,7 @@ import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
+from xml.sax.saxutils import escape as xml_escape
 
 from mobility.clock import seconds_hhmm
 from mobility.dispatch import plan_seats
@@ -19,7 +20,7 @@ from mobility.i18n import RTL_LANGUAGES, gettext_for
 from mobility.outputs.background import draw_background, padded
 from mobility.outputs.maps import ATTRIBUTION, route_geometry
 from mobility.roads import RoadGraph
-from mobility.store import PlanRoute, PlanRun
+from mobility.store import SENSITIVE_CATEGORIES, PlanRoute, PlanRun
 
 __all__ = ["SheetTexts", "render_sheets_pdf", "sheet_rows", "sheet_texts"]
 
@@ -79,6 +80,13 @@ def sheet_texts(language: str) -> SheetTexts:
     )
 
 
+def _markup(text: object, language: str) -> str:
+    """Data (a stop's or a vehicle's name, a note) as text in ReportLab's paragraph
+    markup: shaped for right-to-left languages, and ``<``, ``>`` and ``&`` escaped, so
+    a name like ``A <b`` is printed, not read as a tag."""
+    return xml_escape(_visual(str(text), language))
+
+
 def _visual(text: str, language: str) -> str:
     """Right-to-left text shaped and put in display order (ReportLab draws glyphs left
     to right and does not join Arabic letters by itself)."""
@@ -103,7 +111,9 @@ def sheet_rows(route: PlanRoute, language: str = "it") -> list[dict[str, object]
     """The rows of a sheet: one per stop, in route order (codes and counts only).
 
     ``shared`` lists the crews boarding there that ride in more than one vehicle,
-    as "code: 8 on MB-1, 2 on MB-2" in ``language``.
+    as "code: 8 on MB-1, 2 on MB-2" in ``language``. At a sensitive service (police,
+    clinic, hospital, legal aid) the seats boarding and leaving are counted, with no
+    code: the driver must not learn who went there.
     """
     _ = gettext_for(language)
     seats_in = plan_seats(route.plan)
@@ -120,6 +130,10 @@ def sheet_rows(route: PlanRoute, language: str = "it") -> list[dict[str, object]
             if m.boarding and len(seats_in.get(m.booking_id, {})) > 1
         ]
         leave = [(m.booking.code, m.seats) for m in stop.moves if not m.boarding]
+        if stop.stop.category in SENSITIVE_CATEGORIES:
+            board = [("", sum(n for _, n in board))] if board else []
+            leave = [("", sum(n for _, n in leave))] if leave else []
+            shared = []
         rows.append(
             {
                 "seq": stop.seq + 1,
@@ -291,17 +305,18 @@ def _route_page(
     vehicle = route.vehicle
     rows = sheet_rows(route, language)
     depot = route.stops[0] if route.stops else None
-    depot_name = _visual(depot.stop.name, language) if depot else "-"
+    depot_name = _markup(depot.stop.name, language) if depot else "-"
     story: list[object] = [
         Paragraph(
             f"<b>{texts.title}</b> · {run.service_date.strftime('%d/%m/%Y')} · "
-            f"{texts.vehicle} <b>{vehicle.name}</b> ({vehicle.seats} {texts.seats})",
+            f"{texts.vehicle} <b>{_markup(vehicle.name, language)}</b> "
+            f"({vehicle.seats} {texts.seats})",
             styles["Heading3"],
         ),
         Paragraph(
-            f"{texts.driver}: {driver} · {texts.depot}: {depot_name}, "
+            f"{texts.driver}: {_markup(driver, language)} · {texts.depot}: {depot_name}, "
             f"{texts.departure} {seconds_hhmm(depot.departure_s) if depot else '-'} · "
-            f"{texts.hub_phone}: {hub_phone}",
+            f"{texts.hub_phone}: {_markup(hub_phone, language)}",
             small,
         ),
         Paragraph(f"<b>{texts.free}</b>", styles["BodyText"]),
@@ -331,9 +346,9 @@ def _stop_table(rows: list[dict[str, object]], texts: SheetTexts, small: Any, la
 
     def cell(items: object, notes: object = ()) -> Paragraph:
         pairs = items if isinstance(items, list) else []
-        lines = [f"☐ {code} ×{seats}" for code, seats in pairs]
+        lines = [f"☐ {_markup(code, language)} ×{seats}" for code, seats in pairs]
         shared = notes if isinstance(notes, list) else []
-        lines += [f"<i>{_visual(note, language)}</i>" for note in shared]
+        lines += [f"<i>{_markup(note, language)}</i>" for note in shared]
         return Paragraph("<br/>".join(lines), small)
 
     body = [[Paragraph(f"<b>{c}</b>", small) for c in texts.columns]]
@@ -342,7 +357,11 @@ def _stop_table(rows: list[dict[str, object]], texts: SheetTexts, small: Any, la
             [
                 Paragraph(str(row["seq"]), small),
                 Paragraph(f"{row['time']}<br/>&gt; {row['departure']}", small),
-                Paragraph(f"<b>{row['stop']}</b><br/>{row['landmark']}", small),
+                Paragraph(
+                    f"<b>{_markup(row['stop'], language)}</b><br/>"
+                    f"{_markup(row['landmark'], language)}",
+                    small,
+                ),
                 Paragraph(str(row["coords"]), small),
                 cell(row["board"], row["shared"]),
                 cell(row["leave"]),

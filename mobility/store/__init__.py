@@ -18,6 +18,7 @@ from mobility.store.engine import (
 from mobility.store.messages import Message, MessageKind, MessageState
 from mobility.store.models import (
     ACTIVE_STATUSES,
+    SENSITIVE_CATEGORIES,
     AuditLog,
     Booking,
     BookingStatus,
@@ -49,6 +50,7 @@ __all__ = [
     "ACTIVE_STATUSES",
     "DEFAULT_DATABASE_URL",
     "MIGRATIONS",
+    "SENSITIVE_CATEGORIES",
     "AuditLog",
     "Base",
     "Booking",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from typing import Final
 
 from sqlalchemy import (
     Boolean,
@@ -25,6 +26,7 @@ from mobility.store.base import Base, enum_column
 
 __all__ = [
     "ACTIVE_STATUSES",
+    "SENSITIVE_CATEGORIES",
     "AuditLog",
     "Booking",
     "BookingStatus",
@@ -67,6 +69,18 @@ class ServiceCategory(enum.StrEnum):
     STATION = "station"
     WORSHIP = "worship"
     OTHER = "other"
+
+
+#: Services whose visitors a driver (or anyone reading a sheet) must not learn: who
+#: went to the police, a clinic, a hospital or legal aid. Their stops show counts only.
+SENSITIVE_CATEGORIES: Final = frozenset(
+    {
+        ServiceCategory.POLICE,
+        ServiceCategory.CLINIC,
+        ServiceCategory.HOSPITAL,
+        ServiceCategory.SOCIAL,
+    }
+)
 
 
 class Direction(enum.StrEnum):

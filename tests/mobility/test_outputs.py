@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import html
 import shutil
 import subprocess
 import unicodedata
@@ -15,7 +18,7 @@ from mobility.dispatch import latest_plan, plan_day
 from mobility.i18n import LANGUAGES, gettext_for
 from mobility.outputs import render_sheets_pdf, sheet_texts
 from mobility.roads import RoadGraph
-from mobility.store import Profile, Stop, StopKind, Vehicle
+from mobility.store import Profile, ServiceCategory, Stop, StopKind, Vehicle
 from tests.clock import DAY
 from tests.conftest import NODES, QUICK, RULES
 
@@ -178,3 +181,56 @@ def test_the_standalone_map_file_inlines_everything_but_the_tiles(
     assert codes == {m.booking.code for r in run.routes for s in r.stops for m in s.moves}
     assert page.count("</script>") == 3  # Leaflet, the data, the drawing script
     assert "Field </script>" in {s["name"] for v in layers["vehicles"] for s in v["stops"]}
+    # the file runs only its own scripts and style: a policy with their hashes
+    policy = re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', page)
+    assert policy and "unsafe-inline" not in policy.group(1)
+    scripts = re.findall(r"<script>(.*?)</script>", page, re.S)
+    style = re.search(r"<style>(.*?)</style>", page, re.S)
+    assert len(scripts) == 2 and style
+    for text in [*scripts, style.group(1)]:
+        digest = base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()
+        assert f"'sha256-{digest}'" in html.unescape(policy.group(1))
+
+
+def _sheet_of(db: Session, tiny_graphs: dict[str, RoadGraph], farm: Stop) -> tuple[str, str]:
+    """A booking from a camp to ``farm`` planned and printed: (its code, the PDF's text)."""
+    camp = Stop(name="Camp", kind=StopKind.SETTLEMENT, lat=NODES["A"][0], lon=NODES["A"][1])
+    db.add_all([camp, farm])
+    db.flush()
+    db.add(Vehicle(name="MB <1>", seats=8, profile=Profile.MINIBUS, depot_stop_id=camp.id))
+    db.commit()
+    worker, _ = register_worker(db)
+    (booking,) = request_rides(
+        db, worker, RideRequest(DAY, camp.id, farm.id, 600, seats=3), rules=RULES
+    )
+    plan_day(db, DAY, lambda p: tiny_graphs[p], settings=QUICK)
+    run = latest_plan(db, DAY)
+    assert run is not None
+    return booking.code, render_sheets_pdf(
+        run, list(run.routes), tiny_graphs.__getitem__, language="it", hub_phone="+39 1"
+    )
+
+
+def test_names_like_markup_are_printed_as_they_are_on_a_sheet(
+    db: Session, tiny_graphs: dict[str, RoadGraph], tmp_path: Path
+) -> None:
+    field = Stop(name="Field A <b & c", kind=StopKind.FARM, lat=NODES["C"][0], lon=NODES["C"][1])
+    _, pdf = _sheet_of(db, tiny_graphs, field)
+    text = pdf_text(pdf, tmp_path)
+    assert "Field A <b & c" in text and "MB <1>" in text
+
+
+def test_a_sheet_shows_only_counts_at_a_police_station_or_a_clinic(
+    db: Session, tiny_graphs: dict[str, RoadGraph], tmp_path: Path
+) -> None:
+    police = Stop(
+        name="Questura di Foggia",
+        kind=StopKind.SERVICE,
+        category=ServiceCategory.POLICE,
+        lat=NODES["C"][0],
+        lon=NODES["C"][1],
+    )
+    code, pdf = _sheet_of(db, tiny_graphs, police)
+    text = pdf_text(pdf, tmp_path)
+    assert text.count(code) == 1  # boarding at the camp; leaving at the police: a count
+    assert "Questura di Foggia" in text and "×3" in text.replace(" ", "")

@@ -13,8 +13,10 @@
   var map = window.passaggioMap(el);  // from the day map's script, loaded before this one
   map.fitBounds([[41.0, 15.0], [42.0, 16.2]]);
   JSON.parse(el.dataset.stops || "[]").forEach(function (s) {
+    var name = document.createElement("span");
+    name.textContent = s[2];  // a stop's name is text, never markup
     L.circleMarker([s[0], s[1]], { radius: 3, color: "#555", weight: 1, fillOpacity: 0.6 })
-      .bindTooltip(s[2]).addTo(map);
+      .bindTooltip(name).addTo(map);
   });
   var placed = L.layerGroup().addTo(map);
   var asked = 0;
