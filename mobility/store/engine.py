@@ -35,7 +35,10 @@ def database_url(environ: Mapping[str, str] | None = None) -> str:
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create an engine; SQLite gets foreign keys on and a busy timeout."""
+    """Create an engine; SQLite gets foreign keys on and a busy timeout. Statement
+    parameters (phone numbers, codes) never appear in the errors an engine raises and
+    logs (``hide_parameters``)."""
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"timeout": 15})
     engine = create_engine(url, **kwargs)

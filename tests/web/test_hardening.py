@@ -11,13 +11,13 @@ import pytest
 import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from mobility import hashing
 from mobility.bookings import authenticate_worker, register_worker
 from mobility.dispatch import set_staff_password, set_staff_role
 from mobility.errors import ServiceError
-from mobility.store import Worker, make_engine, make_session_factory
+from mobility.store import AuditLog, StaffUser, Worker, make_engine, make_session_factory
 from tests.conftest import RULES
 from tests.web.conftest import PASSWORD, csrf_token
 from tests.web.test_staff import login
@@ -178,3 +178,33 @@ def test_delete_sessions_revokes_every_token_of_the_worker(client: FlaskClient) 
     fresh = client.post("/api/v1/sessions", json={"code": worker["code"], "pin": worker["pin"]})
     token = fresh.get_json()["token"]
     assert client.get(mine, headers={"Authorization": f"Bearer {token}"}).status_code == 200
+
+
+def test_the_day_page_its_map_layers_and_its_messages_are_in_the_audit_log(
+    staff_app: Flask,
+) -> None:
+    from tests.clock import DAY
+    from tests.web.test_staff import planned_by_dispatcher, seed_day
+
+    seed_day(staff_app)
+    client, _ = planned_by_dispatcher(staff_app)
+    day = DAY.isoformat()
+    for url in (f"/dispatch/?date={day}", f"/dispatch/map/{day}.json", f"/dispatch/messages/{day}"):
+        assert client.get(url).status_code == 200
+    with staff_app.app_context():
+        logged = {(a.action, a.detail) for a in get_session().scalars(select(AuditLog))}
+    assert {("view_day", day), ("view_plan_layers", day), ("view_messages", day)} <= logged
+
+
+def test_a_database_error_never_carries_the_statement_s_parameters(database_url: str) -> None:
+    from sqlalchemy.exc import DBAPIError
+
+    engine = make_engine(database_url)
+    with engine.connect() as conn, pytest.raises(DBAPIError) as caught:
+        conn.execute(
+            select(StaffUser)
+            .where(StaffUser.username == "+39 333 1234567")
+            .where(text("no_such_column = 1"))
+        )
+    engine.dispose()
+    assert "1234567" not in str(caught.value)

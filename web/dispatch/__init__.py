@@ -122,6 +122,7 @@ def home() -> ResponseReturnValue:
     )
     overview = console.overview
     day = overview.day
+    audit("view_day", day.isoformat())  # booking codes, the unserved, the changes
     return render_template(
         "home.html",
         day=day,
@@ -251,6 +252,7 @@ def messages(day: str) -> ResponseReturnValue:
     """The messages about a day's rides: state, tries, why one failed (codes, never
     phone numbers); a failed one can be sent again."""
     the_day = day_of(day)
+    audit("view_messages", the_day.isoformat())
     return render_template(
         "messages.html",
         day=the_day,

@@ -52,6 +52,7 @@ def map_layers(day: str) -> ResponseReturnValue:
     overview = day_overview(get_session(), day_of(day))
     if overview.plan is None:
         return json_error(404, "date: no plan for this day", "date", "no_plan")
+    audit("view_plan_layers", overview.day.isoformat())
     layers = plan_layers(overview.plan, graph_loader(), overview.unserved)
     for booking in layers["unserved"]:
         booking["reason"] = reason_text(booking["reason"])
