@@ -31,6 +31,7 @@ def checked_with_lockout(
     row: Any,
     counter: InstrumentedAttribute[int],
     check: Callable[[], bool],
+    spend: Callable[[], None],
     *,
     attempts: int,
     lockout: dt.timedelta,
@@ -50,6 +51,9 @@ def checked_with_lockout(
         Its failure counter column (e.g. ``Worker.failed_pins``).
     check
         Compares the secret; called at most once.
+    spend
+        Takes as long as ``check`` without comparing anything: called instead when the
+        attempt is refused unchecked, so that a lock does not show in the answer's time.
     attempts
         Failures before the lock.
     lockout
@@ -60,6 +64,7 @@ def checked_with_lockout(
     model = type(row)
     locked = row.locked_until
     if locked is not None and _aware(locked) > now:
+        spend()
         return False
     if locked is not None:  # the lock ran out: counting starts again
         session.execute(
@@ -76,6 +81,7 @@ def checked_with_lockout(
     ).scalar_one()
     session.commit()
     if number > attempts:
+        spend()
         return False
     if check():
         session.execute(

@@ -127,25 +127,18 @@ def authenticate_worker(
         # spend the same time as a real check, so timing does not reveal codes
         spend_a_check(pin)
         raise failure
-    checked: list[bool] = []
-
-    def check() -> bool:
-        checked.append(True)
-        return check_secret(worker.pin_hash, pin.strip())
-
     ok = checked_with_lockout(
         session,
         worker,
         Worker.failed_pins,
-        check,
+        lambda: check_secret(worker.pin_hash, pin.strip()),
+        lambda: spend_a_check(pin),
         attempts=rules.pin_attempts,
         lockout=dt.timedelta(minutes=rules.lockout_minutes),
         now=now,
     )
     session.refresh(worker)
     if not ok:
-        if not checked:  # locked: take as long as a check, so a lock tells nothing
-            spend_a_check(pin)
         raise failure
     return worker
 

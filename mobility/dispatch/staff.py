@@ -122,23 +122,16 @@ def authenticate_staff(
     if user is None:
         spend_a_check(password)
         return None
-    checked: list[bool] = []
-
-    def check() -> bool:
-        checked.append(True)
-        return check_secret(user.password_hash, password)
-
     ok = checked_with_lockout(
         session,
         user,
         StaffUser.failed_logins,
-        check,
+        lambda: check_secret(user.password_hash, password),
+        lambda: spend_a_check(password),
         attempts=STAFF_LOGIN_ATTEMPTS,
         lockout=STAFF_LOCKOUT,
         now=now or utcnow(),
     )
-    if not checked:
-        spend_a_check(password)
     session.refresh(user)
     return user if ok else None
 
