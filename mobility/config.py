@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Final
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfoNotFoundError
@@ -19,6 +21,7 @@ from zoneinfo import ZoneInfoNotFoundError
 from mobility.bookings import BookingRules
 from mobility.clock import DEFAULT_TIMEZONE, parse_hhmm, zone
 from mobility.errors import ConfigError
+from mobility.paths import PROJECT_ROOT
 from mobility.planning import PlanningSettings
 from mobility.retention import RetentionPolicy
 from mobility.store import DEFAULT_DATABASE_URL
@@ -56,6 +59,7 @@ DEFAULTS: Final[Mapping[str, Any]] = {
     "KEEP_AUDIT_DAYS": 365,
     "PURGE_AT": "03:30",
     "ENV": "development",
+    "SECRET_KEY": "",
 }
 
 
@@ -119,6 +123,15 @@ class Config:
     remind_at: dt.time | None
     retention: RetentionPolicy = field(default_factory=RetentionPolicy)
     purge_at: dt.time | None = None
+    secret_key: str = field(default="", repr=False)
+
+    def signing_key(self) -> str:
+        """The key that signs drivers' links: the web app's secret key (the one set,
+        else the one kept in the instance folder, made here if the app has not made it
+        yet, as the app would: both then sign alike)."""
+        if self.secret_key:
+            return self.secret_key
+        return instance_secret_key(PROJECT_ROOT / "instance")
 
     @property
     def timezone(self) -> str:
@@ -200,7 +213,19 @@ def load_config(values: Mapping[str, Any]) -> Config:
             audit_days=int(_number(merged, "KEEP_AUDIT_DAYS", 1, 3650)),
         ),
         purge_at=_optional_time(merged, "PURGE_AT"),
+        secret_key=str(merged["SECRET_KEY"] or ""),
     )
+
+
+def instance_secret_key(instance: Path) -> str:
+    """The secret key kept in an instance folder (made once, readable by its owner
+    only), for an app started without ``MOBILITY_SECRET_KEY``."""
+    path = instance / "secret_key"
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_hex(32), encoding="utf-8")
+    return path.read_text(encoding="utf-8").strip()
 
 
 def _check_production(values: Mapping[str, Any]) -> None:

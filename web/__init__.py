@@ -8,13 +8,13 @@ and their defaults are :mod:`mobility.config`'s; this module adds the web's own.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
+from mobility.config import instance_secret_key
 from mobility.i18n import LANGUAGES
 from web import production
 
@@ -42,15 +42,6 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
-def _secret_key(instance: Path) -> str:
-    """A secret key kept in the instance folder, made once, if none is configured."""
-    path = instance / "secret_key"
-    if not path.exists():
-        path.write_text(secrets.token_hex(32), encoding="utf-8")
-        path.chmod(0o600)
-    return path.read_text(encoding="utf-8").strip()
-
-
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the application.
 
@@ -72,7 +63,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.config.from_mapping(config)
     production.check_production(app.config)
     if not app.config.get("SECRET_KEY"):
-        app.config["SECRET_KEY"] = _secret_key(instance)
+        app.config["SECRET_KEY"] = instance_secret_key(instance)
 
     from web import (
         api,

@@ -11,7 +11,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from mobility.cli import day, jobs, messages, privacy, roads, stops
+from mobility.cli import day, jobs, messages, privacy, road, roads, stops
 from mobility.cli._common import Resources
 from mobility.cli.roads import read_points_csv
 from mobility.config import config_from_env
@@ -34,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     jobs.register(sub)
     messages.register(sub)
     privacy.register(sub)
+    road.register(sub)
     stops.register(sub)
     return parser
 

@@ -148,7 +148,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_sheets(args: argparse.Namespace) -> int:
-    from mobility.dispatch import latest_plan
+    from mobility.dispatch import latest_plan, link_of
     from mobility.outputs import render_sheets_pdf
 
     run = latest_plan(db(args), args.date)
@@ -161,7 +161,10 @@ def _cmd_sheets(args: argparse.Namespace) -> int:
         graph_loader(),
         language=args.lang,
         hub_phone=args.config.hub_phone,
-        route_url=lambda r: f"{base}/driver/sheets/{run.service_date}/{r.vehicle.name}",
+        route_url=lambda r: (
+            f"{base}/driver/m/"
+            + link_of(db(args), run.service_date, r.vehicle, args.config.signing_key())
+        ),
     )
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

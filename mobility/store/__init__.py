@@ -44,6 +44,7 @@ from mobility.store.plans import (
     PlanStatus,
     PlanStop,
 )
+from mobility.store.road import DriverLink, EventKind, RoadEvent
 
 __all__ = [
     "ACTIVE_RUN_STATUSES",
@@ -57,6 +58,8 @@ __all__ = [
     "BookingStatus",
     "Direction",
     "DriverAssignment",
+    "DriverLink",
+    "EventKind",
     "Incident",
     "IncidentKind",
     "Message",
@@ -69,6 +72,7 @@ __all__ = [
     "PlanStatus",
     "PlanStop",
     "Profile",
+    "RoadEvent",
     "Role",
     "ServiceCategory",
     "StaffUser",

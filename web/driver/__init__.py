@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, Response, abort, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from mobility.dispatch import driver_names, latest_plan, visible_routes
+from mobility.dispatch import driver_names, latest_plan, link_of, visible_routes
 from mobility.i18n import LANGUAGES
 from mobility.outputs import render_sheets_pdf, sheet_rows, sheet_texts
 from mobility.store import PlanRoute, Role
@@ -21,7 +21,13 @@ from web.graphs import graph_loader
 from web.settings import get_settings
 from web.staff import audit, roles_required
 
-bp = Blueprint("driver", __name__, url_prefix="/driver", template_folder="../templates/driver")
+bp = Blueprint(
+    "driver",
+    __name__,
+    url_prefix="/driver",
+    template_folder="../templates/driver",
+    static_folder="static",
+)
 
 STAFF = (Role.DRIVER, Role.DISPATCHER)
 
@@ -92,8 +98,15 @@ def sheets_pdf(day: str) -> ResponseReturnValue:
         language=_language(),
         hub_phone=get_settings().hub_phone,
         drivers=driver_names(get_session(), the_day),
+        # the sheet's QR code opens the vehicle's manifest on the driver's phone
         route_url=lambda r: url_for(
-            "driver.sheet", day=day, vehicle=r.vehicle.name, _external=True
+            "driver.manifest_page",
+            token=link_of(get_session(), the_day, r.vehicle, str(current_app.config["SECRET_KEY"])),
+            _external=True,
         ),
     )
     return Response(pdf, mimetype="application/pdf")
+
+
+# the manifest on the phone lives in its own module, on the same blueprint
+from web.driver import manifest as _manifest  # noqa: E402, F401

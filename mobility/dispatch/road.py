@@ -1,0 +1,444 @@
+"""The day on the road: a driver's manifest link, the manifest, the taps, outcomes.
+
+A vehicle's driver opens the day's manifest with a signed link (printed as a QR code
+on the sheet, listed on the day page and by ``mobility drivers links``), valid for
+that vehicle and day until the end of its shift; a dispatcher revokes it by issuing
+a new one. What the driver taps is recorded as events, each under the idempotency
+key the phone gave it: a tap queued offline and sent twice, or by two phones, is
+kept once. Outcomes are derived from the events (and the staff's entries from the
+paper sheet), in the transit agencies' codes: ``completed``, ``no_show``,
+``missed_by_service``, ``cancelled_late``, ``turned_down``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+import numpy as np
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from mobility.clock import utcnow, zone
+from mobility.dispatch.plans import latest_plan, plan_pickups
+from mobility.errors import ServiceError
+from mobility.roads.geo import haversine_m
+from mobility.store import (
+    SENSITIVE_CATEGORIES,
+    Booking,
+    BookingStatus,
+    DriverLink,
+    EventKind,
+    PlanRoute,
+    RoadEvent,
+    Vehicle,
+)
+
+__all__ = [
+    "FAR_FROM_STOP_M",
+    "NO_SHOW_WAIT_MIN",
+    "UNDO_S",
+    "Manifest",
+    "day_outcomes",
+    "driver_links",
+    "link_of",
+    "manifest",
+    "record_events",
+    "revoke_link",
+    "vehicle_of_link",
+]
+
+_SALT: Final = "passaggio-driver-link"
+#: "Arrived" further than this from the stop asks the driver to confirm, and is flagged.
+FAR_FROM_STOP_M: Final = 500.0
+#: A no-show may be tapped only this long after the time the worker was told.
+NO_SHOW_WAIT_MIN: Final = 5
+#: A tap may be undone within this long.
+UNDO_S: Final = 120
+#: Boarding later than this after the time told is not on time.
+ON_TIME_MIN: Final = 10
+
+
+# --------------------------------------------------------------------------- links
+
+
+def _link_row(session: Session, day: dt.date, vehicle_id: int) -> DriverLink:
+    row = session.scalar(
+        select(DriverLink).where(
+            DriverLink.service_date == day, DriverLink.vehicle_id == vehicle_id
+        )
+    )
+    if row is None:
+        row = DriverLink(service_date=day, vehicle_id=vehicle_id, version=1)
+        session.add(row)
+        try:
+            session.commit()
+        except IntegrityError:  # made meanwhile by another request
+            session.rollback()
+            return _link_row(session, day, vehicle_id)
+    return row
+
+
+def link_of(session: Session, day: dt.date, vehicle: Vehicle, secret: str) -> str:
+    """The token of a vehicle's manifest link for a day (made on first use)."""
+    row = _link_row(session, day, vehicle.id)
+    payload = {"d": day.isoformat(), "v": vehicle.id, "n": row.version}
+    return str(URLSafeSerializer(secret, salt=_SALT).dumps(payload))
+
+
+def revoke_link(session: Session, day: dt.date, vehicle: Vehicle, secret: str) -> str:
+    """End the vehicle's link of the day and return the new one's token."""
+    row = _link_row(session, day, vehicle.id)
+    row.version += 1
+    session.commit()
+    return link_of(session, day, vehicle, secret)
+
+
+def driver_links(
+    session: Session, day: dt.date, secret: str, base_url: str
+) -> list[dict[str, str]]:
+    """``[{"vehicle": name, "url": absolute link}]`` for the vehicles of the day's plan."""
+    run = latest_plan(session, day)
+    routes = sorted(run.routes if run else [], key=lambda r: r.vehicle.name)
+    return [
+        {
+            "vehicle": r.vehicle.name,
+            "url": f"{base_url}/driver/m/{link_of(session, day, r.vehicle, secret)}",
+        }
+        for r in routes
+    ]
+
+
+def vehicle_of_link(
+    session: Session, token: str, secret: str, *, timezone: str, now: dt.datetime | None = None
+) -> tuple[dt.date, Vehicle]:
+    """The day and vehicle a link opens.
+
+    Raises
+    ------
+    ServiceError
+        On ``link``: ``link_invalid`` (forged, or its vehicle gone), ``link_revoked``
+        (a newer link was issued), ``link_expired`` (its day's shift is over).
+    """
+    try:
+        data = URLSafeSerializer(secret, salt=_SALT).loads(token)
+        day = dt.date.fromisoformat(data["d"])
+        vehicle = session.get(Vehicle, int(data["v"]))
+        version = int(data["n"])
+    except (BadSignature, KeyError, TypeError, ValueError):
+        raise ServiceError("link", "link_invalid", "link: not a link of this service") from None
+    if vehicle is None:
+        raise ServiceError("link", "link_invalid", "link: its vehicle is gone")
+    if _link_row(session, day, vehicle.id).version != version:
+        raise ServiceError("link", "link_revoked", "link: replaced by a newer one")
+    end = dt.datetime.combine(day, dt.time(0), zone(timezone)) + dt.timedelta(
+        minutes=vehicle.shift_end_min
+    )
+    if (now or utcnow()) > end:
+        raise ServiceError("link", "link_expired", f"link: the shift of {day} is over")
+    return day, vehicle
+
+
+# --------------------------------------------------------------------------- manifest
+
+
+@dataclass(frozen=True)
+class ManifestStop:
+    """A stop of the manifest: codes and seats, never names (counts only at a
+    sensitive service)."""
+
+    seq: int
+    time_s: int  # the time to be there: what the workers were told
+    name: str
+    landmark: str
+    lat: float
+    lon: float
+    board: list[tuple[str, int]]  # (booking code, seats); ("", seats) at a sensitive stop
+    alight: list[tuple[str, int]]
+    on_board: int
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """A vehicle's day as its driver sees it, with the plan version it comes from."""
+
+    day: dt.date
+    vehicle: str
+    seats: int
+    plan_version: int
+    stops: list[ManifestStop] = field(default_factory=list)
+
+
+def _route(session: Session, day: dt.date, vehicle_id: int) -> tuple[int, PlanRoute | None]:
+    run = latest_plan(session, day)
+    if run is None:
+        return 0, None
+    return run.id, next((r for r in run.routes if r.vehicle_id == vehicle_id), None)
+
+
+def manifest(session: Session, day: dt.date, vehicle: Vehicle) -> Manifest:
+    """The vehicle's manifest of the day (empty when the plan gives it no route)."""
+    version, route = _route(session, day, vehicle.id)
+    told = plan_pickups(route.plan) if route else {}
+    stops: list[ManifestStop] = []
+    for stop in route.stops if route else []:
+        board = [(m.booking.code, m.seats) for m in stop.moves if m.boarding]
+        alight = [(m.booking.code, m.seats) for m in stop.moves if not m.boarding]
+        if stop.stop.category in SENSITIVE_CATEGORIES:
+            board = [("", sum(n for _, n in board))] if board else []
+            alight = [("", sum(n for _, n in alight))] if alight else []
+        firsts = [told[m.booking_id][0] for m in stop.moves if m.boarding and m.booking_id in told]
+        stops.append(
+            ManifestStop(
+                seq=stop.seq,
+                time_s=min(firsts, default=stop.arrival_s),
+                name=stop.stop.name,
+                landmark=stop.stop.note or "",
+                lat=float(stop.stop.lat or 0.0),
+                lon=float(stop.stop.lon or 0.0),
+                board=board,
+                alight=alight,
+                on_board=stop.load_after,
+            )
+        )
+    return Manifest(day, vehicle.name, vehicle.seats, version, stops)
+
+
+# --------------------------------------------------------------------------- events
+
+_NEEDS_STOP: Final = {
+    EventKind.ARRIVED,
+    EventKind.BOARDED,
+    EventKind.NO_SHOW,
+    EventKind.DEPARTED,
+    EventKind.ALIGHTED,
+}
+
+
+def _refuse(key: str, code: str, message: str) -> ServiceError:
+    return ServiceError("event", code, f"event {key}: {message}", key=key)
+
+
+def _at(value: object, key: str) -> dt.datetime:
+    try:
+        moment = dt.datetime.fromisoformat(str(value))
+    except ValueError:
+        raise _refuse(key, "invalid", "at: not an ISO date and time") from None
+    if moment.tzinfo is None:
+        raise _refuse(key, "invalid", "at: needs a time zone")
+    return moment
+
+
+def _event(
+    raw: Mapping[str, Any],
+    day: dt.date,
+    vehicle: Vehicle,
+    route: PlanRoute | None,
+    *,
+    timezone: str,
+    earlier: Mapping[str, RoadEvent],
+) -> RoadEvent:
+    """One event as sent by the phone, checked against the vehicle's route."""
+    key = str(raw.get("key") or "")
+    if not 8 <= len(key) <= 80 or not key.replace("-", "").replace("_", "").isalnum():
+        raise _refuse(key, "invalid", "key: 8-80 letters, digits, - or _")
+    try:
+        kind = EventKind(str(raw.get("kind")))
+    except ValueError:
+        raise _refuse(key, "invalid", "kind: not a kind of tap") from None
+    at = _at(raw.get("at"), key).astimezone(dt.UTC)  # stored in UTC on every database
+    event = RoadEvent(
+        key=key, service_date=day, vehicle_id=vehicle.id, kind=kind.value, phone_at=at
+    )
+    event.lat, event.lon = _number(raw.get("lat")), _number(raw.get("lon"))
+    if kind in (EventKind.SHIFT_START, EventKind.SHIFT_END):
+        event.odometer_km = _number(raw.get("odometer_km"))
+        event.checks = ",".join(str(c) for c in raw.get("checks") or [])[:200]
+        return event
+    if kind is EventKind.UNDO:
+        undone = earlier.get(str(raw.get("undoes") or ""))
+        if undone is None or undone.vehicle_id != vehicle.id:
+            raise _refuse(key, "invalid", "undoes: no such tap of this vehicle")
+        if (at - _aware(undone.phone_at)).total_seconds() > UNDO_S:
+            raise _refuse(key, "undo_too_late", f"undo: only within {UNDO_S // 60} minutes")
+        event.undoes = undone.key
+        return event
+    stop = next((s for s in (route.stops if route else []) if s.seq == raw.get("stop")), None)
+    if stop is None:
+        raise _refuse(key, "invalid", "stop: not a stop of this vehicle's route")
+    event.stop_seq = stop.seq
+    moves = [m for m in stop.moves if m.booking.code == raw.get("booking")]
+    if kind in (EventKind.BOARDED, EventKind.NO_SHOW, EventKind.ALIGHTED) and raw.get("booking"):
+        boarding = kind is not EventKind.ALIGHTED
+        move = next((m for m in moves if m.boarding is boarding), None)
+        if move is None:
+            raise _refuse(key, "invalid", "booking: not boarding or leaving here")
+        event.booking_id = move.booking_id
+        seats = raw.get("seats", move.seats)
+        if not isinstance(seats, int) or not 0 < seats <= move.seats:
+            raise _refuse(key, "invalid", f"seats: 1 to {move.seats}")
+        event.seats = seats
+    elif kind in (EventKind.BOARDED, EventKind.NO_SHOW):
+        raise _refuse(key, "invalid", "booking: which booking")
+    if kind is EventKind.NO_SHOW:
+        told = plan_pickups(stop.route.plan).get(event.booking_id or 0, (stop.arrival_s, 0))[0]
+        local = at.astimezone(zone(timezone))
+        seconds = (local - dt.datetime.combine(day, dt.time(0), zone(timezone))).total_seconds()
+        if seconds < told + 60 * NO_SHOW_WAIT_MIN:
+            raise _refuse(key, "no_show_too_early", f"no-show: wait {NO_SHOW_WAIT_MIN} minutes")
+    if kind is EventKind.ARRIVED and event.lat is not None and event.lon is not None:
+        here = np.array([[event.lat, event.lon], [stop.stop.lat or 0.0, stop.stop.lon or 0.0]])
+        far = float(haversine_m(here[:1, 0], here[:1, 1], here[1:, 0], here[1:, 1])[0])
+        if far > FAR_FROM_STOP_M:
+            if not raw.get("confirm_far"):
+                raise _refuse(key, "far_from_stop", f"arrived {far:.0f} m from the stop")
+            event.far_m = round(far, 1)
+    return event
+
+
+def _number(value: object) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def record_events(
+    session: Session,
+    day: dt.date,
+    vehicle: Vehicle,
+    events: Iterable[Mapping[str, Any]],
+    *,
+    timezone: str,
+) -> dict[str, Any]:
+    """Record the taps a phone sends (queued offline or not), each once.
+
+    Returns
+    -------
+    dict
+        ``accepted`` (keys stored now), ``duplicates`` (stored before: a retry or a
+        second phone), ``refused`` (``{"key", "code", "error"}``: a tap the rules do
+        not allow, such as a no-show before the wait) and ``plan_version`` (the plan
+        the manifest should show: a phone on an older one shows the change).
+    """
+    version, route = _route(session, day, vehicle.id)
+    raws = list(events)
+    keys = [str(r.get("key") or "") for r in raws]
+    undone = [str(r.get("undoes") or "") for r in raws]
+    stored = {
+        e.key: e for e in session.scalars(select(RoadEvent).where(RoadEvent.key.in_(keys + undone)))
+    }
+    answer: dict[str, Any] = {
+        "accepted": [],
+        "duplicates": [],
+        "refused": [],
+        "plan_version": version,
+    }
+    for raw, key in zip(raws, keys, strict=True):
+        if key in stored:
+            answer["duplicates"].append(key)
+            continue
+        try:
+            event = _event(raw, day, vehicle, route, timezone=timezone, earlier=stored)
+        except ServiceError as err:
+            answer["refused"].append({"key": key, "code": err.code, "error": str(err)})
+            continue
+        session.add(event)
+        try:
+            session.commit()
+        except IntegrityError:  # the same tap from another phone, just now
+            session.rollback()
+            answer["duplicates"].append(key)
+            continue
+        stored[key] = event
+        answer["accepted"].append(key)
+    return answer
+
+
+# --------------------------------------------------------------------------- outcomes
+
+
+def _seconds(moment: dt.datetime, day: dt.date, timezone: str) -> int:
+    start = dt.datetime.combine(day, dt.time(0), zone(timezone))
+    return int((_aware(moment) - start).total_seconds())
+
+
+def day_outcomes(session: Session, day: dt.date, *, timezone: str) -> list[dict[str, Any]]:
+    """One row per booking of the day that has (or should have) an outcome:
+    ``{"booking", "outcome", "seats_booked", "seats_boarded", "told_s", "arrived_s",
+    "boarded_s", "vehicle", "source"}``. ``outcome`` is ``completed``, ``no_show``
+    (``source`` ``driver`` until staff confirm it: ``pending``), ``missed_by_service``
+    (the vehicle went past the stop, or ended its shift, without the crew boarding or
+    a no-show), ``cancelled_late`` (cancelled once published), ``turned_down``
+    (no ride in the plan), or ``None`` while nothing is known yet."""
+    run = latest_plan(session, day)
+    told = plan_pickups(run) if run else {}
+    where: dict[int, tuple[str, int, int]] = {}  # booking -> (vehicle, vehicle id, stop seq)
+    for route in run.routes if run else []:
+        for stop in route.stops:
+            for m in stop.moves:
+                if m.boarding and m.booking_id not in where:
+                    where[m.booking_id] = (route.vehicle.name, route.vehicle_id, stop.seq)
+    events = list(session.scalars(select(RoadEvent).where(RoadEvent.service_date == day)))
+    undone = {e.undoes for e in events if e.undoes}
+    live = [e for e in events if e.key not in undone and e.kind != EventKind.UNDO]
+    rows = []
+    for b in session.scalars(
+        select(Booking).where(Booking.service_date == day).order_by(Booking.code)
+    ):
+        vehicle, vehicle_id, seq = where.get(b.id, (None, 0, -1))
+        mine = [e for e in live if e.booking_id == b.id]
+        boarded = [e for e in mine if e.kind == EventKind.BOARDED]
+        arrived = [
+            e
+            for e in live
+            if e.vehicle_id == vehicle_id and e.stop_seq == seq and e.kind == EventKind.ARRIVED
+        ]
+        passed = any(
+            e.vehicle_id == vehicle_id
+            and (e.kind == EventKind.SHIFT_END or (e.stop_seq is not None and e.stop_seq > seq))
+            for e in live
+        )
+        outcome, source = None, "driver"
+        if b.status is BookingStatus.UNSERVED:
+            outcome, source = "turned_down", "plan"
+        elif b.status is BookingStatus.CANCELLED:
+            if b.id not in told and b.pickup_time_min is None:
+                continue  # cancelled in time: no ride to account for
+            outcome, source = "cancelled_late", "booking"
+        elif b.status is BookingStatus.COMPLETED and not boarded:
+            outcome, source = "completed", "sheet"
+        elif b.status is BookingStatus.NO_SHOW:
+            outcome = "no_show"
+            source = "driver" if any(e.kind == EventKind.NO_SHOW for e in mine) else "sheet"
+        elif boarded:
+            outcome = "completed"
+        elif any(e.kind == EventKind.NO_SHOW for e in mine):
+            outcome, source = "no_show", "pending"  # a driver's request, not yet confirmed
+        elif passed and b.status is BookingStatus.SCHEDULED:
+            outcome = "missed_by_service"
+        elif b.status in (BookingStatus.REQUESTED, BookingStatus.LATE) and run is None:
+            continue
+        rows.append(
+            {
+                "booking": b.code,
+                "outcome": outcome,
+                "seats_booked": b.seats,
+                "seats_boarded": sum(e.seats or 0 for e in boarded),
+                "told_s": told[b.id][0] if b.id in told else None,
+                "arrived_s": min(
+                    (_seconds(e.phone_at, day, timezone) for e in arrived), default=None
+                ),
+                "boarded_s": min(
+                    (_seconds(e.phone_at, day, timezone) for e in boarded), default=None
+                ),
+                "vehicle": vehicle,
+                "source": source if outcome else None,
+            }
+        )
+    return rows

@@ -1,0 +1,191 @@
+"""The driver's manifest: links, the page, taps recorded once, outcomes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+
+import pytest
+import time_machine
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from mobility.clock import zone
+from mobility.dispatch import day_outcomes, link_of, publish_plan, revoke_link
+from mobility.store import Booking, RoadEvent, Vehicle
+from tests.clock import DAY
+from tests.web.conftest import quick_planning
+from tests.web.test_staff import planned_by_dispatcher, seed_day
+from web.db import get_session
+
+ROME = zone("Europe/Rome")
+
+
+def _published_day(app: Flask) -> tuple[str, str]:
+    """The seeded day planned and published; (a booking code, MB-1's manifest path)."""
+    code, _ = seed_day(app)
+    quick_planning(app)
+    planned_by_dispatcher(app)
+    with app.app_context():
+        db = get_session()
+        publish_plan(db, DAY)
+        vehicle = db.scalar(select(Vehicle).where(Vehicle.name == "MB-1"))
+        assert vehicle is not None
+        token = link_of(db, DAY, vehicle, str(app.config["SECRET_KEY"]))
+    return code, f"/driver/m/{token}"
+
+
+def _at(minutes: int) -> str:
+    return dt.datetime.combine(DAY, dt.time(minutes // 60, minutes % 60), ROME).isoformat()
+
+
+def _data(page: str) -> tuple[int, list[tuple[int, int]]]:
+    """(plan version, [(stop seq, time s)]) read off the manifest page."""
+    version = int(re.search(r'data-version="(\d+)"', page).group(1))  # type: ignore[union-attr]
+    stops = [(int(a), int(b)) for a, b in re.findall(r'data-seq="(\d+)" data-time="(\d+)"', page)]
+    return version, stops
+
+
+def _boarding_stop(page: str, code: str) -> tuple[int, int]:
+    """(stop seq, time told in s) of the stop where ``code`` boards."""
+    for seq, time, body in re.findall(
+        r'<li class="stop" data-seq="(\d+)" data-time="(\d+)">(.*?)</li>', page, re.S
+    ):
+        if f'data-kind="boarded" data-stop="{seq}" data-booking="{code}"' in body:
+            return int(seq), int(time)
+    raise AssertionError(f"{code} boards nowhere on this manifest")
+
+
+def test_the_link_opens_the_vehicle_s_manifest_with_codes_and_no_names(staff_app: Flask) -> None:
+    _, path = _published_day(staff_app)
+    client = staff_app.test_client()
+    page = client.get(path).get_data(as_text=True)
+    assert "MB-1" in page and "Start shift" in page and "Arrived" in page
+    with staff_app.app_context():
+        rides = {
+            b.code
+            for b in get_session().scalars(select(Booking).where(Booking.service_date == DAY))
+        }
+    shown = set(re.findall(r'data-booking="([A-Z0-9]+)"', page))
+    assert shown and shown <= rides
+    assert "3331234567" not in page and "geo:" in page and "openstreetmap.org" in page
+    script = client.get("/driver/static/manifest.js").get_data()
+    assert len(page.encode()) + len(script) < 60_000
+
+
+def test_a_forged_revoked_or_past_link_gets_a_clear_page(staff_app: Flask) -> None:
+    _, path = _published_day(staff_app)
+    client = staff_app.test_client()
+    forged = client.get(path[:-3] + "abc")
+    assert forged.status_code == 403 and "manifest" in forged.get_data(as_text=True).lower()
+    later = dt.datetime.combine(DAY + dt.timedelta(days=1), dt.time(9), ROME)
+    with time_machine.travel(later):
+        assert client.get(path).status_code == 403  # the shift of that day is over
+    with staff_app.app_context():
+        db = get_session()
+        vehicle = db.scalar(select(Vehicle).where(Vehicle.name == "MB-1"))
+        assert vehicle is not None
+        new = revoke_link(db, DAY, vehicle, str(staff_app.config["SECRET_KEY"]))
+    assert client.get(path).status_code == 403
+    assert client.get(f"/driver/m/{new}").status_code == 200
+
+
+def _send(client: FlaskClient, path: str, events: list[dict[str, object]]) -> dict:
+    response = client.post(f"{path}/events", json={"events": events})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return dict(response.get_json())
+
+
+def test_taps_are_kept_once_however_often_and_by_however_many_phones(staff_app: Flask) -> None:
+    _, path = _published_day(staff_app)
+    phone, other = staff_app.test_client(), staff_app.test_client()
+    _, stops = _data(phone.get(path).get_data(as_text=True))
+    seq, told = stops[0]
+    taps = [
+        {"key": "start-000001", "kind": "shift_start", "at": _at(170), "odometer_km": 12034.5},
+        {"key": "arrive-00001", "kind": "arrived", "at": _at(told // 60), "stop": seq},
+    ]
+    first = _send(phone, path, taps)
+    assert first["accepted"] == ["start-000001", "arrive-00001"]
+    again = _send(phone, path, taps)  # the phone had no answer and sends its queue again
+    assert again["accepted"] == [] and again["duplicates"] == ["start-000001", "arrive-00001"]
+    assert _send(other, path, taps[1:])["duplicates"] == ["arrive-00001"]  # a second phone
+    with staff_app.app_context():
+        count = get_session().scalar(select(func.count()).select_from(RoadEvent))
+    assert count == 2
+
+
+def test_the_rules_of_the_road_no_show_after_the_wait_far_arrivals_undo(staff_app: Flask) -> None:
+    code, path = _published_day(staff_app)
+    client = staff_app.test_client()
+    page = client.get(path).get_data(as_text=True)
+    seq, told = _boarding_stop(page, code)
+    no_show = {"kind": "no_show", "stop": seq, "booking": code}
+    early = _send(client, path, [{**no_show, "key": "noshow-early", "at": _at(told // 60 + 2)}])
+    assert [r["code"] for r in early["refused"]] == ["no_show_too_early"]
+    late = _send(client, path, [{**no_show, "key": "noshow-late1", "at": _at(told // 60 + 6)}])
+    assert late["accepted"] == ["noshow-late1"]
+    far = {
+        "key": "far-arrived1",
+        "kind": "arrived",
+        "stop": seq,
+        "at": _at(told // 60),
+        "lat": 41.0,
+        "lon": 15.0,
+    }
+    assert [r["code"] for r in _send(client, path, [far])["refused"]] == ["far_from_stop"]
+    assert _send(client, path, [{**far, "confirm_far": True}])["accepted"] == ["far-arrived1"]
+    undo = {"kind": "undo", "undoes": "noshow-late1"}
+    too_late = _send(client, path, [{**undo, "key": "undo-late-01", "at": _at(told // 60 + 9)}])
+    assert [r["code"] for r in too_late["refused"]] == ["undo_too_late"]
+    in_time = _send(client, path, [{**undo, "key": "undo-early-1", "at": _at(told // 60 + 7)}])
+    assert in_time["accepted"] == ["undo-early-1"]
+    with staff_app.app_context():
+        flagged = get_session().scalar(select(RoadEvent).where(RoadEvent.key == "far-arrived1"))
+        assert flagged is not None and flagged.far_m and flagged.far_m > 500
+        rows = {r["booking"]: r for r in day_outcomes(get_session(), DAY, timezone="Europe/Rome")}
+    assert rows[code]["outcome"] is None  # the no-show was undone: nothing known yet
+
+
+def test_outcomes_come_from_the_taps(
+    staff_app: Flask, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, path = _published_day(staff_app)
+    client = staff_app.test_client()
+    page = client.get(path).get_data(as_text=True)
+    seq, told = _boarding_stop(page, code)
+    boarded = {
+        "kind": "boarded",
+        "stop": seq,
+        "booking": code,
+        "seats": 5,
+        "at": _at(told // 60 + 1),
+    }
+    _send(client, path, [{**boarded, "key": "boarded-0001"}])
+    _send(client, path, [{"key": "end-00000001", "kind": "shift_end", "at": _at(13 * 60)}])
+    from mobility.cli import main
+
+    monkeypatch.setenv("MOBILITY_DATABASE_URL", staff_app.config["DATABASE_URL"])
+    assert main(["outcomes", "--date", DAY.isoformat(), "--json"]) == 0
+    rows = {r["booking"]: r for r in json.loads(capsys.readouterr().out)}
+    assert rows[code]["outcome"] == "completed" and rows[code]["seats_boarded"] == 5
+    assert rows[code]["vehicle"] == "MB-1" and rows[code]["told_s"] == told
+    assert rows[code]["boarded_s"] == (told // 60 + 1) * 60
+    others = [r for c, r in rows.items() if c != code and r["vehicle"] == "MB-1"]
+    assert all(r["outcome"] == "missed_by_service" for r in others)  # MB-1 ended its shift
+
+
+def test_drivers_links_command_prints_absolute_links(
+    staff_app: Flask, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, path = _published_day(staff_app)
+    from mobility.cli import main
+
+    monkeypatch.setenv("MOBILITY_DATABASE_URL", staff_app.config["DATABASE_URL"])
+    monkeypatch.setenv("MOBILITY_SECRET_KEY", str(staff_app.config["SECRET_KEY"]))
+    monkeypatch.setenv("MOBILITY_BASE_URL", "https://hub.example.org")
+    assert main(["drivers", "links", "--date", DAY.isoformat(), "--json"]) == 0
+    links = {link["vehicle"]: link["url"] for link in json.loads(capsys.readouterr().out)}
+    assert links["MB-1"] == f"https://hub.example.org{path}"

@@ -1,0 +1,26 @@
+/* Keeps the driver's manifest usable without signal: pages under /driver/m/ and
+   their script and style are answered from the network when there is one (and kept),
+   from the copy otherwise. Taps are not the worker's business: the page queues them. */
+"use strict";
+var CACHE = "passaggio-driver-v1";
+self.addEventListener("install", function () { self.skipWaiting(); });
+self.addEventListener("activate", function (e) { e.waitUntil(self.clients.claim()); });
+self.addEventListener("fetch", function (e) {
+  var request = e.request;
+  if (request.method !== "GET") { return; }
+  var path = new URL(request.url).pathname;
+  var ours = path.indexOf("/driver/m/") === 0 || path.indexOf("/driver/static/") === 0 ||
+    path.indexOf("/static/") === 0;
+  if (!ours) { return; }
+  e.respondWith(fetch(request).then(function (response) {
+    if (response.ok) {
+      var copy = response.clone();
+      caches.open(CACHE).then(function (cache) { cache.put(request, copy); });
+    }
+    return response;
+  }).catch(function () {
+    return caches.match(request).then(function (hit) {
+      return hit || new Response("", { status: 503 });
+    });
+  }));
+});
