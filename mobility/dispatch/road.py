@@ -171,6 +171,8 @@ class Manifest:
     seats: int
     plan_version: int
     stops: list[ManifestStop] = field(default_factory=list)
+    #: taps already recorded (by any phone): "kind|stop seq|booking code" -> event key
+    done: dict[str, str] = field(default_factory=dict)
 
 
 def _route(session: Session, day: dt.date, vehicle_id: int) -> tuple[int, PlanRoute | None]:
@@ -205,7 +207,28 @@ def manifest(session: Session, day: dt.date, vehicle: Vehicle) -> Manifest:
                 on_board=stop.load_after,
             )
         )
-    return Manifest(day, vehicle.name, vehicle.seats, version, stops)
+    done = {_what(e): e.key for e in _live_events(session, day, vehicle.id)}
+    return Manifest(day, vehicle.name, vehicle.seats, version, stops, done)
+
+
+def _live_events(session: Session, day: dt.date, vehicle_id: int) -> list[RoadEvent]:
+    """The vehicle's taps of the day that were not undone."""
+    events = list(
+        session.scalars(
+            select(RoadEvent)
+            .where(RoadEvent.service_date == day, RoadEvent.vehicle_id == vehicle_id)
+            .order_by(RoadEvent.phone_at)
+        )
+    )
+    undone = {e.undoes for e in events if e.undoes}
+    return [e for e in events if e.key not in undone and e.kind != EventKind.UNDO]
+
+
+def _what(event: RoadEvent) -> str:
+    """What a tap says, whatever phone sent it: "kind|stop seq|booking code"."""
+    code = event.booking.code if event.booking is not None else ""
+    seq = "" if event.stop_seq is None else str(event.stop_seq)
+    return f"{event.kind}|{seq}|{code}"
 
 
 # --------------------------------------------------------------------------- events
@@ -339,6 +362,8 @@ def record_events(
         "refused": [],
         "plan_version": version,
     }
+    # the same tap from a second phone on the same link says nothing new
+    said = {_what(e) for e in _live_events(session, day, vehicle.id)}
     for raw, key in zip(raws, keys, strict=True):
         if key in stored:
             answer["duplicates"].append(key)
@@ -348,6 +373,14 @@ def record_events(
         except ServiceError as err:
             answer["refused"].append({"key": key, "code": err.code, "error": str(err)})
             continue
+        if event.kind != EventKind.UNDO:
+            code = str(raw.get("booking") or "") if event.booking_id else ""
+            seq = "" if event.stop_seq is None else str(event.stop_seq)
+            what = f"{event.kind}|{seq}|{code}"
+            if what in said:
+                answer["duplicates"].append(key)
+                continue
+            said.add(what)
         session.add(event)
         try:
             session.commit()

@@ -10,11 +10,15 @@
   var url = list.dataset.events;
   var store = "passaggio:" + url;
   var state = JSON.parse(localStorage.getItem(store) || '{"queue": [], "done": {}}');
+  // what any phone recorded already (a second phone on the same link shows it done)
+  var known = JSON.parse(list.dataset.done || "{}");
+  Object.keys(known).forEach(function (what) {
+    if (!state.done[what]) { state.done[what] = { key: known[what], t: 0 }; }
+  });
   var position = null;
 
   if ("serviceWorker" in navigator) {
-    navigator.serviceWorker.register(document.currentScript ? "/driver/sw.js" : "/driver/sw.js",
-      { scope: "/driver/" }).catch(function () {});
+    navigator.serviceWorker.register("/driver/sw.js", { scope: "/driver/" }).catch(function () {});
   }
   if (navigator.geolocation) {
     navigator.geolocation.watchPosition(function (p) {
@@ -38,6 +42,15 @@
         b.disabled = secondsOfDay() < told;
       }
     });
+    // the next stop: the first the vehicle has not left yet
+    var next = null;
+    document.querySelectorAll(".stop").forEach(function (stop) {
+      var left = stop.querySelector("button[data-kind=departed]");
+      stop.classList.remove("next");
+      if (!next && (!left || !left.classList.contains("done"))) { next = stop; }
+    });
+    if (next) { next.classList.add("next"); }
+    if (next && !paint.scrolled) { next.scrollIntoView(); paint.scrolled = true; }
     if (state.queue.length) { show(status.dataset.pending + " " + state.queue.length); }
     else if (!state.changed) { show(""); }
   }

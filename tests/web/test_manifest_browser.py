@@ -1,0 +1,122 @@
+"""The manifest on a small phone, in headless Chromium at 360x640, in French and in
+Arabic: a run tapped online; then five taps without signal, a reload that still shows
+the manifest, the signal back and the taps stored exactly once; a second phone on the
+same link doubles nothing."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+from werkzeug.serving import make_server
+
+from mobility.dispatch import link_of, publish_plan
+from mobility.store import RoadEvent, Vehicle
+from tests.clock import DAY
+from tests.web.test_browser import CHROMIUM, FLAGS, SCREENSHOTS
+from tests.web.test_staff import planned_by_dispatcher, seed_day
+from web.db import get_session
+
+
+@pytest.fixture
+def road_server(staff_app: Flask) -> Iterator[tuple[str, str, Flask]]:
+    """The staff app serving a published day; (base URL, MB-1's manifest path, app)."""
+    seed_day(staff_app)
+    planned_by_dispatcher(staff_app)
+    with staff_app.app_context():
+        db = get_session()
+        publish_plan(db, DAY)
+        vehicle = db.scalar(select(Vehicle).where(Vehicle.name == "MB-1"))
+        assert vehicle is not None
+        path = f"/driver/m/{link_of(db, DAY, vehicle, str(staff_app.config['SECRET_KEY']))}"
+    server = make_server("127.0.0.1", 0, staff_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}", path, staff_app
+    server.shutdown()
+
+
+#: Taps waiting on the phone.
+QUEUED = "JSON.parse(localStorage.getItem(Object.keys(localStorage)[0])).queue.length"
+
+
+def _events(app: Flask) -> int:
+    with app.app_context():
+        return int(get_session().scalar(select(func.count()).select_from(RoadEvent)) or 0)
+
+
+def _until(condition: object, seconds: float = 20) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():  # type: ignore[operator]
+        assert time.monotonic() < deadline, "not in time"
+        time.sleep(0.2)
+
+
+@pytest.mark.parametrize(("lang", "direction"), [("fr", "ltr"), ("ar", "rtl")])
+def test_a_run_tapped_online_then_offline_arrives_exactly_once(
+    road_server: tuple[str, str, Flask], lang: str, direction: str
+) -> None:
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's chromium is missing: run `make system-deps`")
+    base, path, app = road_server
+    SCREENSHOTS.mkdir(exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        context = browser.new_context(viewport={"width": 360, "height": 640}, locale=lang)
+        page = context.new_page()
+        page.goto(f"{base}/lang/{lang}?next={path}")
+        assert page.get_attribute("html", "dir") == direction
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360  # one column
+        page.evaluate("navigator.serviceWorker.ready")  # the page is kept for offline use
+        page.reload()
+        taps = page.locator("button[data-kind]")
+        total = taps.count()
+        assert total >= 7  # start, end, and per stop arrived/departed and the crews
+        # online: the shift starts and the first stop is reached
+        page.locator("button[data-kind=shift_start]").click()
+        page.locator("button[data-kind=arrived]").first.click()
+        _until(lambda: _events(app) == 2)
+        page.screenshot(path=str(SCREENSHOTS / f"manifest-{lang}.png"), full_page=True)
+        # no signal: five more taps wait on the phone, a reload still shows them
+        context.set_offline(True)
+        pending = page.locator("button[data-kind]:not(.done)")
+        for _ in range(5):
+            pending.first.click() if not pending.first.is_disabled() else None
+            pending = page.locator("button[data-kind]:not(.done):not([disabled])")
+        queued = page.evaluate(
+            "JSON.parse(localStorage.getItem(Object.keys(localStorage)[0])).queue.length"
+        )
+        assert queued == 5
+        page.reload()
+        assert page.locator("#manifest").is_visible()
+        assert _events(app) == 2  # nothing went out
+        context.set_offline(False)
+        page.evaluate("window.dispatchEvent(new Event('online'))")
+        _until(lambda: _events(app) == 7)
+        _until(
+            lambda: (
+                page.evaluate(
+                    "JSON.parse(localStorage.getItem(Object.keys(localStorage)[0])).queue.length"
+                )
+                == 0
+            )
+        )
+        time.sleep(1)
+        assert _events(app) == 7  # exactly once
+        # a second phone on the same link sees what was tapped and doubles nothing
+        second = browser.new_context(viewport={"width": 360, "height": 640}, locale=lang)
+        other = second.new_page()
+        other.goto(f"{base}{path}")
+        done = other.locator("button.done").count()
+        assert done == 7
+        other.locator("button[data-kind=arrived]").first.click()  # tapped by the first phone
+        time.sleep(1)
+        assert _events(app) == 7
+        browser.close()
