@@ -95,6 +95,14 @@ _MESSAGES: dict[str, Any] = {
     "run_failed": lazy_gettext("The planning run failed: see its reason on the day page."),
     "run_abandoned": lazy_gettext("The planning run was stopped; nothing was saved."),
     "token_invalid": lazy_gettext("Your session has ended: sign in again."),
+    "link_invalid": lazy_gettext("This is not a manifest link of this service."),
+    "link_revoked": lazy_gettext("This link was replaced by a newer one: ask the hub."),
+    "link_expired": lazy_gettext("This link was for a day whose shift is over."),
+    "no_show_too_early": lazy_gettext(
+        "A no-show can be recorded only after waiting 5 minutes past the pickup time."
+    ),
+    "far_from_stop": lazy_gettext("You are far from this stop."),
+    "undo_too_late": lazy_gettext("A tap can be undone only within 2 minutes."),
 }
 
 

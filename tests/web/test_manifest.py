@@ -71,6 +71,11 @@ def test_the_link_opens_the_vehicle_s_manifest_with_codes_and_no_names(staff_app
     shown = set(re.findall(r'data-booking="([A-Z0-9]+)"', page))
     assert shown and shown <= rides
     assert "3331234567" not in page and "geo:" in page and "openstreetmap.org" in page
+    client.get(f"/lang/en?next={path}")
+    english = client.get(path).get_data(as_text=True)
+    names = set(re.findall(r"<button[^>]*>([^<]+)</button>", english))
+    assert {"Start shift", "Arrived", "Boarded", "No-show", "Departed", "Alighted"} <= names
+    assert "End shift" in names
     script = client.get("/driver/static/manifest.js").get_data()
     assert len(page.encode()) + len(script) < 60_000
 

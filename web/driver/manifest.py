@@ -90,6 +90,8 @@ def manifest_events(token: str) -> ResponseReturnValue:
     answer: dict[str, Any] = record_events(
         get_session(), day, vehicle, events[:200], timezone=get_settings().timezone
     )
+    for refused in answer["refused"]:  # in the driver's language
+        refused["error"] = error_text(ServiceError("event", refused["code"], refused["error"]))
     return jsonify(answer)
 
 
