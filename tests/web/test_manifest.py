@@ -62,7 +62,7 @@ def test_the_link_opens_the_vehicle_s_manifest_with_codes_and_no_names(staff_app
     _, path = _published_day(staff_app)
     client = staff_app.test_client()
     page = client.get(path).get_data(as_text=True)
-    assert "MB-1" in page and "Start shift" in page and "Arrived" in page
+    assert "MB-1" in page and "Inizio turno" in page and "Arrivato" in page  # Italian first
     with staff_app.app_context():
         rides = {
             b.code
