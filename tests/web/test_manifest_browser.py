@@ -23,9 +23,37 @@ from tests.web.test_staff import planned_by_dispatcher, seed_day
 from web.db import get_session
 
 
+class Server:
+    """The app on a loopback port that can lose its signal: while down, every request
+    gets a 503, as through a mast that reaches nothing (a browser's offline emulation
+    does not hold back the requests of a page its service worker controls)."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.signal = True
+        self.server = make_server("127.0.0.1", 0, self._wsgi, threaded=True)
+        self.port = self.server.server_port
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def _wsgi(self, environ: dict, start_response: object) -> object:
+        if not self.signal:
+            start_response("503 Service Unavailable", [("Content-Type", "text/plain")])  # type: ignore[operator]
+            return [b"no signal"]
+        return self.app.wsgi_app(environ, start_response)  # type: ignore[arg-type]
+
+    def up(self) -> None:
+        self.signal = True
+
+    def down(self) -> None:
+        self.signal = False
+
+    def close(self) -> None:
+        self.server.shutdown()
+
+
 @pytest.fixture
-def road_server(staff_app: Flask) -> Iterator[tuple[str, str, Flask]]:
-    """The staff app serving a published day; (base URL, MB-1's manifest path, app)."""
+def road_server(staff_app: Flask) -> Iterator[tuple[Server, str]]:
+    """The staff app serving a published day, and MB-1's manifest path."""
     seed_day(staff_app)
     planned_by_dispatcher(staff_app)
     with staff_app.app_context():
@@ -34,11 +62,9 @@ def road_server(staff_app: Flask) -> Iterator[tuple[str, str, Flask]]:
         vehicle = db.scalar(select(Vehicle).where(Vehicle.name == "MB-1"))
         assert vehicle is not None
         path = f"/driver/m/{link_of(db, DAY, vehicle, str(staff_app.config['SECRET_KEY']))}"
-    server = make_server("127.0.0.1", 0, staff_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", path, staff_app
-    server.shutdown()
+    server = Server(staff_app)
+    yield server, path
+    server.close()
 
 
 #: Taps waiting on the phone.
@@ -59,13 +85,14 @@ def _until(condition: object, seconds: float = 20) -> None:
 
 @pytest.mark.parametrize(("lang", "direction"), [("fr", "ltr"), ("ar", "rtl")])
 def test_a_run_tapped_online_then_offline_arrives_exactly_once(
-    road_server: tuple[str, str, Flask], lang: str, direction: str
+    road_server: tuple[Server, str], lang: str, direction: str
 ) -> None:
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
         pytest.fail("Debian's chromium is missing: run `make system-deps`")
-    base, path, app = road_server
+    server, path = road_server
+    base, app = f"http://127.0.0.1:{server.port}", server.app
     SCREENSHOTS.mkdir(exist_ok=True)
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
@@ -97,6 +124,7 @@ def test_a_run_tapped_online_then_offline_arrives_exactly_once(
         page.reload()
         assert page.locator("#manifest").is_visible()
         assert _events(app) == 2  # nothing went out
+        server.up()
         context.set_offline(False)
         page.evaluate("window.dispatchEvent(new Event('online'))")
         _until(lambda: _events(app) == 7)

@@ -12,15 +12,18 @@ self.addEventListener("fetch", function (e) {
   var ours = path.indexOf("/driver/m/") === 0 || path.indexOf("/driver/static/") === 0 ||
     path.indexOf("/static/") === 0;
   if (!ours) { return; }
-  e.respondWith(fetch(request).then(function (response) {
-    if (response.ok) {
-      var copy = response.clone();
-      caches.open(CACHE).then(function (cache) { cache.put(request, copy); });
-    }
-    return response;
-  }).catch(function () {
+  function copy() {
     return caches.match(request).then(function (hit) {
       return hit || new Response("", { status: 503 });
     });
-  }));
+  }
+  e.respondWith(fetch(request).then(function (response) {
+    if (response.ok) {
+      var kept = response.clone();
+      caches.open(CACHE).then(function (cache) { cache.put(request, kept); });
+      return response;
+    }
+    // a gateway that answers for a network that is not there: the copy is better
+    return response.status >= 500 ? copy() : response;
+  }).catch(copy));
 });
