@@ -276,6 +276,7 @@ def test_monthly_report_counts_match_the_bookings(
         "rides",
         "seats",
         "no_shows",
+        "missed_by_service",
         "km",
     }
     assert (farm["purpose"], farm["category"]) == ("work", "")

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from mobility.clock import zone
 from mobility.dispatch import day_outcomes, link_of, publish_plan, revoke_link
+from mobility.outputs import monthly_report
 from mobility.store import Booking, RoadEvent, Vehicle
 from tests.clock import DAY
 from tests.web.conftest import quick_planning
@@ -84,7 +85,8 @@ def test_a_forged_revoked_or_past_link_gets_a_clear_page(staff_app: Flask) -> No
     _, path = _published_day(staff_app)
     client = staff_app.test_client()
     forged = client.get(path[:-3] + "abc")
-    assert forged.status_code == 403 and "manifest" in forged.get_data(as_text=True).lower()
+    said = forged.get_data(as_text=True)
+    assert forged.status_code == 403 and "Questo link non apre un foglio di marcia" in said
     later = dt.datetime.combine(DAY + dt.timedelta(days=1), dt.time(9), ROME)
     with time_machine.travel(later):
         assert client.get(path).status_code == 403  # the shift of that day is over
@@ -179,7 +181,15 @@ def test_outcomes_come_from_the_taps(
     assert rows[code]["vehicle"] == "MB-1" and rows[code]["told_s"] == told
     assert rows[code]["boarded_s"] == (told // 60 + 1) * 60
     others = [r for c, r in rows.items() if c != code and r["vehicle"] == "MB-1"]
-    assert all(r["outcome"] == "missed_by_service" for r in others)  # MB-1 ended its shift
+    assert others and all(r["outcome"] == "missed_by_service" for r in others)  # shift ended
+    # the Region's report counts what was driven: 5 seats boarded, the missed apart
+    with staff_app.app_context():
+        report = monthly_report(get_session(), DAY.year, DAY.month)
+    assert sum(r["seats"] for r in report) == 5 + sum(
+        r["seats_booked"] for c, r in rows.items() if r["vehicle"] not in ("MB-1", None)
+    )
+    assert sum(r["missed_by_service"] for r in report) == len(others)
+    assert sum(r["no_shows"] for r in report) == 0
 
 
 def test_drivers_links_command_prints_absolute_links(
