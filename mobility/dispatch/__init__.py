@@ -26,6 +26,7 @@ from mobility.dispatch.fleet import (
     import_fleet,
     list_vehicles,
 )
+from mobility.dispatch.on_the_road import VehicleOnRoad, decide_no_show, road_status
 from mobility.dispatch.outcomes import record_outcome
 from mobility.dispatch.planner import GraphLoader, PlanOutcome, fill_run, plan_day
 from mobility.dispatch.plans import (
@@ -89,6 +90,7 @@ __all__ = [
     "PlanChanges",
     "PlanOutcome",
     "RunAbandonedError",
+    "VehicleOnRoad",
     "VehicleTimeline",
     "active_run",
     "add_vehicle",
@@ -101,6 +103,7 @@ __all__ = [
     "day_console",
     "day_outcomes",
     "day_overview",
+    "decide_no_show",
     "driver_links",
     "driver_names",
     "execute_run",
@@ -130,6 +133,7 @@ __all__ = [
     "record_outcome",
     "request_run",
     "revoke_link",
+    "road_status",
     "run_edits",
     "run_figures",
     "set_staff_password",

@@ -90,8 +90,17 @@ def link_of(session: Session, day: dt.date, vehicle: Vehicle, secret: str) -> st
     return str(URLSafeSerializer(secret, salt=_SALT).dumps(payload))
 
 
-def revoke_link(session: Session, day: dt.date, vehicle: Vehicle, secret: str) -> str:
-    """End the vehicle's link of the day and return the new one's token."""
+def revoke_link(session: Session, day: dt.date, vehicle_name: str, secret: str) -> str:
+    """End the vehicle's link of the day and return the new one's token.
+
+    Raises
+    ------
+    ServiceError
+        ``not_found`` on ``vehicle`` for an unknown vehicle.
+    """
+    vehicle = session.scalar(select(Vehicle).where(Vehicle.name == vehicle_name))
+    if vehicle is None:
+        raise ServiceError("vehicle", "not_found", f"vehicle: no vehicle {vehicle_name!r}")
     row = _link_row(session, day, vehicle.id)
     row.version += 1
     session.commit()

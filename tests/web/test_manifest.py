@@ -92,9 +92,7 @@ def test_a_forged_revoked_or_past_link_gets_a_clear_page(staff_app: Flask) -> No
         assert client.get(path).status_code == 403  # the shift of that day is over
     with staff_app.app_context():
         db = get_session()
-        vehicle = db.scalar(select(Vehicle).where(Vehicle.name == "MB-1"))
-        assert vehicle is not None
-        new = revoke_link(db, DAY, vehicle, str(staff_app.config["SECRET_KEY"]))
+        new = revoke_link(db, DAY, "MB-1", str(staff_app.config["SECRET_KEY"]))
     assert client.get(path).status_code == 403
     assert client.get(f"/driver/m/{new}").status_code == 200
 
@@ -204,3 +202,32 @@ def test_drivers_links_command_prints_absolute_links(
     assert main(["drivers", "links", "--date", DAY.isoformat(), "--json"]) == 0
     links = {link["vehicle"]: link["url"] for link in json.loads(capsys.readouterr().out)}
     assert links["MB-1"] == f"https://hub.example.org{path}"
+
+
+def test_the_day_page_shows_the_road_and_a_driver_s_no_show_waits_for_a_dispatcher(
+    staff_app: Flask,
+) -> None:
+    from tests.web.conftest import csrf_token
+    from tests.web.test_staff import login
+
+    code, path = _published_day(staff_app)
+    phone = staff_app.test_client()
+    seq, told = _boarding_stop(phone.get(path).get_data(as_text=True), code)
+    tap = {"key": "noshow-00001", "kind": "no_show", "stop": seq, "booking": code}
+    _send(phone, path, [{**tap, "at": _at(told // 60 + 6)}])
+    desk = staff_app.test_client()
+    login(desk, "dispatcher")
+    road = desk.get(f"/dispatch/road/{DAY.isoformat()}?partial=1").get_data(as_text=True)
+    assert "MB-1" in road and code in road and path in road  # the link, the waiting no-show
+    home = desk.get(f"/dispatch/?date={DAY.isoformat()}").get_data(as_text=True)
+    assert 'id="road"' in home
+    form = {"csrf_token": csrf_token(road), "date": DAY.isoformat(), "booking": code}
+    desk.post("/dispatch/road/no-show", data={**form, "decision": "confirm"})
+    with staff_app.app_context():
+        booking = get_session().scalar(select(Booking).where(Booking.code == code))
+        assert booking is not None and booking.status.value == "no_show"
+        rows = {r["booking"]: r for r in day_outcomes(get_session(), DAY, timezone="Europe/Rome")}
+    assert (rows[code]["outcome"], rows[code]["source"]) == ("no_show", "driver")
+    # a lost phone: a new link, and the old one opens nothing
+    desk.post("/dispatch/road/revoke", data={**form, "vehicle": "MB-1"})
+    assert phone.get(path).status_code == 403

@@ -450,8 +450,9 @@ def worker() -> ResponseReturnValue:
     return render_template("worker.html", form=form, worker=found, bookings=bookings)
 
 
-# the views with a map live in their own module, on the same blueprint
+# the views with a map, and the day on the road, live in modules of their own
 from web.dispatch import maps as _maps  # noqa: E402, F401
+from web.dispatch import road as _road  # noqa: E402, F401
 
 
 @bp.app_context_processor
