@@ -27,7 +27,7 @@ from mobility.dispatch.fleet import (
     list_vehicles,
 )
 from mobility.dispatch.on_the_road import VehicleOnRoad, decide_no_show, road_status
-from mobility.dispatch.outcomes import record_outcome
+from mobility.dispatch.outcomes import day_outcomes, record_outcome
 from mobility.dispatch.planner import GraphLoader, PlanOutcome, fill_run, plan_day
 from mobility.dispatch.plans import (
     DayOverview,
@@ -43,7 +43,6 @@ from mobility.dispatch.plans import (
 )
 from mobility.dispatch.road import (
     Manifest,
-    day_outcomes,
     driver_links,
     link_of,
     manifest,

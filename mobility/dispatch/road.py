@@ -43,7 +43,6 @@ __all__ = [
     "NO_SHOW_WAIT_MIN",
     "UNDO_S",
     "Manifest",
-    "day_outcomes",
     "driver_links",
     "link_of",
     "manifest",
@@ -59,8 +58,6 @@ FAR_FROM_STOP_M: Final = 500.0
 NO_SHOW_WAIT_MIN: Final = 5
 #: A tap may be undone within this long.
 UNDO_S: Final = 120
-#: Boarding later than this after the time told is not on time.
-ON_TIME_MIN: Final = 10
 
 
 # --------------------------------------------------------------------------- links
@@ -391,6 +388,7 @@ def record_events(
                 continue
             said.add(what)
         session.add(event)
+        _booking_follows(session, event, stored)
         try:
             session.commit()
         except IntegrityError:  # the same tap from another phone, just now
@@ -402,85 +400,18 @@ def record_events(
     return answer
 
 
-# --------------------------------------------------------------------------- outcomes
-
-
-def _seconds(moment: dt.datetime, day: dt.date, timezone: str) -> int:
-    start = dt.datetime.combine(day, dt.time(0), zone(timezone))
-    return int((_aware(moment) - start).total_seconds())
-
-
-def day_outcomes(session: Session, day: dt.date, *, timezone: str) -> list[dict[str, Any]]:
-    """One row per booking of the day that has (or should have) an outcome:
-    ``{"booking", "outcome", "seats_booked", "seats_boarded", "told_s", "arrived_s",
-    "boarded_s", "vehicle", "source"}``. ``outcome`` is ``completed``, ``no_show``
-    (``source`` ``driver`` until staff confirm it: ``pending``), ``missed_by_service``
-    (the vehicle went past the stop, or ended its shift, without the crew boarding or
-    a no-show), ``cancelled_late`` (cancelled once published), ``turned_down``
-    (no ride in the plan), or ``None`` while nothing is known yet."""
-    run = latest_plan(session, day)
-    told = plan_pickups(run) if run else {}
-    where: dict[int, tuple[str, int, int]] = {}  # booking -> (vehicle, vehicle id, stop seq)
-    for route in run.routes if run else []:
-        for stop in route.stops:
-            for m in stop.moves:
-                if m.boarding and m.booking_id not in where:
-                    where[m.booking_id] = (route.vehicle.name, route.vehicle_id, stop.seq)
-    events = list(session.scalars(select(RoadEvent).where(RoadEvent.service_date == day)))
-    undone = {e.undoes for e in events if e.undoes}
-    live = [e for e in events if e.key not in undone and e.kind != EventKind.UNDO]
-    rows = []
-    for b in session.scalars(
-        select(Booking).where(Booking.service_date == day).order_by(Booking.code)
-    ):
-        vehicle, vehicle_id, seq = where.get(b.id, (None, 0, -1))
-        mine = [e for e in live if e.booking_id == b.id]
-        boarded = [e for e in mine if e.kind == EventKind.BOARDED]
-        arrived = [
-            e
-            for e in live
-            if e.vehicle_id == vehicle_id and e.stop_seq == seq and e.kind == EventKind.ARRIVED
-        ]
-        passed = any(
-            e.vehicle_id == vehicle_id
-            and (e.kind == EventKind.SHIFT_END or (e.stop_seq is not None and e.stop_seq > seq))
-            for e in live
-        )
-        outcome, source = None, "driver"
-        if b.status is BookingStatus.UNSERVED:
-            outcome, source = "turned_down", "plan"
-        elif b.status is BookingStatus.CANCELLED:
-            if b.id not in told and b.pickup_time_min is None:
-                continue  # cancelled in time: no ride to account for
-            outcome, source = "cancelled_late", "booking"
-        elif b.status is BookingStatus.COMPLETED and not boarded:
-            outcome, source = "completed", "sheet"
-        elif b.status is BookingStatus.NO_SHOW:
-            outcome = "no_show"
-            source = "driver" if any(e.kind == EventKind.NO_SHOW for e in mine) else "sheet"
-        elif boarded:
-            outcome = "completed"
-        elif any(e.kind == EventKind.NO_SHOW for e in mine):
-            outcome, source = "no_show", "pending"  # a driver's request, not yet confirmed
-        elif passed and b.status is BookingStatus.SCHEDULED:
-            outcome = "missed_by_service"
-        elif b.status in (BookingStatus.REQUESTED, BookingStatus.LATE) and run is None:
-            continue
-        rows.append(
-            {
-                "booking": b.code,
-                "outcome": outcome,
-                "seats_booked": b.seats,
-                "seats_boarded": sum(e.seats or 0 for e in boarded),
-                "told_s": told[b.id][0] if b.id in told else None,
-                "arrived_s": min(
-                    (_seconds(e.phone_at, day, timezone) for e in arrived), default=None
-                ),
-                "boarded_s": min(
-                    (_seconds(e.phone_at, day, timezone) for e in boarded), default=None
-                ),
-                "vehicle": vehicle,
-                "source": source if outcome else None,
-            }
-        )
-    return rows
+def _booking_follows(session: Session, event: RoadEvent, stored: Mapping[str, RoadEvent]) -> None:
+    """A crew tapped as boarded has ridden: the worker's page says so at once (an
+    undo within the two minutes takes it back)."""
+    boarded = event
+    if event.kind == EventKind.UNDO:
+        boarded = stored[event.undoes or ""]
+    if boarded.kind != EventKind.BOARDED or boarded.booking_id is None:
+        return
+    booking = session.get(Booking, boarded.booking_id)
+    if booking is None:
+        return
+    if event.kind == EventKind.UNDO and booking.status is BookingStatus.COMPLETED:
+        booking.status = BookingStatus.SCHEDULED
+    elif event.kind == EventKind.BOARDED and booking.status is BookingStatus.SCHEDULED:
+        booking.status = BookingStatus.COMPLETED

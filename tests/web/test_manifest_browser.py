@@ -113,29 +113,20 @@ def test_a_run_tapped_online_then_offline_arrives_exactly_once(
         page.screenshot(path=str(SCREENSHOTS / f"manifest-{lang}.png"), full_page=True)
         # no signal: five more taps wait on the phone, a reload still shows them
         context.set_offline(True)
-        pending = page.locator("button[data-kind]:not(.done)")
+        server.down()
         for _ in range(5):
-            pending.first.click() if not pending.first.is_disabled() else None
-            pending = page.locator("button[data-kind]:not(.done):not([disabled])")
-        queued = page.evaluate(
-            "JSON.parse(localStorage.getItem(Object.keys(localStorage)[0])).queue.length"
-        )
-        assert queued == 5
+            page.locator("button[data-kind]:not(.done):not([disabled])").first.click()
+        assert page.evaluate(QUEUED) == 5
+        assert page.locator("#sync").inner_text().endswith("5")  # the page says how many wait
         page.reload()
-        assert page.locator("#manifest").is_visible()
+        assert page.locator("#manifest").is_visible()  # the kept copy, without signal
+        assert page.evaluate(QUEUED) == 5
         assert _events(app) == 2  # nothing went out
         server.up()
         context.set_offline(False)
         page.evaluate("window.dispatchEvent(new Event('online'))")
         _until(lambda: _events(app) == 7)
-        _until(
-            lambda: (
-                page.evaluate(
-                    "JSON.parse(localStorage.getItem(Object.keys(localStorage)[0])).queue.length"
-                )
-                == 0
-            )
-        )
+        _until(lambda: page.evaluate(QUEUED) == 0)
         time.sleep(1)
         assert _events(app) == 7  # exactly once
         # a second phone on the same link sees what was tapped and doubles nothing
