@@ -48,11 +48,18 @@ FREE_AFTER_MIN = 20
 
 @dataclass(frozen=True)
 class TimelineStop:
-    """A stop of a vehicle's day: arrival (minutes), name, seats on board after it."""
+    """A stop of a vehicle's day: arrival (minutes), name, seats on board after it,
+    and the real arrival once the driver tapped it (or staff typed it in)."""
 
     minute: int
     name: str
     on_board: int
+    actual: int | None = None
+
+    @property
+    def late(self) -> int | None:
+        """Minutes after the planned arrival (negative: early), once known."""
+        return None if self.actual is None else self.actual - self.minute
 
 
 @dataclass(frozen=True)
@@ -73,7 +80,10 @@ def timelines(run: PlanRun) -> list[VehicleTimeline]:
     """The plan's vehicles in plan order (the map's colours), each with its stops."""
     out = []
     for n, route in enumerate(run.routes):
-        stops = [TimelineStop(s.arrival_s // 60, s.stop.name, s.load_after) for s in route.stops]
+        stops = [
+            TimelineStop(s.arrival_s // 60, s.stop.name, s.load_after, s.actual_arrival_min)
+            for s in route.stops
+        ]
         loaded: list[tuple[int, int]] = []
         for a, b in zip(route.stops, route.stops[1:], strict=False):
             if a.load_after <= 0:

@@ -389,6 +389,7 @@ def record_events(
             said.add(what)
         session.add(event)
         _booking_follows(session, event, stored)
+        _stop_follows(event, route, day, timezone)
         try:
             session.commit()
         except IntegrityError:  # the same tap from another phone, just now
@@ -398,6 +399,20 @@ def record_events(
         stored[key] = event
         answer["accepted"].append(key)
     return answer
+
+
+def _stop_follows(event: RoadEvent, route: PlanRoute | None, day: dt.date, timezone: str) -> None:
+    """The plan stop keeps its real times (the first arrival and departure tapped),
+    as the staff's entries from the paper sheet do: the day page shows them."""
+    stop = next((s for s in (route.stops if route else []) if s.seq == event.stop_seq), None)
+    if stop is None or event.kind not in (EventKind.ARRIVED, EventKind.DEPARTED):
+        return
+    start = dt.datetime.combine(day, dt.time(0), zone(timezone))
+    minute = int((event.phone_at - start).total_seconds() // 60)
+    if event.kind == EventKind.ARRIVED and stop.actual_arrival_min is None:
+        stop.actual_arrival_min = minute
+    elif event.kind == EventKind.DEPARTED and stop.actual_departure_min is None:
+        stop.actual_departure_min = minute
 
 
 def _booking_follows(session: Session, event: RoadEvent, stored: Mapping[str, RoadEvent]) -> None:

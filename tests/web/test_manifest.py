@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from mobility.clock import zone
-from mobility.dispatch import day_outcomes, link_of, publish_plan, revoke_link
+from mobility.dispatch import day_outcomes, latest_plan, link_of, publish_plan, revoke_link
 from mobility.outputs import monthly_report
 from mobility.store import Booking, RoadEvent, Vehicle
 from tests.clock import DAY
@@ -219,8 +219,19 @@ def test_the_day_page_shows_the_road_and_a_driver_s_no_show_waits_for_a_dispatch
     login(desk, "dispatcher")
     road = desk.get(f"/dispatch/road/{DAY.isoformat()}?partial=1").get_data(as_text=True)
     assert "MB-1" in road and code in road and path in road  # the link, the waiting no-show
+    arrived = {"key": "arrived-0001", "kind": "arrived", "stop": seq, "at": _at(told // 60 + 3)}
+    _send(phone, path, [arrived])
     home = desk.get(f"/dispatch/?date={DAY.isoformat()}").get_data(as_text=True)
     assert 'id="road"' in home
+    # the timeline shows the stop's lateness against the plan, from the driver's tap
+    with staff_app.app_context():
+        planned = next(
+            s.arrival_s // 60
+            for r in latest_plan(get_session(), DAY).routes  # type: ignore[union-attr]
+            for s in r.stops
+            if r.vehicle.name == "MB-1" and s.seq == seq
+        )
+    assert f"{told // 60 + 3 - planned:+d}′" in home
     form = {"csrf_token": csrf_token(road), "date": DAY.isoformat(), "booking": code}
     desk.post("/dispatch/road/no-show", data={**form, "decision": "confirm"})
     with staff_app.app_context():

@@ -11,6 +11,7 @@
   var store = "passaggio:" + url;
   var state = JSON.parse(localStorage.getItem(store) || '{"queue": [], "done": {}}');
   // what any phone recorded already (a second phone on the same link shows it done)
+  state.changed = false;  // this page shows the plan as it is now
   var known = JSON.parse(list.dataset.done || "{}");
   Object.keys(known).forEach(function (what) {
     if (!state.done[what]) { state.done[what] = { key: known[what], t: 0 }; }
@@ -81,6 +82,8 @@
       if (String(answer.plan_version) !== list.dataset.version) {
         state.changed = true;
         show(status.dataset.changed);
+        // nothing left to send: show the new plan (the page is fetched anew)
+        if (!state.queue.length) { setTimeout(function () { location.reload(); }, 3000); }
       }
       save();
       paint();
