@@ -27,7 +27,7 @@ from mobility.dispatch.fleet import (
     list_vehicles,
 )
 from mobility.dispatch.on_the_road import VehicleOnRoad, decide_no_show, road_status
-from mobility.dispatch.outcomes import day_outcomes, record_outcome
+from mobility.dispatch.outcomes import day_outcomes, record_outcome, ride_outcomes
 from mobility.dispatch.planner import GraphLoader, PlanOutcome, fill_run, plan_day
 from mobility.dispatch.plans import (
     DayOverview,
@@ -132,6 +132,7 @@ __all__ = [
     "record_outcome",
     "request_run",
     "revoke_link",
+    "ride_outcomes",
     "road_status",
     "run_edits",
     "run_figures",

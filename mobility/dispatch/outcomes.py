@@ -14,7 +14,7 @@ from mobility.dispatch.plans import latest_plan, plan_pickups
 from mobility.errors import ServiceError
 from mobility.store import Booking, BookingStatus, EventKind, RoadEvent
 
-__all__ = ["day_outcomes", "record_outcome"]
+__all__ = ["day_outcomes", "record_outcome", "ride_outcomes"]
 
 
 def record_outcome(
@@ -158,3 +158,18 @@ def day_outcomes(session: Session, day: dt.date, *, timezone: str) -> list[dict[
             }
         )
     return rows
+
+
+def ride_outcomes(
+    session: Session, bookings: list[Booking], *, timezone: str
+) -> dict[str, tuple[str, str]]:
+    """Booking code -> (outcome, source) for these bookings, as :func:`day_outcomes`
+    says (a worker's page shows them: a ride the vehicle missed, a no-show the driver
+    tapped that the worker may contest)."""
+    found: dict[str, tuple[str, str]] = {}
+    for day in sorted({b.service_date for b in bookings}):
+        for row in day_outcomes(session, day, timezone=timezone):
+            if row["outcome"] is not None:
+                found[row["booking"]] = (row["outcome"], row["source"])
+    wanted = {b.code for b in bookings}
+    return {code: value for code, value in found.items() if code in wanted}

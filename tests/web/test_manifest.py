@@ -13,7 +13,14 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from mobility.clock import zone
-from mobility.dispatch import day_outcomes, latest_plan, link_of, publish_plan, revoke_link
+from mobility.dispatch import (
+    day_outcomes,
+    latest_plan,
+    link_of,
+    publish_plan,
+    revoke_link,
+    ride_outcomes,
+)
 from mobility.outputs import monthly_report
 from mobility.store import Booking, RoadEvent, Vehicle
 from tests.clock import DAY
@@ -180,6 +187,11 @@ def test_outcomes_come_from_the_taps(
     assert rows[code]["boarded_s"] == (told // 60 + 1) * 60
     others = [r for c, r in rows.items() if c != code and r["vehicle"] == "MB-1"]
     assert others and all(r["outcome"] == "missed_by_service" for r in others)  # shift ended
+    with staff_app.app_context():  # what the workers' pages show of them
+        db = get_session()
+        theirs = list(db.scalars(select(Booking).where(Booking.service_date == DAY)))
+        shown = ride_outcomes(db, theirs, timezone="Europe/Rome")
+    assert {shown[r["booking"]][0] for r in others} == {"missed_by_service"}
     # the Region's report counts what was driven: 5 seats boarded, the missed apart
     with staff_app.app_context():
         report = monthly_report(get_session(), DAY.year, DAY.month)

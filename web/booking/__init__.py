@@ -41,6 +41,7 @@ from mobility.bookings import (
     worker_data,
 )
 from mobility.clock import hhmm, parse_hhmm
+from mobility.dispatch import ride_outcomes
 from mobility.errors import ServiceError
 from mobility.i18n import LANGUAGES
 from mobility.service_stops import DESTINATION_GROUPS
@@ -336,7 +337,8 @@ def rides() -> ResponseReturnValue:
 
 def _rides_page(sms_form: SmsForm) -> ResponseReturnValue:
     worker = current_worker_or_abort()
-    today = get_settings().booking.today()
+    settings = get_settings()
+    today = settings.booking.today()
     bookings = list_bookings(get_session(), worker, since=today - dt.timedelta(days=7))
     return render_template(
         "rides.html",
@@ -346,6 +348,7 @@ def _rides_page(sms_form: SmsForm) -> ResponseReturnValue:
         phone=worker.phone,
         today=today,
         acting=acting_staff_id() is not None,
+        outcomes=ride_outcomes(get_session(), bookings, timezone=settings.timezone),
     )
 
 
