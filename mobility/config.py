@@ -60,6 +60,7 @@ DEFAULTS: Final[Mapping[str, Any]] = {
     "PURGE_AT": "03:30",
     "ENV": "development",
     "SECRET_KEY": "",
+    "SMS_ON_ITS_WAY": "off",
 }
 
 
@@ -124,6 +125,8 @@ class Config:
     retention: RetentionPolicy = field(default_factory=RetentionPolicy)
     purge_at: dt.time | None = None
     secret_key: str = field(default="", repr=False)
+    #: text the workers of the next stop when their vehicle leaves the stop before
+    sms_on_its_way: bool = False
 
     def signing_key(self) -> str:
         """The key that signs drivers' links: the web app's secret key (the one set,
@@ -214,6 +217,7 @@ def load_config(values: Mapping[str, Any]) -> Config:
         ),
         purge_at=_optional_time(merged, "PURGE_AT"),
         secret_key=str(merged["SECRET_KEY"] or ""),
+        sms_on_its_way=_switch(merged, "SMS_ON_ITS_WAY"),
     )
 
 
@@ -242,6 +246,16 @@ def _check_production(values: Mapping[str, Any]) -> None:
             "MOBILITY_SMS_BACKEND: production needs it set: http or jasmin with the "
             "gateway's MOBILITY_SMS_URL, or log on purpose (nothing is sent)"
         )
+
+
+def _switch(values: Mapping[str, Any], key: str) -> bool:
+    """``on``/``off`` (or true/false, 1/0)."""
+    text = str(values[key]).strip().lower()
+    if text in ("on", "true", "1", "yes"):
+        return True
+    if text in ("off", "false", "0", "no", ""):
+        return False
+    raise ConfigError(f"MOBILITY_{key}: {values[key]!r} is not on or off")
 
 
 def _base_url(values: Mapping[str, Any]) -> str:

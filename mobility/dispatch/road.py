@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from mobility.clock import utcnow, zone
 from mobility.dispatch.plans import latest_plan, plan_pickups
 from mobility.errors import ServiceError
+from mobility.messages import queue_on_its_way
 from mobility.roads.geo import haversine_m
 from mobility.store import (
     SENSITIVE_CATEGORIES,
@@ -344,6 +345,7 @@ def record_events(
     events: Iterable[Mapping[str, Any]],
     *,
     timezone: str,
+    on_its_way: bool,
 ) -> dict[str, Any]:
     """Record the taps a phone sends (queued offline or not), each once.
 
@@ -353,7 +355,9 @@ def record_events(
         ``accepted`` (keys stored now), ``duplicates`` (stored before: a retry or a
         second phone), ``refused`` (``{"key", "code", "error"}``: a tap the rules do
         not allow, such as a no-show before the wait) and ``plan_version`` (the plan
-        the manifest should show: a phone on an older one shows the change).
+        the manifest should show: a phone on an older one shows the change), and
+        ``messages`` (the "on its way" SMS queued for the next stop's workers when
+        ``on_its_way`` and a departure was tapped).
     """
     version, route = _route(session, day, vehicle.id)
     raws = list(events)
@@ -367,6 +371,7 @@ def record_events(
         "duplicates": [],
         "refused": [],
         "plan_version": version,
+        "messages": 0,
     }
     # the same tap from a second phone on the same link says nothing new
     said = {_what(e) for e in _live_events(session, day, vehicle.id)}
@@ -390,6 +395,8 @@ def record_events(
         session.add(event)
         _booking_follows(session, event, stored)
         _stop_follows(event, route, day, timezone)
+        if on_its_way and event.kind == EventKind.DEPARTED:
+            answer["messages"] += _tell_the_next_stop(session, event, route, day, timezone)
         try:
             session.commit()
         except IntegrityError:  # the same tap from another phone, just now
@@ -399,6 +406,27 @@ def record_events(
         stored[key] = event
         answer["accepted"].append(key)
     return answer
+
+
+def _tell_the_next_stop(
+    session: Session, event: RoadEvent, route: PlanRoute | None, day: dt.date, timezone: str
+) -> int:
+    """Queue "on its way" for the workers boarding at the next stop with boardings,
+    there about its planned arrival plus the delay at departure; once per booking
+    and plan."""
+    later = [s for s in (route.stops if route else []) if s.seq > (event.stop_seq or 0)]
+    nxt = next((s for s in later if any(m.boarding for m in s.moves)), None)
+    left = next((s for s in (route.stops if route else []) if s.seq == event.stop_seq), None)
+    if nxt is None or left is None or route is None:
+        return 0
+    start = dt.datetime.combine(day, dt.time(0), zone(timezone))
+    delay = int((event.phone_at - start).total_seconds() // 60) - left.departure_s // 60
+    eta = nxt.arrival_s // 60 + max(0, delay)
+    return sum(
+        queue_on_its_way(session, m.booking, eta, f"onway:{m.booking_id}:{route.plan_id}")
+        for m in nxt.moves
+        if m.boarding
+    )
 
 
 def _stop_follows(event: RoadEvent, route: PlanRoute | None, day: dt.date, timezone: str) -> None:

@@ -33,6 +33,7 @@ __all__ = [
     "list_messages",
     "queue_change_notices",
     "queue_lost_seat",
+    "queue_on_its_way",
     "queue_publish_notices",
     "queue_reminders",
     "queue_staff_cancellation",
@@ -234,3 +235,9 @@ def send_again(session: Session, message_id: int) -> Message:
     message.last_error = ""
     session.commit()
     return message
+
+
+def queue_on_its_way(session: Session, booking: Booking, eta_min: int, key: str) -> bool:
+    """Tell a worker whose vehicle has left the stop before that it is on its way,
+    there about ``eta_min`` (minutes after midnight); once per key. Not committed."""
+    return _queue(session, booking, MessageKind.ON_ITS_WAY, key, eta_min) is not None

@@ -83,6 +83,11 @@ def _render(kind: MessageKind, facts: MessageFacts, stop: str, language: str) ->
             "Passaggio tomorrow %(date)s: pickup %(time)s at %(stop)s. Code %(code)s. "
             "Free ride. Hub %(phone)s"
         )
+    elif kind is MessageKind.ON_ITS_WAY:
+        template = _(
+            "Passaggio %(date)s: your vehicle is on its way to %(stop)s, there about %(time)s. "
+            "Code %(code)s. Hub %(phone)s"
+        )
     elif kind is MessageKind.UNSERVED:
         template = _(
             "Passaggio %(date)s: no seat found for ride %(code)s. Please call the hub %(phone)s"

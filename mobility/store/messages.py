@@ -32,6 +32,7 @@ class MessageKind(enum.StrEnum):
     CHANGE = "change"  # the pickup moved, or the hub cancelled the ride
     REMINDER = "reminder"  # the evening before a ride of a series
     UNSERVED = "unserved"  # no seat found: call the hub
+    ON_ITS_WAY = "on_its_way"  # the vehicle left the stop before (MOBILITY_SMS_ON_ITS_WAY)
 
 
 class MessageState(enum.StrEnum):

@@ -254,3 +254,32 @@ def test_the_day_page_shows_the_road_and_a_driver_s_no_show_waits_for_a_dispatch
     # a lost phone: a new link, and the old one opens nothing
     desk.post("/dispatch/road/revoke", data={**form, "vehicle": "MB-1"})
     assert phone.get(path).status_code == 403
+
+
+def test_with_the_setting_on_the_next_stop_s_workers_hear_their_vehicle_is_on_its_way(
+    staff_app: Flask,
+) -> None:
+    import dataclasses
+
+    from mobility.store import Message, MessageKind
+
+    code, path = _published_day(staff_app)
+    settings = staff_app.extensions["mobility.settings"]
+    assert settings.sms_on_its_way is False  # off unless the hub turns it on
+    staff_app.extensions["mobility.settings"] = dataclasses.replace(settings, sms_on_its_way=True)
+    phone = staff_app.test_client()
+    seq, told = _boarding_stop(phone.get(path).get_data(as_text=True), code)
+    before = seq - 1  # the stop the vehicle leaves just before (the depot at worst)
+    left = {"key": "departed-001", "kind": "departed", "stop": before, "at": _at(told // 60 - 5)}
+    answer = _send(phone, path, [left])
+    assert answer["accepted"] == ["departed-001"] and answer["messages"] >= 1
+    again = _send(phone, path, [{**left, "key": "departed-002"}])  # a second phone: nothing
+    assert again["messages"] == 0
+    with staff_app.app_context():
+        sent = [
+            m.booking_code
+            for m in get_session().scalars(
+                select(Message).where(Message.kind == MessageKind.ON_ITS_WAY)
+            )
+        ]
+    assert sent == [code]  # the worker who gave a phone number

@@ -25,6 +25,7 @@ from mobility.dispatch.road import NO_SHOW_WAIT_MIN, UNDO_S
 from mobility.errors import ServiceError
 from mobility.store import Vehicle
 from web.db import get_session
+from web.dispatch import send_messages_soon
 from web.driver import STAFF, _date, _routes, bp
 from web.extensions import csrf, limiter
 from web.i18n import error_text
@@ -87,9 +88,17 @@ def manifest_events(token: str) -> ResponseReturnValue:
         return jsonify(
             {"error": "events: a list of taps", "field": "events", "code": "invalid"}
         ), 400
+    settings = get_settings()
     answer: dict[str, Any] = record_events(
-        get_session(), day, vehicle, events[:200], timezone=get_settings().timezone
+        get_session(),
+        day,
+        vehicle,
+        events[:200],
+        timezone=settings.timezone,
+        on_its_way=settings.sms_on_its_way,
     )
+    if answer["messages"]:
+        send_messages_soon()
     for refused in answer["refused"]:  # in the driver's language
         refused["error"] = error_text(ServiceError("event", refused["code"], refused["error"]))
     return jsonify(answer)
@@ -119,7 +128,17 @@ def manifest_tap(token: str) -> ResponseReturnValue:
     if form.get("odometer_km", "").replace(".", "", 1).isdigit():
         event["odometer_km"] = float(form["odometer_km"])
     event["checks"] = form.getlist("checks")
-    record_events(get_session(), day, vehicle, [event], timezone=get_settings().timezone)
+    settings = get_settings()
+    answer = record_events(
+        get_session(),
+        day,
+        vehicle,
+        [event],
+        timezone=settings.timezone,
+        on_its_way=settings.sms_on_its_way,
+    )
+    if answer["messages"]:
+        send_messages_soon()
     return redirect(url_for("driver.manifest_page", token=token))
 
 
