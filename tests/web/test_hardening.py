@@ -15,6 +15,7 @@ from sqlalchemy import select, text
 
 from mobility import hashing
 from mobility.bookings import authenticate_worker, register_worker
+from mobility.clock import utcnow
 from mobility.dispatch import set_staff_password, set_staff_role
 from mobility.errors import ServiceError
 from mobility.store import AuditLog, StaffUser, Worker, make_engine, make_session_factory
@@ -56,7 +57,7 @@ def test_a_mediator_s_grant_ends_with_the_staff_sign_out_and_after_30_minutes(
     worker = client.post("/api/v1/workers", json={"language": "fr"}).get_json()
     login(client, "mediator")
     _book_for(client, worker["code"])
-    with time_machine.travel(dt.datetime.now(dt.UTC) + dt.timedelta(minutes=31)):
+    with time_machine.travel(utcnow() + dt.timedelta(minutes=31)):
         assert client.get("/rides").status_code == 302  # to the worker's sign-in
     # (a cookie signed in the future is refused once back: sign in anew)
     client = staff_app.test_client()
@@ -99,7 +100,7 @@ def test_a_new_password_or_role_ends_the_account_s_sessions(staff_app: Flask) ->
 def test_a_staff_session_ends_after_8_idle_hours(staff_app: Flask) -> None:
     client = staff_app.test_client()
     login(client, "dispatcher")
-    now = dt.datetime.now(dt.UTC)
+    now = utcnow()
     with time_machine.travel(now + dt.timedelta(hours=7)):
         assert client.get("/dispatch/").status_code == 200  # in use: the clock restarts
     with time_machine.travel(now + dt.timedelta(hours=7 + 8, minutes=1)):
@@ -120,7 +121,7 @@ def test_five_wrong_staff_passwords_lock_the_account_for_a_while(staff_app: Flas
         data={"csrf_token": csrf_token(page), "username": "driver", "password": PASSWORD},
     )
     assert refused.status_code == 200  # the form again: locked, even for the right password
-    with time_machine.travel(dt.datetime.now(dt.UTC) + dt.timedelta(minutes=16)):
+    with time_machine.travel(utcnow() + dt.timedelta(minutes=16)):
         login(client, "driver")
 
 

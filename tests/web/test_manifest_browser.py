@@ -15,11 +15,9 @@ from flask import Flask
 from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
-from mobility.dispatch import link_of, publish_plan
-from mobility.store import RoadEvent, Vehicle
-from tests.clock import DAY
+from mobility.store import RoadEvent
 from tests.web.test_browser import CHROMIUM, FLAGS, SCREENSHOTS
-from tests.web.test_staff import planned_by_dispatcher, seed_day
+from tests.web.test_manifest import _published_day
 from web.db import get_session
 
 
@@ -54,14 +52,7 @@ class Server:
 @pytest.fixture
 def road_server(staff_app: Flask) -> Iterator[tuple[Server, str]]:
     """The staff app serving a published day, and MB-1's manifest path."""
-    seed_day(staff_app)
-    planned_by_dispatcher(staff_app)
-    with staff_app.app_context():
-        db = get_session()
-        publish_plan(db, DAY)
-        vehicle = db.scalar(select(Vehicle).where(Vehicle.name == "MB-1"))
-        assert vehicle is not None
-        path = f"/driver/m/{link_of(db, DAY, vehicle, str(staff_app.config['SECRET_KEY']))}"
+    _, path = _published_day(staff_app)
     server = Server(staff_app)
     yield server, path
     server.close()
