@@ -37,8 +37,6 @@ from mobility.planning.types import (
     told_pickups,
 )
 from mobility.planning.zones import plan_by_zones
-from optimizer.check import check
-from optimizer.solve import solve
 
 __all__ = [
     "BookingRow",
@@ -95,6 +93,11 @@ def plan_bookings(
     if not groups or not fleet:
         unserved = {b.id: UnservedReason.NO_FLEET for b in bookings}
         return DayPlan([], {}, {}, unserved, DayFigures(**booking_figures(bookings, {}, unserved)))
+    # the solver (and numba) load here, when a plan is made: commands that only read
+    # settings start faster
+    from optimizer.check import check
+    from optimizer.solve import solve
+
     problem, loc_ids = build_problem(groups, fleet, matrices, settings)
     plan = solve(problem, solver_params(settings))
     day = day_plan(problem, plan, groups, fleet, loc_ids, bookings)

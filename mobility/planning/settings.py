@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from optimizer.solve import SolverParams
+if TYPE_CHECKING:  # the solver (numba) is imported when a plan is made, not before
+    from optimizer.solve import SolverParams
 
 __all__ = ["PlanningSettings", "solver_params"]
 
@@ -69,6 +71,8 @@ class PlanningSettings:
 
 def solver_params(settings: PlanningSettings) -> SolverParams:
     """The optimizer's parameters for these settings (the one place they are built)."""
+    from optimizer.solve import SolverParams
+
     return SolverParams(
         time_limit_s=settings.time_limit_s,
         workers=settings.solver_workers,

@@ -21,7 +21,7 @@ from mobility.roads.points import Snap
 if TYPE_CHECKING:
     from mobility.roads.graph import RoadGraph
 
-__all__ = ["snap_index", "snap_points"]
+__all__ = ["snap_index", "snap_points", "snap_samples"]
 # Sample spacing along roads for the snapping index: a point's true nearest road
 # has an index sample within half of this of its nearest point.
 _SNAP_SAMPLE_M: Final = 40.0
@@ -31,10 +31,25 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 
-def snap_index(graph: RoadGraph) -> tuple[Any, IntArray, IntArray, IntArray]:
-    """KD-tree of points sampled along every road, with their segment ids."""
+def snap_index(
+    graph: RoadGraph, samples: tuple[FloatArray, IntArray, IntArray, IntArray] | None = None
+) -> tuple[Any, IntArray, IntArray, IntArray]:
+    """KD-tree of points sampled along every road, with their segment ids (from
+    ``samples`` of :func:`snap_samples` when given, e.g. read from the graph's cache).
+
+    The tree is built unbalanced and not compacted: four times faster to build for the
+    same answers (what a command pays at every start), and queries of a few thousand
+    points do not notice."""
     from scipy.spatial import cKDTree
 
+    points, sample_seg, seg_first, seg_edge = samples or snap_samples(graph)
+    tree = cKDTree(points, balanced_tree=False, compact_nodes=False)
+    return tree, sample_seg, seg_first, seg_edge
+
+
+def snap_samples(graph: RoadGraph) -> tuple[FloatArray, IntArray, IntArray, IntArray]:
+    """Points sampled along every road (x, y), the segment of each, and each
+    segment's first geometry point and edge."""
     gx, gy = graph.geom_xy
     canonical = np.flatnonzero(
         (graph.edge_reverse < 0) | (graph.edge_reverse > np.arange(graph.n_edges))
@@ -51,8 +66,13 @@ def snap_index(graph: RoadGraph) -> tuple[Any, IntArray, IntArray, IntArray]:
     t = (ramp(pieces) + 0.5) / np.repeat(pieces, pieces)
     sx = x0[sample_seg] + t * (x1 - x0)[sample_seg]
     sy = y0[sample_seg] + t * (y1 - y0)[sample_seg]
-    tree = cKDTree(np.column_stack([sx, sy]))
-    return tree, sample_seg, seg_first.astype(np.int64), seg_edge.astype(np.int64)
+    points = np.column_stack([sx, sy])
+    return (
+        points,
+        sample_seg.astype(np.int64),
+        seg_first.astype(np.int64),
+        seg_edge.astype(np.int64),
+    )
 
 
 def _check_inside(graph: RoadGraph, lat_a: FloatArray, lon_a: FloatArray) -> None:

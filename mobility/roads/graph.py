@@ -9,6 +9,7 @@ methods here are their entry points.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -110,11 +111,9 @@ class RoadGraph:
                 "format": CACHE_FORMAT_VERSION,
             }
         )
-        # a name of this process's own: two processes building at once never mix
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        with tmp.open("wb") as fh:
-            np.savez(
-                fh,
+        _write_atomic(
+            path,
+            dict(
                 meta=np.array(meta),
                 node_lat=self.node_lat,
                 node_lon=self.node_lon,
@@ -128,8 +127,11 @@ class RoadGraph:
                 geom_lat=self.geom_lat,
                 geom_lon=self.geom_lon,
                 cch_order=self.cch_order,
-            )
-        tmp.replace(path)  # atomic: a crash never leaves half a cache behind
+            ),
+        )
+        # the snapping index's samples beside it: a command then starts without them
+        samples = _snapping.snap_samples(self)
+        _write_atomic(_snap_path(path), dict(zip(_SNAP_FIELDS, samples, strict=True)))
 
     @classmethod
     def load(cls, path: Path) -> RoadGraph:
@@ -145,12 +147,14 @@ class RoadGraph:
                 meta = json.loads(str(data["meta"]))
                 if meta.get("format") != CACHE_FORMAT_VERSION:
                     raise CorruptRoadDataError(f"road graph cache {path}: unknown format")
-                return cls(
+                graph = cls(
                     profile=meta["profile"],
                     source=meta["source"],
                     source_sha256=meta["source_sha256"],
                     **{name: data[name] for name in _ARRAY_FIELDS},
                 )
+                graph._lazy["cache_path"] = path
+                return graph
         except CorruptRoadDataError:
             raise
         except (OSError, ValueError, KeyError) as exc:
@@ -217,8 +221,23 @@ class RoadGraph:
 
     @cached_property
     def snap_index(self) -> tuple[Any, IntArray, IntArray, IntArray]:
-        """KD-tree of points sampled along every road, with their segment ids."""
-        return _snapping.snap_index(self)
+        """KD-tree of points sampled along every road, with their segment ids (the
+        samples read from beside the graph's cache when they are there)."""
+        return _snapping.snap_index(self, self._read_snap_samples())
+
+    def _read_snap_samples(self) -> tuple[Any, IntArray, IntArray, IntArray] | None:
+        path = self._lazy.get("cache_path")
+        if path is None:
+            return None
+        side = _snap_path(path)
+        try:
+            with np.load(side, allow_pickle=False) as data:
+                return (data["points"], data["sample_seg"], data["seg_first"], data["seg_edge"])
+        except (OSError, ValueError, KeyError):  # not written yet, or unreadable: compute
+            samples = _snapping.snap_samples(self)
+            with contextlib.suppress(OSError):  # a read-only cache folder: next time again
+                _write_atomic(side, dict(zip(_SNAP_FIELDS, samples, strict=True)))
+            return samples
 
     # ---------------------------------------------------------------- snapping and routes
 
@@ -324,3 +343,21 @@ def decode_weight(total: FloatArray) -> tuple[FloatArray, FloatArray]:
     duration_s[unreachable] = np.inf
     distance_m[unreachable] = np.inf
     return duration_s, distance_m
+
+
+#: The snapping index's samples, kept beside a graph's cache.
+_SNAP_FIELDS: Final = ("points", "sample_seg", "seg_first", "seg_edge")
+
+
+def _snap_path(cache: Path) -> Path:
+    return cache.with_name(cache.name.removesuffix(".npz") + ".snap.npz")
+
+
+def _write_atomic(path: Path, arrays: dict[str, Any]) -> None:
+    """An uncompressed ``.npz`` written under a name of this process's own, then
+    renamed: two processes writing at once never mix, a crash leaves no half file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    with tmp.open("wb") as fh:
+        np.savez(fh, **arrays)
+    tmp.replace(path)

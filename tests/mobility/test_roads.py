@@ -135,10 +135,15 @@ def test_cache_key_changes_with_the_source_file(tiny_osm: Path, tmp_path: Path) 
 
 def test_load_builds_the_cache_once_then_reads_it(tiny_osm: Path, tmp_path: Path) -> None:
     first = load_road_graph("bus", tiny_osm, cache_dir=tmp_path)
-    files = sorted(p.name for p in tmp_path.glob("*.npz"))
-    assert len(files) == len(PROFILES)  # one parse wrote every profile
+    graphs = sorted(p.name for p in tmp_path.glob("*.npz") if not p.name.endswith(".snap.npz"))
+    assert len(graphs) == len(PROFILES)  # one parse wrote every profile
+    # and beside each, the snapping index's samples: a command starts without computing them
+    assert len(list(tmp_path.glob("*.snap.npz"))) == len(PROFILES)
     again = load_road_graph("bus", tiny_osm, cache_dir=tmp_path)
     assert again.info() == first.info()
+    assert (
+        again.snap([41.46], [15.505])[0].distance_m == first.snap([41.46], [15.505])[0].distance_m
+    )
 
 
 def test_corrupt_cache_is_a_clear_error(tmp_path: Path) -> None:
