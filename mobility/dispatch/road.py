@@ -405,6 +405,8 @@ def record_events(
             continue
         stored[key] = event
         answer["accepted"].append(key)
+        if event.kind == EventKind.UNDO:  # taken back: the same tap may come again
+            said.discard(_what(stored[event.undoes or ""]))
     return answer
 
 

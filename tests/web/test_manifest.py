@@ -283,3 +283,26 @@ def test_with_the_setting_on_the_next_stop_s_workers_hear_their_vehicle_is_on_it
             )
         ]
     assert sent == [code]  # the worker who gave a phone number
+
+
+def test_a_tap_taken_back_may_be_tapped_again(staff_app: Flask) -> None:
+    _, path = _published_day(staff_app)
+    phone = staff_app.test_client()
+    _, stops = _data(phone.get(path).get_data(as_text=True))
+    seq, told = stops[1]
+    arrived = {"kind": "arrived", "stop": seq}
+    answer = _send(
+        phone,
+        path,
+        [
+            {**arrived, "key": "arrived-0001", "at": _at(told // 60)},
+            {
+                "key": "undo-0000001",
+                "kind": "undo",
+                "undoes": "arrived-0001",
+                "at": _at(told // 60 + 1),
+            },
+            {**arrived, "key": "arrived-0002", "at": _at(told // 60 + 2)},
+        ],
+    )
+    assert answer["accepted"] == ["arrived-0001", "undo-0000001", "arrived-0002"]
