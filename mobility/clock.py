@@ -8,10 +8,13 @@ from zoneinfo import ZoneInfo
 
 __all__ = [
     "DEFAULT_TIMEZONE",
+    "as_utc",
+    "day_start",
     "hhmm",
     "local_now",
     "parse_hhmm",
     "seconds_hhmm",
+    "seconds_into",
     "utcnow",
     "zone",
 ]
@@ -33,6 +36,23 @@ def zone(name: str = DEFAULT_TIMEZONE) -> ZoneInfo:
 def local_now(timezone: str = DEFAULT_TIMEZONE, now: dt.datetime | None = None) -> dt.datetime:
     """``now`` (default: the current time) in the service's time zone."""
     return (now or utcnow()).astimezone(zone(timezone))
+
+
+def as_utc(moment: dt.datetime) -> dt.datetime:
+    """A stored moment as an aware one (SQLite gives back naive datetimes: they were
+    stored in UTC)."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def day_start(day: dt.date, timezone: str) -> dt.datetime:
+    """Midnight starting ``day`` in the service's time zone."""
+    return dt.datetime.combine(day, dt.time(0), zone(timezone))
+
+
+def seconds_into(day: dt.date, moment: dt.datetime, timezone: str) -> int:
+    """Seconds from the start of the service day ``day`` to ``moment`` (the unit of
+    plans: a stop's planned times compare with it)."""
+    return int((as_utc(moment) - day_start(day, timezone)).total_seconds())
 
 
 def hhmm(minutes: int | None) -> str:

@@ -18,12 +18,9 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from mobility.clock import as_utc
+
 __all__ = ["checked_with_lockout"]
-
-
-def _aware(value: dt.datetime) -> dt.datetime:
-    """SQLite gives back naive datetimes: they were stored in UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 def checked_with_lockout(
@@ -63,7 +60,7 @@ def checked_with_lockout(
     """
     model = type(row)
     locked = row.locked_until
-    if locked is not None and _aware(locked) > now:
+    if locked is not None and as_utc(locked) > now:
         spend()
         return False
     if locked is not None:  # the lock ran out: counting starts again

@@ -10,7 +10,7 @@ from typing import Final
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mobility.clock import utcnow, zone
+from mobility.clock import as_utc, seconds_into, utcnow
 from mobility.dispatch.plans import latest_plan
 from mobility.errors import ServiceError
 from mobility.store import Booking, BookingStatus, EventKind, RoadEvent
@@ -34,12 +34,6 @@ class VehicleOnRoad:
     pending_no_shows: list[str] = field(default_factory=list)  # booking codes
 
 
-def _minute(moment: dt.datetime, day: dt.date, timezone: str) -> int:
-    aware = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-    start = dt.datetime.combine(day, dt.time(0), zone(timezone))
-    return int((aware - start).total_seconds() // 60)
-
-
 def road_status(
     session: Session, day: dt.date, *, timezone: str, now: dt.datetime | None = None
 ) -> list[VehicleOnRoad]:
@@ -49,12 +43,12 @@ def road_status(
     run = latest_plan(session, day)
     if run is None:
         return []
-    now_min = _minute(now or utcnow(), day, timezone)
+    now_min = seconds_into(day, now or utcnow(), timezone) // 60
     events = list(session.scalars(select(RoadEvent).where(RoadEvent.service_date == day)))
     undone = {e.undoes for e in events if e.undoes}
     live = sorted(
         (e for e in events if e.key not in undone and e.kind != EventKind.UNDO),
-        key=lambda e: e.phone_at if e.phone_at.tzinfo else e.phone_at.replace(tzinfo=dt.UTC),
+        key=lambda e: as_utc(e.phone_at),
     )
     decided = {
         b.id
@@ -70,8 +64,8 @@ def road_status(
         late = None
         if arrivals:
             stop = stops[arrivals[-1].stop_seq or 0]
-            late = _minute(arrivals[-1].phone_at, day, timezone) - stop.arrival_s // 60
-        last_min = _minute(last.phone_at, day, timezone) if last else None
+            late = seconds_into(day, arrivals[-1].phone_at, timezone) // 60 - stop.arrival_s // 60
+        last_min = seconds_into(day, last.phone_at, timezone) // 60 if last else None
         ended = any(e.kind == EventKind.SHIFT_END for e in mine)
         due = [
             s.arrival_s // 60 for s in route.stops if s.arrival_s // 60 + SILENT_AFTER_MIN < now_min

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mobility.clock import zone
+from mobility.clock import seconds_into
 from mobility.dispatch.plans import latest_plan, plan_pickups
 from mobility.errors import ServiceError
 from mobility.store import Booking, BookingStatus, EventKind, RoadEvent
@@ -78,12 +78,6 @@ def record_outcome(
     return counts
 
 
-def _seconds(moment: dt.datetime, day: dt.date, timezone: str) -> int:
-    start = dt.datetime.combine(day, dt.time(0), zone(timezone))
-    aware = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-    return int((aware - start).total_seconds())
-
-
 def day_outcomes(session: Session, day: dt.date, *, timezone: str) -> list[dict[str, Any]]:
     """One row per booking of the day that has (or should have) an outcome:
     ``{"booking", "outcome", "seats_booked", "seats_boarded", "told_s", "arrived_s",
@@ -148,10 +142,10 @@ def day_outcomes(session: Session, day: dt.date, *, timezone: str) -> list[dict[
                 "seats_boarded": sum(e.seats or 0 for e in boarded),
                 "told_s": told[b.id][0] if b.id in told else None,
                 "arrived_s": min(
-                    (_seconds(e.phone_at, day, timezone) for e in arrived), default=None
+                    (seconds_into(day, e.phone_at, timezone) for e in arrived), default=None
                 ),
                 "boarded_s": min(
-                    (_seconds(e.phone_at, day, timezone) for e in boarded), default=None
+                    (seconds_into(day, e.phone_at, timezone) for e in boarded), default=None
                 ),
                 "vehicle": vehicle,
                 "source": source if outcome else None,

@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from mobility.clock import utcnow, zone
+from mobility.clock import as_utc, day_start, seconds_into, utcnow
 from mobility.dispatch.plans import latest_plan, plan_pickups
 from mobility.errors import ServiceError
 from mobility.messages import queue_on_its_way
@@ -142,9 +142,7 @@ def vehicle_of_link(
         raise ServiceError("link", "link_invalid", "link: its vehicle is gone")
     if _link_row(session, day, vehicle.id).version != version:
         raise ServiceError("link", "link_revoked", "link: replaced by a newer one")
-    end = dt.datetime.combine(day, dt.time(0), zone(timezone)) + dt.timedelta(
-        minutes=vehicle.shift_end_min
-    )
+    end = day_start(day, timezone) + dt.timedelta(minutes=vehicle.shift_end_min)
     if (now or utcnow()) > end:
         raise ServiceError("link", "link_expired", f"link: the shift of {day} is over")
     return day, vehicle
@@ -293,7 +291,7 @@ def _event(
         undone = earlier.get(str(raw.get("undoes") or ""))
         if undone is None or undone.vehicle_id != vehicle.id:
             raise _refuse(key, "invalid", "undoes: no such tap of this vehicle")
-        if (at - _aware(undone.phone_at)).total_seconds() > UNDO_S:
+        if (at - as_utc(undone.phone_at)).total_seconds() > UNDO_S:
             raise _refuse(key, "undo_too_late", f"undo: only within {UNDO_S // 60} minutes")
         event.undoes = undone.key
         return event
@@ -316,9 +314,7 @@ def _event(
         raise _refuse(key, "invalid", "booking: which booking")
     if kind is EventKind.NO_SHOW:
         told = plan_pickups(stop.route.plan).get(event.booking_id or 0, (stop.arrival_s, 0))[0]
-        local = at.astimezone(zone(timezone))
-        seconds = (local - dt.datetime.combine(day, dt.time(0), zone(timezone))).total_seconds()
-        if seconds < told + 60 * NO_SHOW_WAIT_MIN:
+        if seconds_into(day, at, timezone) < told + 60 * NO_SHOW_WAIT_MIN:
             raise _refuse(key, "no_show_too_early", f"no-show: wait {NO_SHOW_WAIT_MIN} minutes")
     if kind is EventKind.ARRIVED and event.lat is not None and event.lon is not None:
         here = np.array([[event.lat, event.lon], [stop.stop.lat or 0.0, stop.stop.lon or 0.0]])
@@ -332,10 +328,6 @@ def _event(
 
 def _number(value: object) -> float | None:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
-
-
-def _aware(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 def record_events(
@@ -421,8 +413,7 @@ def _tell_the_next_stop(
     left = next((s for s in (route.stops if route else []) if s.seq == event.stop_seq), None)
     if nxt is None or left is None or route is None:
         return 0
-    start = dt.datetime.combine(day, dt.time(0), zone(timezone))
-    delay = int((event.phone_at - start).total_seconds() // 60) - left.departure_s // 60
+    delay = seconds_into(day, event.phone_at, timezone) // 60 - left.departure_s // 60
     eta = nxt.arrival_s // 60 + max(0, delay)
     return sum(
         queue_on_its_way(session, m.booking, eta, f"onway:{m.booking_id}:{route.plan_id}")
@@ -437,8 +428,7 @@ def _stop_follows(event: RoadEvent, route: PlanRoute | None, day: dt.date, timez
     stop = next((s for s in (route.stops if route else []) if s.seq == event.stop_seq), None)
     if stop is None or event.kind not in (EventKind.ARRIVED, EventKind.DEPARTED):
         return
-    start = dt.datetime.combine(day, dt.time(0), zone(timezone))
-    minute = int((event.phone_at - start).total_seconds() // 60)
+    minute = seconds_into(day, event.phone_at, timezone) // 60
     if event.kind == EventKind.ARRIVED and stop.actual_arrival_min is None:
         stop.actual_arrival_min = minute
     elif event.kind == EventKind.DEPARTED and stop.actual_departure_min is None:

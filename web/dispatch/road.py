@@ -5,7 +5,7 @@ it every 30 seconds; without JavaScript it is a page of its own."""
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
@@ -19,10 +19,6 @@ from web.settings import get_settings
 from web.staff import audit, roles_required
 
 
-def _secret() -> str:
-    return str(current_app.config["SECRET_KEY"])
-
-
 @bp.route("/road/<day>")
 @roles_required(*DESK)
 def road(day: str) -> ResponseReturnValue:
@@ -34,7 +30,7 @@ def road(day: str) -> ResponseReturnValue:
     db = get_session()
     links = {
         link["vehicle"]: link["url"]
-        for link in driver_links(db, the_day, _secret(), settings.base_url)
+        for link in driver_links(db, the_day, get_settings().signing_key(), settings.base_url)
     }
     vehicles = road_status(db, the_day, timezone=settings.timezone)
     template = "dispatch/_road.html" if request.args.get("partial") else "dispatch/road.html"
@@ -51,7 +47,9 @@ def revoke() -> ResponseReturnValue:
     day = day_of(form.date.data)
     if form.validate_on_submit():
         try:
-            revoke_link(get_session(), day, request.form.get("vehicle", ""), _secret())
+            revoke_link(
+                get_session(), day, request.form.get("vehicle", ""), get_settings().signing_key()
+            )
         except ServiceError as err:
             flash(error_text(err), "error")
         else:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+from flask import Blueprint, Response, abort, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
@@ -101,7 +101,7 @@ def sheets_pdf(day: str) -> ResponseReturnValue:
         # the sheet's QR code opens the vehicle's manifest on the driver's phone
         route_url=lambda r: url_for(
             "driver.manifest_page",
-            token=link_of(get_session(), the_day, r.vehicle, str(current_app.config["SECRET_KEY"])),
+            token=link_of(get_session(), the_day, r.vehicle, get_settings().signing_key()),
             _external=True,
         ),
     )

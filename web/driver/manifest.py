@@ -39,14 +39,10 @@ __all__: list[str] = []
 SCRIPT = "manifest.js"
 
 
-def _secret() -> str:
-    from flask import current_app
-
-    return str(current_app.config["SECRET_KEY"])
-
-
 def _open(token: str) -> tuple[dt.date, Vehicle]:
-    return vehicle_of_link(get_session(), token, _secret(), timezone=get_settings().timezone)
+    return vehicle_of_link(
+        get_session(), token, get_settings().signing_key(), timezone=get_settings().timezone
+    )
 
 
 @bp.route("/m/<token>")
@@ -160,5 +156,5 @@ def my_manifest(day: str, vehicle: str) -> ResponseReturnValue:
     routes = [r for r in _routes(the_day) if r.vehicle.name == vehicle]
     if not routes or current_user.is_anonymous:
         abort(404)
-    token = link_of(get_session(), the_day, routes[0].vehicle, _secret())
+    token = link_of(get_session(), the_day, routes[0].vehicle, get_settings().signing_key())
     return redirect(url_for("driver.manifest_page", token=token))
