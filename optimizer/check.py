@@ -27,8 +27,11 @@ def check(problem: RoutingProblem, plan: Plan) -> list[str]:
     windows, after arrival, and arrivals follow the travel-time matrix; ride times,
     route durations and shifts are respected; routes start and end at the
     vehicle's depots; the plan's totals match its routes; unassigned parts are
-    exactly the parts not served; and a party of a request that may not ride in
-    part (``Request.partial``) has all its seats served or none.
+    exactly the parts not served; a party of a request that may not ride in
+    part (``Request.partial``) has all its seats served or none; a request on board
+    (``Request.on_board``) is carried to its drop-off by its vehicle, picked up at the
+    vehicle's start when the route starts; and a route begins with its vehicle's
+    fixed prefix (``Vehicle.prefix``), after those pickups.
 
     Parameters
     ----------
@@ -55,7 +58,51 @@ def check(problem: RoutingProblem, plan: Plan) -> list[str]:
             _check_route(problem, parts, route, tally, errors)
     _check_totals(parts, plan, tally, errors)
     _check_whole_parties(problem, parts, set(tally.pickups), errors)
+    _check_on_board(problem, parts, plan, errors)
     return errors
+
+
+def _check_on_board(
+    problem: RoutingProblem, parts: Sequence[RequestPart], plan: Plan, errors: list[str]
+) -> None:
+    """Groups on board ride their vehicle to their drop-off; prefixes come first."""
+    carried = {u.part for u in plan.unassigned}
+    for j, part in enumerate(parts):
+        r = part.request
+        if 0 <= r < len(problem.requests) and problem.requests[r].on_board is not None:
+            if j in carried:
+                errors.append(f"request {r} is on board and its part {j} is left out")
+    for route in plan.routes:
+        if not 0 <= route.vehicle < len(problem.vehicles):
+            continue
+        vehicle = problem.vehicles[route.vehicle]
+        stops = [v for v in route.visits if v.kind in (VisitKind.PICKUP, VisitKind.DELIVERY)]
+        aboard = 0
+        while (
+            aboard < len(stops)
+            and stops[aboard].kind is VisitKind.PICKUP
+            and 0 <= stops[aboard].part < len(parts)
+            and problem.requests[parts[stops[aboard].part].request].on_board == route.vehicle
+        ):
+            aboard += 1
+        # the groups on board board first, when the route starts
+        for visit in stops[aboard:]:
+            if visit.kind is VisitKind.PICKUP and 0 <= visit.part < len(parts):
+                if problem.requests[parts[visit.part].request].on_board is not None:
+                    errors.append(
+                        f"vehicle {route.vehicle}: part {visit.part} is on board yet "
+                        "picked up after other stops"
+                    )
+        done = [
+            (parts[v.part].request, v.kind.value)
+            for v in stops[aboard : aboard + len(vehicle.prefix)]
+            if 0 <= v.part < len(parts)
+        ]
+        if done != list(vehicle.prefix):
+            errors.append(
+                f"vehicle {route.vehicle}: route begins with {done}, not its prefix "
+                f"{list(vehicle.prefix)}"
+            )
 
 
 def _check_whole_parties(
@@ -197,7 +244,7 @@ def _check_stop_visit(
     if not 0 <= part.request < len(problem.requests):
         return  # reported with the parts
     req = problem.requests[part.request]
-    if not vehicle.may_serve(part.request):
+    if k not in problem.eligible_vehicles(part.request):
         errors.append(f"{where}: vehicle may not serve request {part.request}")
     if visit.kind is VisitKind.PICKUP:
         tally.pickups[j] += 1

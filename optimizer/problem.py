@@ -9,14 +9,16 @@ is how :mod:`optimizer.darp` reads the Euclidean benchmark instances.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Final
 
 import numpy as np
 import numpy.typing as npt
 
 __all__ = [
+    "PREFIX_KINDS",
     "UNLIMITED",
     "Request",
     "RequestPart",
@@ -27,6 +29,8 @@ __all__ = [
 
 #: Stands for "no limit" on ride time and route duration.
 UNLIMITED: Final = -1
+#: What a visit of a vehicle's fixed prefix does (``Vehicle.prefix``).
+PREFIX_KINDS: Final = ("pickup", "delivery")
 
 IntMatrix = npt.NDArray[np.int64]
 
@@ -90,6 +94,16 @@ class Request:
         are left out. By default a party in several parts (a crew larger than its
         vehicles, or split for room) rides whole, in one or several vehicles, or not
         at all (see ``RequestPart.together``).
+    priority
+        Served before any request without it: leaving one of its seats out costs
+        more than leaving out every other seat (as far as integer costs allow), e.g.
+        the riders of a vehicle that broke down.
+    on_board
+        Index of the vehicle the group is already on board of, or ``None``. Only
+        its drop-off is left to plan, by that vehicle: ``pickup`` must be the
+        vehicle's start, and the problem holds the request as picked up there at the
+        vehicle's start time in no time (its seats are the vehicle's initial load).
+        ``max_ride`` counts from the vehicle's start. It is a priority request.
     """
 
     pickup: int
@@ -103,6 +117,8 @@ class Request:
     label: str = ""
     units: tuple[int, ...] = ()
     partial: bool = False
+    priority: bool = False
+    on_board: int | None = None
 
     def __post_init__(self) -> None:
         if self.seats < 1:
@@ -112,7 +128,7 @@ class Request:
             raise ValueError(
                 f"request {self.label!r}: units must be at least 1 and add up to seats"
             )
-        if self.pickup == self.delivery:
+        if self.pickup == self.delivery and self.on_board is None:
             raise ValueError(f"request {self.label!r}: pickup equals delivery ({self.pickup})")
         _window(self.pickup_window, f"request {self.label!r}: pickup_window")
         _window(self.delivery_window, f"request {self.label!r}: delivery_window")
@@ -146,6 +162,16 @@ class Vehicle:
     profile
         Which of the problem's travel matrices this vehicle drives by (a bus is
         slower than a minibus on the same roads); 0 when there is one.
+    prefix
+        Visits the route must begin with, in this order (after the pickups of the
+        requests on board, see ``Request.on_board``): ``(request, "pickup")`` or
+        ``(request, "delivery")``, e.g. the stop a vehicle is driving to when the
+        day is re-planned. Service starts as early as the windows allow. A request
+        in a prefix is served whole by this vehicle; its drop-off may be in the
+        prefix only after its pickup (or when it is on board).
+
+    ``start`` and ``shift[0]`` are where and when the vehicle is at the start of its
+    route: its depot before the day, or where it is when a day is re-planned.
     """
 
     seats: int
@@ -157,10 +183,18 @@ class Vehicle:
     serves: frozenset[int] | None = None
     label: str = ""
     profile: int = 0
+    prefix: tuple[tuple[int, str], ...] = ()
 
     def __post_init__(self) -> None:
         if self.seats < 1:
             raise ValueError(f"vehicle {self.label!r}: seats must be at least 1, got {self.seats}")
+        object.__setattr__(self, "prefix", tuple((int(r), str(kind)) for r, kind in self.prefix))
+        for r, kind in self.prefix:
+            if kind not in PREFIX_KINDS:
+                raise ValueError(
+                    f"vehicle {self.label!r}: prefix visit of request {r} is {kind!r}, "
+                    "not 'pickup' or 'delivery'"
+                )
         _window(self.shift, f"vehicle {self.label!r}: shift")
         if self.max_duration != UNLIMITED and self.max_duration < 0:
             raise ValueError(f"vehicle {self.label!r}: max_duration must be >= 0 or UNLIMITED")
@@ -225,6 +259,9 @@ class RoutingProblem:
     parts
         The requests as served: crews too large for any vehicle and the requests
         in ``split`` come in several parts, the others in one.
+    pinned
+        Request -> the vehicle that must serve it: the group is on board
+        (``Request.on_board``) or in the vehicle's prefix (``Vehicle.prefix``).
     """
 
     durations: IntMatrix
@@ -234,6 +271,7 @@ class RoutingProblem:
     split: frozenset[int] = frozenset()
     part_limits: Mapping[int, int] = field(default_factory=dict)
     parts: tuple[RequestPart, ...] = field(init=False)
+    pinned: dict[int, int] = field(init=False)
     profile_durations: tuple[IntMatrix, ...] = field(init=False)
     profile_distances: tuple[IntMatrix, ...] = field(init=False)
 
@@ -281,7 +319,59 @@ class RoutingProblem:
             if limit < 1:
                 raise ValueError(f"part_limits[{index}]: must be at least 1, got {limit}")
         object.__setattr__(self, "part_limits", dict(self.part_limits))
+        object.__setattr__(self, "pinned", self._pins())
         object.__setattr__(self, "parts", tuple(self._split()))
+
+    def _pins(self) -> dict[int, int]:
+        """Check the requests on board and the prefixes; hold each request on board
+        as picked up at its vehicle's start and start time, in no time."""
+        pins: dict[int, int] = {}
+        requests = list(self.requests)
+        for i, r in enumerate(requests):
+            if r.on_board is None:
+                continue
+            where = f"requests[{i}].on_board"
+            if not 0 <= r.on_board < len(self.vehicles):
+                raise ValueError(f"{where}: unknown vehicle {r.on_board}")
+            v = self.vehicles[r.on_board]
+            if r.pickup != v.start:
+                raise ValueError(f"{where}: pickup {r.pickup} is not the vehicle's start {v.start}")
+            if not v.may_serve(i) or i in self.split:
+                raise ValueError(f"{where}: the vehicle may not serve it, or it is split")
+            at = v.shift[0]
+            requests[i] = replace(r, pickup_window=(at, at), pickup_service=0, priority=True)
+            pins[i] = r.on_board
+        load = Counter[int]()
+        for i, k in pins.items():
+            load[k] += requests[i].seats
+        for k, seats in load.items():
+            if seats > self.vehicles[k].seats:
+                raise ValueError(f"vehicles[{k}]: {seats} on board, more than its seats")
+        object.__setattr__(self, "requests", tuple(requests))
+        for k, v in enumerate(self.vehicles):
+            self._check_prefix(k, v, pins)
+        return pins
+
+    def _check_prefix(self, k: int, v: Vehicle, pins: dict[int, int]) -> None:
+        """A prefix names known requests this vehicle may serve whole, each visit
+        once, a drop-off after its pickup (or of a request on board)."""
+        picked = {i for i, vehicle in pins.items() if vehicle == k}
+        seen: set[tuple[int, str]] = set()
+        for r, kind in v.prefix:
+            where = f"vehicles[{k}].prefix"
+            if not 0 <= r < len(self.requests):
+                raise ValueError(f"{where}: unknown request index {r}")
+            if (r, kind) in seen or pins.get(r, k) != k:
+                raise ValueError(f"{where}: request {r} is visited twice or by another vehicle")
+            if not v.may_serve(r) or r in self.split or self.requests[r].seats > v.seats:
+                raise ValueError(f"{where}: request {r} cannot ride this vehicle whole")
+            if kind == "pickup" and r in picked:
+                raise ValueError(f"{where}: request {r} is picked up twice")
+            if kind == "delivery" and r not in picked:
+                raise ValueError(f"{where}: request {r} is dropped off before its pickup")
+            seen.add((r, kind))
+            picked.add(r)
+            pins[r] = k
 
     @property
     def n_locations(self) -> int:
@@ -294,7 +384,11 @@ class RoutingProblem:
         return self.profile_durations[profile], self.profile_distances[profile]
 
     def eligible_vehicles(self, request: int) -> list[int]:
-        """Indices of the vehicles that may serve request ``request``."""
+        """Indices of the vehicles that may serve request ``request`` (only its own
+        for a request on board or in a vehicle's prefix)."""
+        pinned = self.pinned.get(request)
+        if pinned is not None:
+            return [pinned] if self.vehicles[pinned].may_serve(request) else []
         return [k for k, v in enumerate(self.vehicles) if v.may_serve(request)]
 
     def with_split(self, requests: Iterable[int]) -> RoutingProblem:

@@ -35,6 +35,7 @@ import numpy.typing as npt
 
 from optimizer.lns import BIG, LnsData, improve, warm_up
 from optimizer.plan import Plan, Route, Unassigned, UnassignedReason, Visit, VisitKind
+from optimizer.prefix import after_prefixes, with_prefixes
 from optimizer.problem import UNLIMITED, RoutingProblem
 
 __all__ = ["SearchConfig", "SolverParams", "solve"]
@@ -353,6 +354,22 @@ def _cost_scales(
     return fixed, route_cost_bound + sum(fixed) + 1
 
 
+def _penalties(prepared: _Prepared, seat_penalty: int) -> npt.NDArray[np.int64]:
+    """Cost of leaving out each modelled part: its seats at ``seat_penalty``, times a
+    weight for a priority request (``Request.priority``) that makes one of its seats
+    cost more than all the other seats together, as far as 64-bit costs allow."""
+    problem = prepared.problem
+    seats = np.array([problem.parts[j].seats for j in prepared.parts], dtype=np.int64)
+    first = np.array(
+        [problem.requests[problem.parts[j].request].priority for j in prepared.parts], dtype=bool
+    )
+    weight = 1
+    if first.any():
+        headroom = (1 << 61) // max(1, seat_penalty * int(seats.sum()))
+        weight = max(1, min(int(seats[~first].sum()) + 1, headroom))
+    return seat_penalty * seats * np.where(first, weight, 1)
+
+
 def _horizon(prepared: _Prepared) -> int:
     """Latest time in the model: the last shift end or drop-off window close."""
     return int(
@@ -476,6 +493,7 @@ def _search(prepared: _Prepared, params: SolverParams, config: SearchConfig) -> 
 
     # pickup and delivery pairs
     all_vehicles = list(range(len(vehicles)))
+    penalties = _penalties(prepared, seat_penalty)
     for m, j in enumerate(prepared.parts):
         part = problem.parts[j]
         req = problem.requests[part.request]
@@ -496,8 +514,7 @@ def _search(prepared: _Prepared, params: SolverParams, config: SearchConfig) -> 
             # -1 keeps the request optional (unperformed)
             routing.VehicleVar(p_idx).SetValues([-1, *allowed])
             routing.VehicleVar(d_idx).SetValues([-1, *allowed])
-        penalty = int(seat_penalty * part.seats)
-        routing.AddDisjunction([p_idx], penalty)
+        routing.AddDisjunction([p_idx], int(penalties[m]))
         routing.AddDisjunction([d_idx], 0)
         solver.Add(routing.ActiveVar(p_idx) == routing.ActiveVar(d_idx))
 
@@ -659,7 +676,7 @@ def _lns_data(prepared: _Prepared, params: SolverParams) -> LnsData:
         service=service,
         demand=demand,
         ride=ride,
-        penalty=seat_penalty * seats,
+        penalty=_penalties(prepared, seat_penalty),
         v_cap=np.array([v.seats for v in vehicles], dtype=np.int64),
         v_start=np.array([depot_node[v.start] for v in vehicles], dtype=np.int64),
         v_end=np.array([depot_node[v.end] for v in vehicles], dtype=np.int64),
@@ -773,6 +790,9 @@ def solve(problem: RoutingProblem, params: SolverParams | None = None) -> Plan:
     """
     started = time.perf_counter()
     params = params or SolverParams()
+    if any(v.prefix for v in problem.vehicles):  # plan what is left after them
+        residual = after_prefixes(problem)
+        return with_prefixes(problem, residual, solve(residual.problem, params))
     prepared = _prepare(problem, params)
     if prepared.cut:  # crews only smaller vehicles reach in time ride in their size
         prepared = _prepare(problem.with_part_limits(prepared.cut), params)
@@ -825,7 +845,11 @@ def _split_search(
     for m, j in enumerate(prepared.parts):
         r = problem.parts[j].request
         whole[r] = whole.get(r, True) and n_depots + 2 * m not in served
-    to_split = [r for r, out in whole.items() if out and problem.requests[r].seats > 1]
+    to_split = [
+        r
+        for r, out in whole.items()
+        if out and problem.requests[r].seats > 1 and r not in problem.pinned
+    ]
     if best.objective < 0:
         return None
     t0, t1 = params.lns_temperature
