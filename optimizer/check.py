@@ -66,12 +66,15 @@ def _check_on_board(
     problem: RoutingProblem, parts: Sequence[RequestPart], plan: Plan, errors: list[str]
 ) -> None:
     """Groups on board ride their vehicle to their drop-off; prefixes come first."""
-    carried = {u.part for u in plan.unassigned}
-    for j, part in enumerate(parts):
-        r = part.request
-        if 0 <= r < len(problem.requests) and problem.requests[r].on_board is not None:
-            if j in carried:
-                errors.append(f"request {r} is on board and its part {j} is left out")
+    left = {u.part for u in plan.unassigned}
+
+    def on_board(j: int) -> int | None:
+        r = parts[j].request if 0 <= j < len(parts) else -1
+        return problem.requests[r].on_board if 0 <= r < len(problem.requests) else None
+
+    for j in sorted(left):
+        if on_board(j) is not None:
+            errors.append(f"request {parts[j].request} is on board and its part {j} is left out")
     for route in plan.routes:
         if not 0 <= route.vehicle < len(problem.vehicles):
             continue
@@ -81,18 +84,16 @@ def _check_on_board(
         while (
             aboard < len(stops)
             and stops[aboard].kind is VisitKind.PICKUP
-            and 0 <= stops[aboard].part < len(parts)
-            and problem.requests[parts[stops[aboard].part].request].on_board == route.vehicle
+            and on_board(stops[aboard].part) == route.vehicle
         ):
             aboard += 1
         # the groups on board board first, when the route starts
         for visit in stops[aboard:]:
-            if visit.kind is VisitKind.PICKUP and 0 <= visit.part < len(parts):
-                if problem.requests[parts[visit.part].request].on_board is not None:
-                    errors.append(
-                        f"vehicle {route.vehicle}: part {visit.part} is on board yet "
-                        "picked up after other stops"
-                    )
+            if visit.kind is VisitKind.PICKUP and on_board(visit.part) is not None:
+                errors.append(
+                    f"vehicle {route.vehicle}: part {visit.part} is on board yet "
+                    "picked up after other stops"
+                )
         done = [
             (parts[v.part].request, v.kind.value)
             for v in stops[aboard : aboard + len(vehicle.prefix)]

@@ -17,6 +17,7 @@ from mobility.dispatch.console import (
     published_plan,
     timelines,
 )
+from mobility.dispatch.disruption import Disruption, DisruptionKind
 from mobility.dispatch.fleet import (
     add_vehicle,
     assign_driver,
@@ -40,6 +41,12 @@ from mobility.dispatch.plans import (
     run_figures,
     sizing_of,
     visible_routes,
+)
+from mobility.dispatch.replan import (
+    Proposal,
+    publish_replan,
+    replan_proposal,
+    request_replan,
 )
 from mobility.dispatch.road import (
     Manifest,
@@ -83,11 +90,14 @@ __all__ = [
     "STALE_AFTER_S",
     "DayConsole",
     "DayOverview",
+    "Disruption",
+    "DisruptionKind",
     "FreeVehicles",
     "GraphLoader",
     "Manifest",
     "PlanChanges",
     "PlanOutcome",
+    "Proposal",
     "RunAbandonedError",
     "VehicleOnRoad",
     "VehicleTimeline",
@@ -126,10 +136,13 @@ __all__ = [
     "plan_pickups",
     "plan_seats",
     "publish_plan",
+    "publish_replan",
     "published_plan",
     "reap_stale_runs",
     "record_events",
     "record_outcome",
+    "replan_proposal",
+    "request_replan",
     "request_run",
     "revoke_link",
     "ride_outcomes",

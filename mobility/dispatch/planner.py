@@ -239,6 +239,7 @@ def stop_matrices(
 ) -> dict[str, ProfileMatrix]:
     """A travel matrix per vehicle profile between the stops the day uses."""
     ids = {b.from_stop for b in rows} | {b.to_stop for b in rows} | {v.depot_stop for v in fleet}
+    ids |= {v.at_stop for v in fleet if v.at_stop is not None}
     stops = [_stop_point(s) for s in get_stops(session, ids).values()]
     return {
         profile: profile_matrix(graphs(profile), stops) for profile in {v.profile for v in fleet}

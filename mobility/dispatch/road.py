@@ -46,6 +46,7 @@ __all__ = [
     "Manifest",
     "driver_links",
     "link_of",
+    "live_events",
     "manifest",
     "record_events",
     "revoke_link",
@@ -212,19 +213,16 @@ def manifest(session: Session, day: dt.date, vehicle: Vehicle) -> Manifest:
                 on_board=stop.load_after,
             )
         )
-    done = {_what(e): e.key for e in _live_events(session, day, vehicle.id)}
+    done = {_what(e): e.key for e in live_events(session, day, vehicle.id)}
     return Manifest(day, vehicle.name, vehicle.seats, version, stops, done)
 
 
-def _live_events(session: Session, day: dt.date, vehicle_id: int) -> list[RoadEvent]:
-    """The vehicle's taps of the day that were not undone."""
-    events = list(
-        session.scalars(
-            select(RoadEvent)
-            .where(RoadEvent.service_date == day, RoadEvent.vehicle_id == vehicle_id)
-            .order_by(RoadEvent.phone_at)
-        )
-    )
+def live_events(session: Session, day: dt.date, vehicle_id: int | None = None) -> list[RoadEvent]:
+    """The taps of the day (of one vehicle, or all) that were not undone, in order."""
+    query = select(RoadEvent).where(RoadEvent.service_date == day)
+    if vehicle_id is not None:
+        query = query.where(RoadEvent.vehicle_id == vehicle_id)
+    events = list(session.scalars(query.order_by(RoadEvent.phone_at, RoadEvent.id)))
     undone = {e.undoes for e in events if e.undoes}
     return [e for e in events if e.key not in undone and e.kind != EventKind.UNDO]
 
@@ -366,7 +364,7 @@ def record_events(
         "messages": 0,
     }
     # the same tap from a second phone on the same link says nothing new
-    said = {_what(e) for e in _live_events(session, day, vehicle.id)}
+    said = {_what(e) for e in live_events(session, day, vehicle.id)}
     for raw, key in zip(raws, keys, strict=True):
         if key in stored:
             answer["duplicates"].append(key)

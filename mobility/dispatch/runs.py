@@ -67,9 +67,11 @@ def request_run(
     kind: PlanKind = PlanKind.PLAN,
     moves: dict[str, str | None] | None = None,
     locked: set[str] | None = None,
+    edits: str | None = None,
     queued_alive: Callable[[PlanRun], bool] | None = None,
 ) -> tuple[PlanRun, bool]:
-    """A queued run of the day, new or the one already going.
+    """A queued run of the day, new or the one already going (``edits``: what the
+    run does, as stored; by default the manual edit ``moves`` and ``locked``).
 
     Runs whose worker is gone are marked failed first (``queued_alive``: the
     queue's view of a queued run's job), so they never block a new one.
@@ -86,7 +88,7 @@ def request_run(
         ``run_active`` on ``date`` when another kind of run (or another edit) of the
         day is queued or running.
     """
-    edits = edits_json(moves, locked)
+    edits = edits if edits is not None else edits_json(moves, locked)
     reap_stale_runs(session, queued_alive=queued_alive)
     for _ in range(2):
         active = active_run(session, service_date)
@@ -164,6 +166,16 @@ def execute_run(
             if run.kind is PlanKind.SIZING:
                 return run_sizing(
                     session, run, graphs, settings.with_time_limit(run.time_limit_s), say
+                )
+            if run.kind is PlanKind.REPLAN:
+                from mobility.dispatch.replan import fill_replan
+
+                return fill_replan(
+                    session,
+                    run,
+                    graphs,
+                    settings=settings.with_time_limit(run.time_limit_s),
+                    progress=say,
                 )
             return fill_run(
                 session,

@@ -15,6 +15,7 @@ from mobility.messages.outbox import (
     queue_on_its_way,
     queue_publish_notices,
     queue_reminders,
+    queue_rescue,
     queue_staff_cancellation,
     send_again,
 )
@@ -54,6 +55,7 @@ __all__ = [
     "queue_on_its_way",
     "queue_publish_notices",
     "queue_reminders",
+    "queue_rescue",
     "queue_staff_cancellation",
     "segments",
     "send_again",

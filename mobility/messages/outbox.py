@@ -36,6 +36,7 @@ __all__ = [
     "queue_on_its_way",
     "queue_publish_notices",
     "queue_reminders",
+    "queue_rescue",
     "queue_staff_cancellation",
     "send_again",
 ]
@@ -120,6 +121,19 @@ def queue_lost_seat(session: Session, booking: Booking, run_id: int) -> int:
     if booking.told_pickup_min is None:
         return 0
     return queue_change_notices(session, booking, f"run{run_id}")
+
+
+def queue_rescue(session: Session, booking: Booking, run_id: int) -> int:
+    """A worker on board a vehicle that broke down: where and when another vehicle
+    picks them up (``booking.pickup_time_min`` at ``booking.pickup_stop``)."""
+    if booking.pickup_time_min is None:
+        return 0
+    key = f"rescue:{booking.id}:run{run_id}"
+    message = _queue(session, booking, MessageKind.CHANGE, key, booking.pickup_time_min)
+    if message is None:
+        return 0
+    booking.told_pickup_min, booking.told_unserved = booking.pickup_time_min, False
+    return 1
 
 
 def queue_staff_cancellation(session: Session, booking: Booking) -> int:

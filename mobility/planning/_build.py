@@ -14,7 +14,7 @@ from mobility.errors import SnapError
 from mobility.planning.settings import PlanningSettings
 from mobility.planning.types import BookingRow, FleetVehicle, ProfileMatrix, RideGroup, StopPoint
 from mobility.roads import RoadGraph, travel_time_matrix
-from optimizer.problem import Request, RoutingProblem, Vehicle, boarding_time
+from optimizer.problem import UNLIMITED, Request, RoutingProblem, Vehicle, boarding_time
 
 __all__ = ["DAY_S", "UNREACHABLE_S", "build_problem", "group_bookings", "profile_matrix"]
 
@@ -32,10 +32,12 @@ def group_bookings(bookings: Sequence[BookingRow], max_seats: int) -> list[RideG
     from those that did not. A single booking larger than ``max_seats`` stays
     whole: the optimizer splits it if no vehicle can take it.
     """
-    by_key: dict[tuple[str, int, int, int, int | None, bool], list[BookingRow]] = defaultdict(list)
+    Key = tuple[str, int, int, int, int | None, bool, bool, bool, bool, bool]
+    by_key: dict[Key, list[BookingRow]] = defaultdict(list)
     for b in sorted(bookings, key=lambda b: b.id):
-        key = (b.direction, b.from_stop, b.to_stop, b.time_min, b.vehicle_pin, b.allow_parts)
-        by_key[key].append(b)
+        trip = (b.direction, b.from_stop, b.to_stop, b.time_min, b.vehicle_pin)
+        state = (b.on_board, b.priority, b.fixed, b.rescue)
+        by_key[(*trip, b.allow_parts, *state)].append(b)
     groups: list[RideGroup] = []
     for key, members in by_key.items():
         packed: list[RideGroup] = []
@@ -72,11 +74,17 @@ def build_problem(
     """The routing problem of the day's groups, and the stop id of each location."""
     profiles = sorted({v.profile for v in fleet})
     loc_ids = sorted(
-        {g.from_stop for g in groups} | {g.to_stop for g in groups} | {v.depot_stop for v in fleet}
+        {g.from_stop for g in groups}
+        | {g.to_stop for g in groups}
+        | {v.depot_stop for v in fleet}
+        | {v.at_stop for v in fleet if v.at_stop is not None}
     )
     index = {stop_id: i for i, stop_id in enumerate(loc_ids)}
     durations, distances, reach = _travel_arrays(profiles, matrices, index)
-    requests = [_request(g, index, durations, profiles, reach, settings) for g in groups]
+    fleet_index = {v.id: k for k, v in enumerate(fleet)}
+    requests = [
+        _request(g, index, durations, profiles, reach, settings, fleet_index) for g in groups
+    ]
     vehicles = [_vehicle(v, groups, index, profiles, reach) for v in fleet]
     problem = RoutingProblem(durations, tuple(requests), tuple(vehicles), distances=distances)
     return problem, loc_ids
@@ -116,8 +124,10 @@ def _request(
     profiles: list[str],
     reach: dict[str, set[int]],
     settings: PlanningSettings,
+    fleet_index: dict[int, int],
 ) -> Request:
-    """The optimizer's request for a group: windows, ride limit, boarding time."""
+    """The optimizer's request for a group: windows, ride limit, boarding time; a
+    group on board is only dropped off, whenever it can be, by its vehicle."""
     a, b = index[g.from_stop], index[g.to_stop]
     usable = [p for p, name in enumerate(profiles) if {g.from_stop, g.to_stop} <= reach[name]]
     direct = min((int(durations[p, a, b]) for p in usable), default=UNREACHABLE_S)
@@ -141,6 +151,11 @@ def _request(
     service = boarding_time(
         g.seats, base_s=settings.boarding_base_s, per_seat_s=settings.boarding_per_seat_s
     )
+    on_board = fleet_index[g.pin] if g.on_board and g.pin is not None else None
+    if on_board is not None:
+        delivery_window, max_ride = (0, DAY_S), UNLIMITED
+    elif g.rescue:  # waiting by the road: as soon as any vehicle can, wherever it is going
+        pickup_window, delivery_window, max_ride = (0, DAY_S), (0, DAY_S), UNLIMITED
     return Request(
         pickup=a,
         delivery=b,
@@ -153,6 +168,8 @@ def _request(
         label=f"{g.direction}:{g.from_stop}->{g.to_stop}@{g.time_min}",
         units=tuple(b.seats for b in g.bookings) if len(g.bookings) > 1 else (),
         partial=g.allow_parts,
+        priority=g.priority or g.rescue,
+        on_board=on_board,
     )
 
 
@@ -170,13 +187,19 @@ def _vehicle(
         if {g.from_stop, g.to_stop} <= reach[v.profile]
         and (g.pin == v.id if (v.locked or g.pin is not None) else True)
     )
+    # under way, the stop it is driving to comes first: who leaves, then who boards
+    mine = [i for i, g in enumerate(groups) if g.fixed and g.pin == v.id]
+    prefix = [(i, "delivery") for i in mine if groups[i].on_board]
+    prefix += [(i, "pickup") for i in mine if not groups[i].on_board]
+    start = v.shift_start_s if v.at_s is None else v.at_s
     return Vehicle(
         seats=v.seats,
-        start=index[v.depot_stop],
+        start=index[v.depot_stop if v.at_stop is None else v.at_stop],
         end=index[v.depot_stop],
-        shift=(v.shift_start_s, v.shift_end_s),
+        shift=(start, max(start, v.shift_end_s)),
         fixed_cost=v.fixed_cost,
         serves=serves,
         label=v.name,
         profile=profiles.index(v.profile),
+        prefix=tuple(prefix),
     )

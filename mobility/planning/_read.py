@@ -23,7 +23,7 @@ from mobility.planning.types import (
     told_pickups,
 )
 from optimizer.bounds import served_seats_bound
-from optimizer.plan import Plan, Route, UnassignedReason, VisitKind
+from optimizer.plan import Plan, Route, UnassignedReason, Visit, VisitKind
 from optimizer.problem import RequestPart, RoutingProblem
 
 __all__ = ["day_plan"]
@@ -92,6 +92,7 @@ def _planned_route(
     loc_ids: list[int],
     share: dict[int, list[tuple[int, int]]],
     tally: _Tally,
+    parts: Sequence[RequestPart],
 ) -> PlannedRoute:
     """A vehicle's route as timed stops with the bookings boarding and leaving."""
     dur, dist = problem.travel(route.vehicle)
@@ -105,6 +106,11 @@ def _planned_route(
             driving += int(dur[prev.location, visit.location])
             tally.seat_seconds_used += prev.load * (visit.arrival - prev.departure)
         stop_id = loc_ids[visit.location]
+        if _before_now(problem, parts, vehicle, visit):
+            # a vehicle under way: where it is, and who is on board, is not a new stop
+            if visit.kind is VisitKind.PICKUP:
+                picked_at[visit.part] = (visit.departure, visit.location)
+            continue
         # one stop on the sheet for what happens at a place in one go
         if (
             stops
@@ -138,6 +144,18 @@ def _planned_route(
     return PlannedRoute(vehicle.id, stops, route.duration, distance, driving)
 
 
+def _before_now(
+    problem: RoutingProblem, parts: Sequence[RequestPart], vehicle: FleetVehicle, visit: Visit
+) -> bool:
+    """Whether a visit only says where a vehicle under way is (its start) or who is on
+    board (the pickups of groups on board)."""
+    if visit.kind is VisitKind.START:
+        return vehicle.at_stop is not None
+    if visit.kind is not VisitKind.PICKUP:
+        return False
+    return problem.requests[parts[visit.part].request].on_board is not None
+
+
 def day_plan(
     problem: RoutingProblem,
     plan: Plan,
@@ -146,10 +164,11 @@ def day_plan(
     loc_ids: list[int],
     bookings: Sequence[BookingRow],
 ) -> DayPlan:
-    share = _shares(plan.parts or problem.parts, groups)
+    parts = plan.parts or problem.parts
+    share = _shares(parts, groups)
     tally = _Tally()
     routes = [
-        _planned_route(problem, route, fleet[route.vehicle], loc_ids, share, tally)
+        _planned_route(problem, route, fleet[route.vehicle], loc_ids, share, tally, parts)
         for route in plan.routes
         if route.is_used
     ]

@@ -111,6 +111,19 @@ class BookingRow:
     vehicle_pin: int | None = None  # the fleet vehicle it must ride (a dispatcher's move)
     service: bool = False  # a ride to or from a service (an appointment), not to work
     allow_parts: bool = False  # the crew may ride in part: some seats served, not all
+    #: a re-plan of a day under way (see :mod:`mobility.dispatch.disruption`): the
+    #: seats are on board ``vehicle_pin``, which is at ``from_stop``; only the drop-off
+    #: is left, whenever it can be
+    on_board: bool = False
+    #: served before every booking without it (riders of a vehicle lost or late),
+    #: within its own windows rather than the time it was told
+    priority: bool = False
+    #: its next move (boarding, or leaving when on board) is at the stop
+    #: ``vehicle_pin`` is driving to: part of the route's fixed beginning
+    fixed: bool = False
+    #: riders of a vehicle that broke down, waiting at ``from_stop`` where it stands:
+    #: picked up and taken on as soon as any vehicle can, first of all
+    rescue: bool = False
 
 
 @dataclass(frozen=True)
@@ -126,12 +139,17 @@ class FleetVehicle:
     shift_end_s: int
     fixed_cost: int = 1
     locked: bool = False  # serves only the bookings pinned to it
+    #: under way (a re-plan): the stop it is at, or last left, and when it leaves it;
+    #: ``None``: at its depot from the start of its shift
+    at_stop: int | None = None
+    at_s: int | None = None
 
 
 @dataclass
 class RideGroup:
     """Bookings with the same direction, origin, destination, time (and vehicle pin),
-    and the same choice about riding in part."""
+    the same choice about riding in part, and (in a re-plan) the same state: on board,
+    priority, fixed."""
 
     direction: str
     from_stop: int
@@ -139,6 +157,10 @@ class RideGroup:
     time_min: int
     pin: int | None = None
     allow_parts: bool = False
+    on_board: bool = False
+    priority: bool = False
+    fixed: bool = False
+    rescue: bool = False
     bookings: list[BookingRow] = field(default_factory=list)
 
     @property

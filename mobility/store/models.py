@@ -53,6 +53,7 @@ class StopKind(enum.StrEnum):
     FARM = "farm"
     SERVICE = "service"
     DEPOT = "depot"
+    ROADSIDE = "roadside"  # where a vehicle out of service stands (not bookable)
 
 
 class ServiceCategory(enum.StrEnum):

@@ -52,12 +52,15 @@ ACTIVE_RUN_STATUSES = (PlanStatus.QUEUED, PlanStatus.RUNNING)
 
 
 class PlanKind(enum.StrEnum):
-    """A run that makes the day's plan, one that only previews a manual edit, or one
-    that sizes the fleet for the day's bookings."""
+    """A run that makes the day's plan, one that only previews a manual edit, one
+    that sizes the fleet for the day's bookings, or a re-plan after a disruption."""
 
     PLAN = "plan"
     PREVIEW = "preview"
     SIZING = "sizing"
+    #: the rest of a day re-planned after a disruption: a proposal until published,
+    #: then the day's plan (its kind becomes ``plan``)
+    REPLAN = "replan"
 
 
 class PlanRun(Base):
