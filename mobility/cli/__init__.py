@@ -11,7 +11,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from mobility.cli import day, jobs, messages, privacy, road, roads, stops
+from mobility.cli import day, jobs, messages, privacy, replan, road, roads, stops
 from mobility.cli._common import Resources
 from mobility.cli.roads import read_points_csv
 from mobility.config import config_from_env
@@ -34,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     jobs.register(sub)
     messages.register(sub)
     privacy.register(sub)
+    replan.register(sub)
     road.register(sub)
     stops.register(sub)
     return parser
@@ -43,6 +44,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    if hasattr(args, "validate"):  # options that go together, checked as usage errors
+        args.validate(parser, args)
     resources: Resources | None = None
     try:
         # the command's settings, read and checked once, handed to what it calls

@@ -44,7 +44,9 @@ from mobility.dispatch.plans import (
 )
 from mobility.dispatch.replan import (
     Proposal,
+    check_replan,
     publish_replan,
+    replan_answer,
     replan_proposal,
     request_replan,
 )
@@ -107,6 +109,7 @@ __all__ = [
     "assigned_vehicle_ids",
     "authenticate_staff",
     "beat",
+    "check_replan",
     "claim_run",
     "create_staff_user",
     "day_console",
@@ -141,6 +144,7 @@ __all__ = [
     "reap_stale_runs",
     "record_events",
     "record_outcome",
+    "replan_answer",
     "replan_proposal",
     "request_replan",
     "request_run",

@@ -46,11 +46,31 @@ from mobility.store import (
 
 __all__ = [
     "Proposal",
+    "check_replan",
     "fill_replan",
     "publish_replan",
+    "replan_answer",
     "replan_proposal",
     "request_replan",
 ]
+
+
+def check_replan(session: Session, day: dt.date, disruption: Disruption) -> None:
+    """Refuse at once a re-plan that cannot run.
+
+    Raises
+    ------
+    ServiceError
+        ``no_plan`` without a published plan, ``not_found`` for a vehicle that has
+        no route in it.
+    """
+    plan = latest_plan(session, day)
+    if plan is None or plan.published_version is None:
+        raise ServiceError("date", "no_plan", f"date: no published plan for {day}")
+    if not any(r.vehicle.name == disruption.vehicle for r in plan.routes):
+        raise ServiceError(
+            "vehicle", "not_found", f"vehicle: {disruption.vehicle!r} has no route that day"
+        )
 
 
 def request_replan(
@@ -66,16 +86,10 @@ def request_replan(
     Raises
     ------
     ServiceError
-        ``no_plan`` without a published plan, ``not_found`` for a vehicle that has
-        no route in it, ``run_active`` when another run of the day is going.
+        As :func:`check_replan`, and ``run_active`` when another run of the day is
+        going.
     """
-    plan = latest_plan(session, day)
-    if plan is None or plan.published_version is None:
-        raise ServiceError("date", "no_plan", f"date: no published plan for {day}")
-    if not any(r.vehicle.name == disruption.vehicle for r in plan.routes):
-        raise ServiceError(
-            "vehicle", "not_found", f"vehicle: {disruption.vehicle!r} has no route that day"
-        )
+    check_replan(session, day, disruption)
     return request_run(
         session,
         day,
@@ -155,6 +169,17 @@ def _summary(state: DayUnderWay, planned: DayPlan, changed: list[str]) -> dict[s
         "violations": list(planned.figures.violations),
         "messages_queued": 0,
     }
+
+
+def replan_answer(run_id: int, summary: dict[str, Any]) -> dict[str, Any]:
+    """The answer of ``mobility replan --json``: the run and what it means."""
+    keys = ("affected_bookings", "moved_pickups", "reserved_bookings", "lost_bookings")
+    answer: dict[str, Any] = {"run": run_id} | {k: summary[k] for k in keys}
+    answer["messages_queued"] = summary.get("messages_queued", 0)
+    answer |= {k: summary[k] for k in ("standby_served", "changed_vehicles", "violations")}
+    if "published_version" in summary:
+        answer["published_version"] = summary["published_version"]
+    return answer
 
 
 def _copy(stop: PlanStop) -> PlanStop:

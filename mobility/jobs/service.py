@@ -28,6 +28,7 @@ def start_planning(
     kind: PlanKind = PlanKind.PLAN,
     moves: dict[str, str | None] | None = None,
     locked: set[str] | None = None,
+    edits: str | None = None,
     settings: dict[str, Any] | None = None,
 ) -> tuple[PlanRun, bool]:
     """Queue a planning run of a day, or join the one already going.
@@ -46,6 +47,8 @@ def start_planning(
         ``plan`` (the day's plan) or ``preview`` (check a manual edit).
     moves, locked
         A manual edit.
+    edits
+        What a ``replan`` run re-plans after (:meth:`Disruption.to_json`).
     settings
         Planning settings the job uses instead of its deployment's.
 
@@ -68,6 +71,7 @@ def start_planning(
         kind=kind,
         moves=moves,
         locked=locked,
+        edits=edits,
         queued_alive=queue.queued_alive,
     )
     if not created:
@@ -91,11 +95,12 @@ def plan_here(
     settings: PlanningSettings,
     *,
     kind: PlanKind = PlanKind.PLAN,
+    edits: str | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> PlanOutcome:
-    """Plan a day (or size its fleet: ``kind``) in this process (the command line,
-    the demo), as a run with a heartbeat like any job, so that the one-run-a-day rule
-    and the dead-worker check hold for it too.
+    """Plan a day (or size its fleet, or re-plan it: ``kind`` and ``edits``) in this
+    process (the command line, the demo), as a run with a heartbeat like any job, so
+    that the one-run-a-day rule and the dead-worker check hold for it too.
 
     Raises
     ------
@@ -107,7 +112,7 @@ def plan_here(
 
     with sessions() as session:
         run, created = request_run(
-            session, service_date, time_limit_s=settings.time_limit_s, kind=kind
+            session, service_date, time_limit_s=settings.time_limit_s, kind=kind, edits=edits
         )
         run_id = run.id
         if not created:

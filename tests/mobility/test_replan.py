@@ -5,6 +5,8 @@ every re-plan, and exactly the workers it changes are messaged."""
 from __future__ import annotations
 
 import datetime as dt
+import json
+import subprocess
 from collections.abc import Callable
 from typing import Any
 
@@ -299,3 +301,60 @@ def test_an_absent_driver_whose_vehicle_left_is_refused(
             db, DAY, Disruption(DisruptionKind.LATE, "MB-9", 300, minutes=5), time_limit_s=5
         )
     assert (err.value.field, err.value.code) == ("vehicle", "not_found")
+
+
+def test_mobility_replan_is_a_job_a_worker_does_and_prints_the_figures(
+    db: Session,
+    database_url: str,
+    graphs: Callable[[str], RoadGraph],
+    day: dict[str, int],
+    queue_name: str,
+) -> None:
+    from tests.mobility.test_jobs import MOBILITY, job_env, kill_processes_with
+
+    published = latest_plan(db, DAY)
+    assert published is not None
+    name = _busiest(published).vehicle.name
+    env = job_env(database_url, queue_name, TAVOLIERE)
+    rq_worker = subprocess.Popen(
+        [str(MOBILITY), "worker", "--nice", "0"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    command = [str(MOBILITY), "replan", "--date", DAY.isoformat(), "--time-limit", "5"]
+    try:
+        done = subprocess.run(
+            [*command, "--late", name, "--minutes", "20", "--from", "03:00", "--json"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
+        bad = subprocess.run(
+            [*command, "--out-of-service", name, "--json"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        kill_processes_with(f"MOBILITY_QUEUE={queue_name}")
+        rq_worker.wait()
+    assert done.returncode == 0, done.stderr[-2000:]
+    answer = json.loads(done.stdout)
+    assert set(answer) >= {
+        "run",
+        "affected_bookings",
+        "moved_pickups",
+        "reserved_bookings",
+        "lost_bookings",
+        "messages_queued",
+    }
+    riders = {m.booking.code for s in _busiest(published).stops for m in s.moves}
+    assert set(answer["affected_bookings"]) == riders and answer["messages_queued"] == 0
+    db.expire_all()
+    run = db.get(PlanRun, answer["run"])
+    assert run is not None and run.job_id and run.status.value == "done"  # done by the queue
+    assert latest_plan(db, DAY).id == published.id  # type: ignore[union-attr]  # a proposal
+    assert bad.returncode == 2 and "--out-of-service needs --from" in bad.stderr
