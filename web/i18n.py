@@ -103,6 +103,13 @@ _MESSAGES: dict[str, Any] = {
     ),
     "far_from_stop": lazy_gettext("You are far from this stop."),
     "undo_too_late": lazy_gettext("A tap can be undone only within 2 minutes."),
+    "late_range": lazy_gettext("Minutes late must be between %(low)s and %(high)s."),
+    "already_left": lazy_gettext(
+        "This vehicle has already left its depot: say it is out of service instead."
+    ),
+    "stale_replan": lazy_gettext(
+        "This re-plan is no longer the newest one of the day: re-plan again."
+    ),
 }
 
 

@@ -10,7 +10,15 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
-from mobility.dispatch import GraphLoader, PlanOutcome, execute_run, fail_run, request_run
+from mobility.dispatch import (
+    Disruption,
+    GraphLoader,
+    PlanOutcome,
+    check_replan,
+    execute_run,
+    fail_run,
+    request_run,
+)
 from mobility.errors import ServiceError
 from mobility.jobs.queues import JOB_OVERHEAD_S, JobQueue, QueueError
 from mobility.planning import PlanningSettings
@@ -64,6 +72,8 @@ def start_planning(
     QueueError
         When the queue does not take the job (the run is then marked failed).
     """
+    if kind is PlanKind.REPLAN:  # refused at once when it cannot run
+        check_replan(session, service_date, Disruption.from_json(edits or "{}"))
     run, created = request_run(
         session,
         service_date,

@@ -40,6 +40,7 @@ STAFF_URLS = [
     ("/dispatch/vehicles", {"admin", "dispatcher"}),
     ("/dispatch/reports", {"admin", "dispatcher", "mediator"}),
     ("/dispatch/worker", {"admin", "dispatcher", "mediator"}),
+    (f"/dispatch/disruption/{DAY.isoformat()}", {"admin", "dispatcher", "mediator"}),
     (f"/dispatch/export/{DAY.isoformat()}.json", {"admin", "dispatcher"}),
     ("/driver/", {"admin", "dispatcher", "driver"}),
 ]

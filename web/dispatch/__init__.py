@@ -152,6 +152,7 @@ def _start(
     kind: PlanKind = PlanKind.PLAN,
     moves: dict[str, str | None] | None = None,
     locked: set[str] | None = None,
+    edits: str | None = None,
 ) -> ResponseReturnValue:
     """Queue a run (or join the one going) and show it; say why when refused."""
     try:
@@ -163,6 +164,7 @@ def _start(
             kind=kind,
             moves=moves,
             locked=locked,
+            edits=edits,
             settings=planning_overrides(),
         )
     except ServiceError as err:
@@ -451,6 +453,7 @@ def worker() -> ResponseReturnValue:
 
 
 # the views with a map, and the day on the road, live in modules of their own
+from web.dispatch import disruption as _disruption  # noqa: E402, F401
 from web.dispatch import maps as _maps  # noqa: E402, F401
 from web.dispatch import road as _road  # noqa: E402, F401
 

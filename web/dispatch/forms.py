@@ -39,7 +39,7 @@ class StopForm(FlaskForm):
     name = StringField(_l("Name"), validators=[InputRequired(REQUIRED), Length(max=200)])
     kind = SelectField(
         _l("Kind"),
-        choices=[SelectChoice(k.value, k.value) for k in StopKind],
+        choices=[SelectChoice(k.value, k.value) for k in StopKind if k is not StopKind.ROADSIDE],
     )
     category = SelectField(
         _l("Service"),
@@ -62,3 +62,25 @@ class VehicleForm(FlaskForm):
 
 class WorkerLookupForm(FlaskForm):
     code = StringField(_l("Personal code"), validators=[InputRequired(REQUIRED), Length(max=16)])
+
+
+class DisruptionForm(FlaskForm):
+    """What went wrong with a vehicle (see ``mobility.dispatch.disruption``)."""
+
+    date = StringField(_l("Day"), validators=[InputRequired(REQUIRED)])
+    kind = SelectField(
+        _l("What happened"),
+        choices=[
+            SelectChoice("out_of_service", _l("Out of service (breakdown)")),
+            SelectChoice("absent", _l("Driver absent: does not leave the depot")),
+            SelectChoice("late", _l("Running late")),
+        ],
+    )
+    vehicle = SelectField(_l("Vehicle"), validate_choice=False)
+    at_time = StringField(_l("From (HH:MM; empty: now)"), validators=[Optional(), Length(max=5)])
+    minutes = IntegerField(_l("Minutes late"), validators=[Optional()])
+    lat = DecimalField(_l("Latitude"), places=6, validators=[Optional(), NumberRange(-90, 90)])
+    lon = DecimalField(_l("Longitude"), places=6, validators=[Optional(), NumberRange(-180, 180)])
+    time_limit = IntegerField(
+        _l("Time limit (s)"), default=60, validators=[NumberRange(min=1, max=600, message=REQUIRED)]
+    )
