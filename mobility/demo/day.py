@@ -73,10 +73,13 @@ def seed_demo_day(
     rules: BookingRules,
     seed: int = 7,
     workers: int = 1200,
+    vehicles: int | None = None,
 ) -> dict[str, int]:
     """Fill the database for a demo day: a realistic peak day
     (:func:`mobility.demo.peak_day`: crews near home, both waves, a fleet at four
     depots). Stops and vehicles already there are kept (idempotent).
+
+    ``vehicles``: the fleet (default: one per :data:`WORKERS_PER_VEHICLE` workers).
 
     Returns
     -------
@@ -87,7 +90,7 @@ def seed_demo_day(
         seed,
         graphs("minibus"),
         workers=workers,
-        vehicles=max(4, round(workers / WORKERS_PER_VEHICLE)),
+        vehicles=vehicles or max(4, round(workers / WORKERS_PER_VEHICLE)),
         bus_graph=graphs("bus"),
     )
     load_places_as_stops(session, load_places())
