@@ -13,13 +13,12 @@ from mobility.cli._common import db, graph_loader, parse_date
 
 def _hhmm(text: str) -> int:
     """``HH:MM`` -> minutes into the day, for argparse."""
-    try:
-        hours, minutes = (int(x) for x in text.split(":"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a time HH:MM") from None
-    if not (0 <= hours < 24 and 0 <= minutes < 60):
+    from mobility.clock import parse_hhmm
+
+    minutes = parse_hhmm(text)
+    if minutes is None:
         raise argparse.ArgumentTypeError(f"{text!r} is not a time HH:MM")
-    return hours * 60 + minutes
+    return minutes
 
 
 def _point(text: str) -> tuple[float, float]:
@@ -47,6 +46,8 @@ def _disruption(args: argparse.Namespace) -> Any:
         )
     if args.absent:
         return Disruption(DisruptionKind.ABSENT, args.absent, at_min)
+    if args.standby:
+        return Disruption(DisruptionKind.STANDBY, "", at_min)
     return Disruption(DisruptionKind.LATE, args.late, at_min, minutes=args.minutes)
 
 
@@ -116,6 +117,11 @@ def register(sub: Any) -> None:
     what.add_argument("--out-of-service", metavar="NAME", help="the vehicle broke down")
     what.add_argument("--absent", metavar="NAME", help="the vehicle's driver did not come")
     what.add_argument("--late", metavar="NAME", help="the vehicle runs late")
+    what.add_argument(
+        "--standby",
+        action="store_true",
+        help="no vehicle at fault: serve same-day requests where room allows",
+    )
     replan.add_argument(
         "--from",
         dest="from_min",

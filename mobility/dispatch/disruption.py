@@ -3,7 +3,8 @@
 A disruption is one of: a vehicle *out of service* from a time (it broke down where
 it last stopped, or at a point placed on the map), a driver *absent* (the vehicle
 never leaves its depot), a vehicle *running late* by some minutes from its next
-stop on. :func:`day_under_way` reads the published plan and the drivers' taps at
+stop on; or, with no vehicle at fault, *standby*: same-day requests to fit in where
+room allows. :func:`day_under_way` reads the published plan and the drivers' taps at
 the disruption's time and says, for the re-plan (:mod:`mobility.dispatch.replan`):
 
 - which stops have happened (tapped; for a vehicle with no tap at all, those whose
@@ -61,11 +62,14 @@ MAX_LATE_MIN: Final = 240
 
 
 class DisruptionKind(enum.StrEnum):
-    """What went wrong with a vehicle."""
+    """What went wrong with a vehicle (or, ``standby``, with none)."""
 
     OUT_OF_SERVICE = "out_of_service"
     ABSENT = "absent"
     LATE = "late"
+    #: nothing went wrong: bookings made after publishing (and those without a seat)
+    #: are served where room allows, without moving anyone beyond the promise
+    STANDBY = "standby"
 
 
 @dataclass(frozen=True)
@@ -77,7 +81,7 @@ class Disruption:
     kind
         Out of service, absent driver, or running late.
     vehicle
-        The vehicle's name.
+        The vehicle's name (empty for ``standby``).
     at_min
         When, in minutes into the service day: from when the vehicle is out of
         service; for the others, when it was said (the re-plan keeps what happened
@@ -96,6 +100,8 @@ class Disruption:
     lon: float | None = None
 
     def __post_init__(self) -> None:
+        if (self.kind is DisruptionKind.STANDBY) != (not self.vehicle):
+            raise ServiceError("vehicle", "required", "vehicle: which vehicle (none for standby)")
         if not 0 <= self.at_min < 24 * 60:
             raise ServiceError("from", "bad_time", f"from: {self.at_min} is not a time of day")
         if self.kind is DisruptionKind.LATE and not 1 <= self.minutes <= MAX_LATE_MIN:
@@ -228,7 +234,7 @@ def day_under_way(
     plan = latest_plan(session, day)
     if plan is None or plan.published_version is None:
         raise ServiceError("date", "no_plan", f"date: no published plan for {day}")
-    hit = _vehicle_named(plan, disruption.vehicle)
+    hit = _vehicle_named(plan, disruption.vehicle) if disruption.vehicle else None
     at_s = disruption.at_min * 60
     tapped: dict[int, set[int]] = {}
     said_no_show: set[int] = set()
@@ -241,7 +247,8 @@ def day_under_way(
         r.vehicle_id: _under_way(r, tapped.get(r.vehicle_id, set()), at_s) for r in plan.routes
     }
     state = DayUnderWay(disruption, plan, at_s, vehicles)
-    _apply(session, state, vehicles[hit.vehicle_id], tapped.get(hit.vehicle_id, set()))
+    if hit is not None:
+        _apply(session, state, vehicles[hit.vehicle_id], tapped.get(hit.vehicle_id, set()))
     _rows(session, state, said_no_show)
     _standby(session, state, window_min)
     _fleet(session, state)

@@ -67,7 +67,7 @@ def check_replan(session: Session, day: dt.date, disruption: Disruption) -> None
     plan = latest_plan(session, day)
     if plan is None or plan.published_version is None:
         raise ServiceError("date", "no_plan", f"date: no published plan for {day}")
-    if not any(r.vehicle.name == disruption.vehicle for r in plan.routes):
+    if disruption.vehicle and not any(r.vehicle.name == disruption.vehicle for r in plan.routes):
         raise ServiceError(
             "vehicle", "not_found", f"vehicle: {disruption.vehicle!r} has no route that day"
         )

@@ -29,22 +29,24 @@ def group_bookings(bookings: Sequence[BookingRow], max_seats: int) -> list[RideG
     Bookings with the same direction, origin, destination and time ride together;
     a larger crowd is packed (first fit, largest bookings first) into several
     requests of whole bookings. Crews that allowed riding in part are grouped apart
-    from those that did not. A single booking larger than ``max_seats`` stays
+    from those that did not, and bookings told a pickup time apart from those told
+    another (or none): a re-plan keeps each within its promise. A single booking larger than ``max_seats`` stays
     whole: the optimizer splits it if no vehicle can take it.
     """
-    Key = tuple[str, int, int, int, int | None, bool, bool, bool, bool, bool]
+    Key = tuple[str, int, int, int, int | None, bool, bool, bool, bool, bool, int | None]
     by_key: dict[Key, list[BookingRow]] = defaultdict(list)
     for b in sorted(bookings, key=lambda b: b.id):
         trip = (b.direction, b.from_stop, b.to_stop, b.time_min, b.vehicle_pin)
         state = (b.on_board, b.priority, b.fixed, b.rescue)
-        by_key[(*trip, b.allow_parts, *state)].append(b)
+        # a booking told a time rides with those told the same time: each keeps it
+        by_key[(*trip, b.allow_parts, *state, b.published_pickup_s)].append(b)
     groups: list[RideGroup] = []
     for key, members in by_key.items():
         packed: list[RideGroup] = []
         for b in sorted(members, key=lambda b: (-b.seats, b.id)):
             target = next((g for g in packed if g.seats + b.seats <= max_seats), None)
             if target is None:
-                target = RideGroup(*key)
+                target = RideGroup(*key[:-1])
                 packed.append(target)
             target.bookings.append(b)
         groups += packed

@@ -254,7 +254,7 @@ def test_an_absent_driver_s_riders_go_with_the_others_or_are_told_why_not(
     before, after = plan_pickups(published), plan_pickups(run)
     for booking_id, (time_s, _) in before.items():
         if booking_id not in riders and booking_id in after:
-            assert abs(after[booking_id][0] - time_s) <= QUICK.max_shift_min * 60
+            assert abs(after[booking_id][0] // 60 - time_s // 60) <= QUICK.max_shift_min
 
 
 def test_a_late_minibus_starts_later_and_its_riders_come_first(
@@ -358,3 +358,31 @@ def test_mobility_replan_is_a_job_a_worker_does_and_prints_the_figures(
     assert run is not None and run.job_id and run.status.value == "done"  # done by the queue
     assert latest_plan(db, DAY).id == published.id  # type: ignore[union-attr]  # a proposal
     assert bad.returncode == 2 and "--out-of-service needs --from" in bad.stderr
+
+
+def test_a_same_day_request_is_served_where_room_allows_moving_nobody_beyond_the_promise(
+    db: Session, database_url: str, graphs: Callable[[str], RoadGraph], day: dict[str, int]
+) -> None:
+    published = latest_plan(db, DAY)
+    assert published is not None
+    before = plan_pickups(published)
+    worker, _ = register_worker(db, phone="+39 333 2000000")
+    (late,) = request_rides(
+        db, worker, RideRequest(DAY, day["camp"], day["farm1"], 360, seats=3), rules=RULES
+    )
+    messages = _messaged(db)
+    run = _replan(db, database_url, graphs, Disruption(DisruptionKind.STANDBY, "", 120))
+    summary = replan_proposal(db, DAY).summary  # type: ignore[union-attr]
+    assert summary["affected_bookings"] == [] and summary["standby_served"] == [late.code]
+    after = plan_pickups(run)
+    assert late.id in after
+    for booking_id, (time_s, _) in before.items():
+        # what a worker is told: minutes
+        assert abs(after[booking_id][0] // 60 - time_s // 60) <= QUICK.max_shift_min
+    publish_replan(db, DAY, run.id)
+    db.expire_all()
+    now = _messaged(db)
+    new = {b for b, keys in now.items() if set(keys) - set(messages.get(b, []))}
+    moved = {b for b, (t, _) in before.items() if abs(after[b][0] // 60 - t // 60) > 5}
+    assert new == {late.id} | moved
+    assert db.get(Booking, late.id).status is BookingStatus.SCHEDULED  # type: ignore[union-attr]

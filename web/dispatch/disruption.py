@@ -55,7 +55,7 @@ def _said(form: DisruptionForm, day: dt.date) -> Disruption:
     lon = float(form.lon.data) if form.lon.data is not None else None
     return Disruption(
         kind,
-        form.vehicle.data or "",
+        "" if kind is DisruptionKind.STANDBY else form.vehicle.data or "",
         at_min,
         minutes=form.minutes.data or 0,
         lat=lat if kind is DisruptionKind.OUT_OF_SERVICE else None,
@@ -80,7 +80,7 @@ def report_disruption() -> ResponseReturnValue:
     except ServiceError as err:
         flash(error_text(err), "error")
         return back
-    audit("report_disruption", f"{day} {said.kind.value} {said.vehicle}")
+    audit("report_disruption", f"{day} {said.kind.value} {said.vehicle}".strip())
     return _start(
         day, float(form.time_limit.data or 60), kind=PlanKind.REPLAN, edits=said.to_json()
     )

@@ -74,9 +74,10 @@ class DisruptionForm(FlaskForm):
             SelectChoice("out_of_service", _l("Out of service (breakdown)")),
             SelectChoice("absent", _l("Driver absent: does not leave the depot")),
             SelectChoice("late", _l("Running late")),
+            SelectChoice("standby", _l("Same-day requests: serve them where room allows")),
         ],
     )
-    vehicle = SelectField(_l("Vehicle"), validate_choice=False)
+    vehicle = SelectField(_l("Vehicle"), validate_choice=False)  # none for same-day requests
     at_time = StringField(_l("From (HH:MM; empty: now)"), validators=[Optional(), Length(max=5)])
     minutes = IntegerField(_l("Minutes late"), validators=[Optional()])
     lat = DecimalField(_l("Latitude"), places=6, validators=[Optional(), NumberRange(-90, 90)])
