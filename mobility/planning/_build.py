@@ -30,8 +30,9 @@ def group_bookings(bookings: Sequence[BookingRow], max_seats: int) -> list[RideG
     a larger crowd is packed (first fit, largest bookings first) into several
     requests of whole bookings. Crews that allowed riding in part are grouped apart
     from those that did not, and bookings told a pickup time apart from those told
-    another (or none): a re-plan keeps each within its promise. A single booking larger than ``max_seats`` stays
-    whole: the optimizer splits it if no vehicle can take it.
+    another (or none): a re-plan keeps each within its promise. A single booking
+    larger than ``max_seats`` stays whole: the optimizer splits it if no vehicle can
+    take it.
     """
     Key = tuple[str, int, int, int, int | None, bool, bool, bool, bool, bool, int | None]
     by_key: dict[Key, list[BookingRow]] = defaultdict(list)
