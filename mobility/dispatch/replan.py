@@ -14,11 +14,13 @@ manifests follow the day's plan: they show the change at once.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -43,6 +45,9 @@ from mobility.store import (
     PlanStatus,
     PlanStop,
 )
+
+#: Share of a re-plan's time given to the plan that moves nobody else.
+_KEEP_SHARE: Final = 0.5
 
 __all__ = [
     "Proposal",
@@ -125,7 +130,7 @@ def fill_replan(
         say("computing travel times on the road network")
         matrices = stop_matrices(session, state.rows, state.fleet, graphs)
         say(f"re-planning the rest of the day ({settings.time_limit_s:.0f} s)")
-        planned = plan_bookings(state.rows, state.fleet, matrices, settings=settings)
+        planned = _keep_or_move(state, matrices, settings)
         say("saving the proposal")
         changed = _store_proposal(session, run_id, state, planned, matrices)
         summary = _summary(state, planned, changed)
@@ -135,6 +140,38 @@ def fill_replan(
     except Exception as exc:
         fail_on_error(session, run_id, exc)
         raise
+
+
+def _served(state: DayUnderWay, planned: DayPlan) -> tuple[int, int]:
+    """(seats of the affected bookings served, seats served): what a re-plan is
+    judged by first."""
+    affected = sum(
+        sum(planned.seats_in.get(r.id, {}).values()) + (r.seats if r.on_board else 0)
+        for r in state.rows
+        if r.id in state.affected and r.id not in planned.unserved
+    )
+    return affected, planned.figures.served_seats
+
+
+def _keep_or_move(
+    state: DayUnderWay, matrices: dict[str, ProfileMatrix], settings: PlanningSettings
+) -> DayPlan:
+    """Plan the rest of the day keeping everyone else in the minute they were told;
+    if that leaves seats without a ride, plan again letting their times move within
+    the promise (``max_shift_min``), and keep that plan if it serves more of the
+    affected (then more seats in all)."""
+    started = time.perf_counter()
+    first = dataclasses.replace(
+        settings, max_shift_min=0, time_limit_s=settings.time_limit_s * _KEEP_SHARE
+    )
+    planned = plan_bookings(state.rows, state.fleet, matrices, settings=first)
+    left = settings.time_limit_s - (time.perf_counter() - started)
+    if not planned.unserved or left < 1 or settings.max_shift_min == 0:
+        return planned
+    moved = plan_bookings(
+        state.rows, state.fleet, matrices, settings=settings.with_time_limit(left)
+    )
+    return moved if _served(state, moved) > _served(state, planned) else planned
 
 
 def _summary(state: DayUnderWay, planned: DayPlan, changed: list[str]) -> dict[str, Any]:

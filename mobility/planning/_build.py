@@ -147,16 +147,17 @@ def _request(
         delivery_window = (t, DAY_S)
     published = [bk.published_pickup_s for bk in g.bookings if bk.published_pickup_s is not None]
     if published and len(published) == len(g.bookings):
-        # a published pickup moves by at most max_shift_min on a re-plan
-        keep, shift = min(published), settings.max_shift_min * 60
+        # a published pickup moves by at most max_shift_min on a re-plan: the minute
+        # told (any second of it) at most that many minutes earlier or later
+        keep, shift = min(published) // 60 * 60, settings.max_shift_min * 60
         low = max(pickup_window[0], keep - shift)
-        pickup_window = (low, max(min(pickup_window[1], keep + shift), low))
+        pickup_window = (low, max(min(pickup_window[1], keep + shift + 59), low))
     service = boarding_time(
         g.seats, base_s=settings.boarding_base_s, per_seat_s=settings.boarding_per_seat_s
     )
     on_board = fleet_index[g.pin] if g.on_board and g.pin is not None else None
-    if on_board is not None:
-        delivery_window, max_ride = (0, DAY_S), UNLIMITED
+    if on_board is not None or g.fixed:  # aboard (or boarding now): taken on, however late
+        delivery_window, max_ride = (delivery_window[0], DAY_S), UNLIMITED
     elif g.rescue:  # waiting by the road: as soon as any vehicle can, wherever it is going
         pickup_window, delivery_window, max_ride = (0, DAY_S), (0, DAY_S), UNLIMITED
     return Request(
@@ -173,6 +174,14 @@ def _request(
         partial=g.allow_parts,
         priority=g.priority or g.rescue,
         on_board=on_board,
+    )
+
+
+def _told(g: RideGroup) -> int:
+    """When a group was told to board (the end of the day when it was not told)."""
+    return min(
+        (b.published_pickup_s for b in g.bookings if b.published_pickup_s is not None),
+        default=DAY_S,
     )
 
 
@@ -193,7 +202,8 @@ def _vehicle(
     # under way, the stop it is driving to comes first: who leaves, then who boards
     mine = [i for i, g in enumerate(groups) if g.fixed and g.pin == v.id]
     prefix = [(i, "delivery") for i in mine if groups[i].on_board]
-    prefix += [(i, "pickup") for i in mine if not groups[i].on_board]
+    boarding = sorted((i for i in mine if not groups[i].on_board), key=lambda i: _told(groups[i]))
+    prefix += [(i, "pickup") for i in boarding]
     start = v.shift_start_s if v.at_s is None else v.at_s
     return Vehicle(
         seats=v.seats,

@@ -29,7 +29,8 @@ class PlanningSettings:
     boarding_base_s, boarding_per_seat_s
         Time to stop and let a group on or off.
     max_shift_min
-        On a re-plan, published pickup times move by at most this much.
+        On a re-plan, published pickup times move by at most this much (0: they
+        stay in the minute told).
     max_group_seats
         Bookings riding together are packed into requests of at most this many
         seats (whole bookings), so a large crowd can fill several buses of any size
