@@ -40,6 +40,7 @@ from mobility.store import (
     Booking,
     BookingStatus,
     EventKind,
+    PlanMove,
     PlanRoute,
     PlanRun,
     PlanStop,
@@ -168,6 +169,10 @@ class DayUnderWay:
     published: dict[int, tuple[int, int]] = field(default_factory=dict)  # id -> told (s, stop)
     stranded: dict[int, int] = field(default_factory=dict)  # on board the lost vehicle: seats
     standby: set[int] = field(default_factory=set)
+    #: booking id -> the vehicle that was to carry it (the first, for a split crew)
+    published_vehicle: dict[int, int] = field(default_factory=dict)
+    #: for each row, the vehicle the published plan gave those seats (None: standby)
+    row_vehicle: list[int | None] = field(default_factory=list)
     breakdown_stop: int | None = None  # where the vehicle out of service stands
 
 
@@ -336,7 +341,11 @@ def _rows(session: Session, state: DayUnderWay, said_no_show: set[int]) -> None:
                 boarded, alighted = stop.seq in kept, leaves is not None and leaves.seq in kept
                 if alighted:
                     continue
-                _one_row(state, v, vehicle_id, b, move.seats, boarded, stop, leaves)
+                _one_row(state, v, vehicle_id, move, boarded, stop, leaves)
+    for vehicle_id, v in state.vehicles.items():
+        for stop in v.route.stops:
+            for m in stop.moves:
+                state.published_vehicle.setdefault(m.booking_id, vehicle_id)
     state.published = {
         b.id: (b.pickup_time_min * 60, b.pickup_stop_id or b.from_stop_id)
         for v in state.vehicles.values()
@@ -350,12 +359,12 @@ def _one_row(
     state: DayUnderWay,
     v: VehicleUnderWay,
     vehicle_id: int,
-    b: Booking,
-    seats: int,
+    move: PlanMove,
     boarded: bool,
     stop: PlanStop,
     leaves: PlanStop | None,
 ) -> None:
+    b, seats = move.booking, move.seats
     hit = v.lost or v.late
     if hit:
         state.affected.add(b.id)
@@ -378,7 +387,10 @@ def _one_row(
         row = _row(b, seats, priority=True)
     else:  # keeps the time told, within the promise; its vehicle's next stop stays
         fixed = v.next_stop is not None and stop is v.next_stop
-        told = b.pickup_time_min * 60 if b.pickup_time_min is not None else None
+        # each part of a crew keeps its own boarding (the crew was told the first)
+        told = None
+        if b.pickup_time_min is not None:
+            told = stop.arrival_s if move.start_s is None else move.start_s
         row = _row(
             b,
             seats,
@@ -387,6 +399,7 @@ def _one_row(
             fixed=fixed,
         )
     state.rows.append(row)
+    state.row_vehicle.append(vehicle_id)
 
 
 def _standby(session: Session, state: DayUnderWay, window_min: int) -> None:
@@ -406,6 +419,7 @@ def _standby(session: Session, state: DayUnderWay, window_min: int) -> None:
             continue
         state.standby.add(b.id)
         state.rows.append(_row(b, b.seats))
+        state.row_vehicle.append(None)
 
 
 def _fleet(session: Session, state: DayUnderWay) -> None:

@@ -33,7 +33,14 @@ from mobility.dispatch.run_state import fail_on_error, finish_run
 from mobility.dispatch.runs import request_run
 from mobility.errors import ServiceError
 from mobility.messages import queue_rescue
-from mobility.planning import DayPlan, PlannedStop, PlanningSettings, ProfileMatrix, plan_bookings
+from mobility.planning import (
+    BookingRow,
+    DayPlan,
+    PlannedStop,
+    PlanningSettings,
+    ProfileMatrix,
+    plan_bookings,
+)
 from mobility.store import (
     Booking,
     BookingStatus,
@@ -48,6 +55,9 @@ from mobility.store import (
 
 #: Share of a re-plan's time given to the plan that moves nobody else.
 _KEEP_SHARE: Final = 0.5
+#: In that plan, a pickup may be this much later than told (a crew boarding apart
+#: from another takes a little longer), never earlier.
+KEEP_LATE_MIN: Final = 0
 
 __all__ = [
     "Proposal",
@@ -153,24 +163,36 @@ def _served(state: DayUnderWay, planned: DayPlan) -> tuple[int, int]:
     return affected, planned.figures.served_seats
 
 
+def _kept(row: BookingRow, vehicle: int | None) -> BookingRow:
+    """Seats told a time, kept in place: on their vehicle, in the minute told."""
+    if row.published_pickup_s is None or row.on_board:
+        return row
+    return dataclasses.replace(row, keep=True, vehicle_pin=row.vehicle_pin or vehicle)
+
+
 def _keep_or_move(
     state: DayUnderWay, matrices: dict[str, ProfileMatrix], settings: PlanningSettings
 ) -> DayPlan:
-    """Plan the rest of the day keeping everyone else in the minute they were told;
-    if that leaves seats without a ride, plan again letting their times move within
-    the promise (``max_shift_min``), and keep that plan if it serves more of the
-    affected (then more seats in all)."""
+    """Plan the rest of the day keeping everyone else where they were told (at most
+    ``keep_late_min`` later); if that leaves seats without a ride, plan again letting
+    the times move within the promise (``max_shift_min``) on the vehicles involved
+    (those now serving the affected, and those of the bookings left out), and keep
+    that plan if it serves more of the affected, then more seats in all."""
     started = time.perf_counter()
-    first = dataclasses.replace(
-        settings, max_shift_min=0, time_limit_s=settings.time_limit_s * _KEEP_SHARE
-    )
-    planned = plan_bookings(state.rows, state.fleet, matrices, settings=first)
+    kept = [_kept(r, k) for r, k in zip(state.rows, state.row_vehicle, strict=True)]
+    first = settings.with_time_limit(settings.time_limit_s * _KEEP_SHARE)
+    planned = plan_bookings(kept, state.fleet, matrices, settings=first)
     left = settings.time_limit_s - (time.perf_counter() - started)
-    if not planned.unserved or left < 1 or settings.max_shift_min == 0:
+    out = set(planned.unserved) - set(planned.pickups) - state.standby
+    if not out or left < 1:
         return planned
-    moved = plan_bookings(
-        state.rows, state.fleet, matrices, settings=settings.with_time_limit(left)
-    )
+    involved = {state.published_vehicle.get(i) for i in out}
+    involved |= {k for i in state.affected for k in planned.vehicles_of.get(i, [])}
+    loose = [
+        r if k in involved else _kept(r, k)
+        for r, k in zip(state.rows, state.row_vehicle, strict=True)
+    ]
+    moved = plan_bookings(loose, state.fleet, matrices, settings=settings.with_time_limit(left))
     return moved if _served(state, moved) > _served(state, planned) else planned
 
 
@@ -182,13 +204,23 @@ def _summary(state: DayUnderWay, planned: DayPlan, changed: list[str]) -> dict[s
         for i in codes
         if i in planned.unserved and i not in planned.pickups and i not in state.standby
     }
+    # the time a worker is told comes from the whole day: a crew with a part aboard
+    # was told that part's boarding
+    boarded = {
+        m.booking_id: m.start_s if m.start_s is not None else s.arrival_s
+        for v in state.vehicles.values()
+        for s in v.kept
+        for m in s.moves
+        if m.boarding
+    }
+    told = {i: min(t, boarded.get(i, t)) for i, (t, _) in planned.pickups.items()}
     moved = [
         codes[i]
         for i in codes
         if i not in state.affected
         and i in state.published
-        and i in planned.pickups
-        and planned.pickups[i][0] // 60 != state.published[i][0] // 60
+        and i in told
+        and told[i] // 60 != state.published[i][0] // 60
     ]
     return {
         "affected_bookings": sorted(codes[i] for i in state.affected),

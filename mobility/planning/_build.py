@@ -34,13 +34,13 @@ def group_bookings(bookings: Sequence[BookingRow], max_seats: int) -> list[RideG
     larger than ``max_seats`` stays whole: the optimizer splits it if no vehicle can
     take it.
     """
-    Key = tuple[str, int, int, int, int | None, bool, bool, bool, bool, bool, int | None]
+    Key = tuple[str, int, int, int, int | None, bool, bool, bool, bool, bool, bool, int | None]
     by_key: dict[Key, list[BookingRow]] = defaultdict(list)
     for b in sorted(bookings, key=lambda b: b.id):
         trip = (b.direction, b.from_stop, b.to_stop, b.time_min, b.vehicle_pin)
         state = (b.on_board, b.priority, b.fixed, b.rescue)
         # a booking told a time rides with those told the same time: each keeps it
-        by_key[(*trip, b.allow_parts, *state, b.published_pickup_s)].append(b)
+        by_key[(*trip, b.allow_parts, *state, b.keep, b.published_pickup_s)].append(b)
     groups: list[RideGroup] = []
     for key, members in by_key.items():
         packed: list[RideGroup] = []
@@ -148,10 +148,12 @@ def _request(
     published = [bk.published_pickup_s for bk in g.bookings if bk.published_pickup_s is not None]
     if published and len(published) == len(g.bookings):
         # a published pickup moves by at most max_shift_min on a re-plan: the minute
-        # told (any second of it) at most that many minutes earlier or later
-        keep, shift = min(published) // 60 * 60, settings.max_shift_min * 60
-        low = max(pickup_window[0], keep - shift)
-        pickup_window = (low, max(min(pickup_window[1], keep + shift + 59), low))
+        # told (any second of it), at most that many minutes earlier or later
+        keep = min(published) // 60 * 60
+        earlier = 0 if g.keep else settings.max_shift_min
+        later = settings.keep_late_min if g.keep else settings.max_shift_min
+        low = max(pickup_window[0], keep - 60 * earlier)
+        pickup_window = (low, max(min(pickup_window[1], keep + 60 * later + 59), low))
     service = boarding_time(
         g.seats, base_s=settings.boarding_base_s, per_seat_s=settings.boarding_per_seat_s
     )

@@ -29,8 +29,10 @@ class PlanningSettings:
     boarding_base_s, boarding_per_seat_s
         Time to stop and let a group on or off.
     max_shift_min
-        On a re-plan, published pickup times move by at most this much (0: they
-        stay in the minute told).
+        On a re-plan, published pickup times move by at most this much.
+    keep_late_min
+        A booking kept in place on a re-plan (``BookingRow.keep``) boards in the
+        minute told or at most this much later, never earlier.
     max_group_seats
         Bookings riding together are packed into requests of at most this many
         seats (whole bookings), so a large crowd can fill several buses of any size
@@ -57,6 +59,7 @@ class PlanningSettings:
     boarding_base_s: int = 60
     boarding_per_seat_s: int = 10
     max_shift_min: int = 10
+    keep_late_min: int = 1
     max_group_seats: int = 28
     time_limit_s: float = 60.0
     solver_workers: int | None = None

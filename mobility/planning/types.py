@@ -124,6 +124,9 @@ class BookingRow:
     #: riders of a vehicle that broke down, waiting at ``from_stop`` where it stands:
     #: picked up and taken on as soon as any vehicle can, first of all
     rescue: bool = False
+    #: a re-plan keeps its published pickup in place (``keep_late_min`` later at
+    #: most) rather than within the promise (``max_shift_min`` either way)
+    keep: bool = False
 
 
 @dataclass(frozen=True)
@@ -161,6 +164,7 @@ class RideGroup:
     priority: bool = False
     fixed: bool = False
     rescue: bool = False
+    keep: bool = False
     bookings: list[BookingRow] = field(default_factory=list)
 
     @property
