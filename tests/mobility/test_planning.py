@@ -126,7 +126,12 @@ def test_a_published_pickup_moves_by_at_most_the_allowed_shift() -> None:
         group_bookings([published], max_seats=28), [MINIBUS], MATRICES, settings
     )
     (request,) = problem.requests
-    assert request.pickup_window == (5 * 3600 - 10 * MIN, 5 * 3600 + 10 * MIN)
+    # the minute told, any second of it, moves by ten minutes at most either way
+    assert request.pickup_window == (5 * 3600 - 10 * MIN, 5 * 3600 + 10 * MIN + 59)
+    kept = dataclasses.replace(published, keep=True, published_pickup_s=5 * 3600 + 25)
+    problem, _ = build_problem(group_bookings([kept], max_seats=28), [MINIBUS], MATRICES, settings)
+    # kept in place: in the minute told, or at most keep_late_min later, never earlier
+    assert problem.requests[0].pickup_window == (5 * 3600, 5 * 3600 + MIN + 59)
 
 
 def test_boarding_time_grows_with_the_group() -> None:
