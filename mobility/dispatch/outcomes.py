@@ -14,7 +14,7 @@ from mobility.dispatch.plans import latest_plan, plan_pickups
 from mobility.errors import ServiceError
 from mobility.store import Booking, BookingStatus, EventKind, RoadEvent
 
-__all__ = ["day_outcomes", "record_outcome", "ride_outcomes"]
+__all__ = ["day_outcomes", "outcome_of", "record_outcome", "ride_outcomes"]
 
 
 def record_outcome(
@@ -114,26 +114,18 @@ def day_outcomes(session: Session, day: dt.date, *, timezone: str) -> list[dict[
             and (e.kind == EventKind.SHIFT_END or (e.stop_seq is not None and e.stop_seq > seq))
             for e in live
         )
-        outcome, source = None, "driver"
-        if b.status is BookingStatus.UNSERVED:
-            outcome, source = "turned_down", "plan"
-        elif b.status is BookingStatus.CANCELLED:
-            if b.id not in told and b.pickup_time_min is None:
-                continue  # cancelled in time: no ride to account for
-            outcome, source = "cancelled_late", "booking"
-        elif b.status is BookingStatus.COMPLETED and not boarded:
-            outcome, source = "completed", "sheet"
-        elif b.status is BookingStatus.NO_SHOW:
-            outcome = "no_show"
-            source = "driver" if any(e.kind == EventKind.NO_SHOW for e in mine) else "sheet"
-        elif boarded:
-            outcome = "completed"
-        elif any(e.kind == EventKind.NO_SHOW for e in mine):
-            outcome, source = "no_show", "pending"  # a driver's request, not yet confirmed
-        elif passed and b.status is BookingStatus.SCHEDULED:
-            outcome = "missed_by_service"
-        elif b.status in (BookingStatus.REQUESTED, BookingStatus.LATE) and run is None:
+        if b.status in (BookingStatus.REQUESTED, BookingStatus.LATE) and run is None:
             continue
+        said = outcome_of(
+            b.status,
+            published=b.id in told or b.pickup_time_min is not None,
+            boarded=bool(boarded),
+            no_show_tapped=any(e.kind == EventKind.NO_SHOW for e in mine),
+            passed=passed,
+        )
+        if said is None:
+            continue  # cancelled in time: no ride to account for
+        outcome, source = said
         rows.append(
             {
                 "booking": b.code,
@@ -148,10 +140,43 @@ def day_outcomes(session: Session, day: dt.date, *, timezone: str) -> list[dict[
                     (seconds_into(day, e.phone_at, timezone) for e in boarded), default=None
                 ),
                 "vehicle": vehicle,
-                "source": source if outcome else None,
+                "source": source,
             }
         )
     return rows
+
+
+def outcome_of(
+    status: BookingStatus,
+    *,
+    published: bool,
+    boarded: bool,
+    no_show_tapped: bool,
+    passed: bool,
+) -> tuple[str | None, str | None] | None:
+    """The one rule of a booking's outcome: ``(outcome, source)``, ``(None, None)``
+    while nothing is known yet, ``None`` for a booking cancelled in time (no ride to
+    account for).
+
+    ``published``: the worker was told a pickup; ``boarded``: a driver tapped it
+    boarded; ``no_show_tapped``: a driver tapped a no-show; ``passed``: its vehicle
+    tapped a later stop or the end of its shift.
+    """
+    if status is BookingStatus.UNSERVED:
+        return "turned_down", "plan"
+    if status is BookingStatus.CANCELLED:
+        return ("cancelled_late", "booking") if published else None
+    if status is BookingStatus.COMPLETED and not boarded:
+        return "completed", "sheet"
+    if status is BookingStatus.NO_SHOW:
+        return "no_show", "driver" if no_show_tapped else "sheet"
+    if boarded:
+        return "completed", "driver"
+    if no_show_tapped:
+        return "no_show", "pending"  # a driver's request, not yet confirmed
+    if passed and status is BookingStatus.SCHEDULED:
+        return "missed_by_service", "driver"
+    return None, None
 
 
 def ride_outcomes(
