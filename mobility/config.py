@@ -26,7 +26,7 @@ from mobility.planning import PlanningSettings
 from mobility.retention import RetentionPolicy
 from mobility.store import DEFAULT_DATABASE_URL
 
-__all__ = ["DEFAULTS", "Config", "config_from_env", "load_config"]
+__all__ = ["DEFAULTS", "Config", "UnitCosts", "config_from_env", "load_config"]
 
 #: Defaults of every setting, by name without the ``MOBILITY_`` prefix.
 DEFAULTS: Final[Mapping[str, Any]] = {
@@ -61,7 +61,21 @@ DEFAULTS: Final[Mapping[str, Any]] = {
     "ENV": "development",
     "SECRET_KEY": "",
     "SMS_ON_ITS_WAY": "off",
+    "COST_PER_KM": 0.35,
+    "COST_PER_DRIVER_HOUR": 18.0,
+    "COST_PER_VEHICLE_DAY": 45.0,
 }
+
+
+@dataclass(frozen=True)
+class UnitCosts:
+    """What the Region's figures price a day of service at, in euro: per vehicle-km
+    (fuel, tyres, upkeep), per driver hour (wage and charges), per vehicle-day
+    (insurance, lease); set for the hub's own contracts (``MOBILITY_COST_*``)."""
+
+    per_km: float = 0.35
+    per_driver_hour: float = 18.0
+    per_vehicle_day: float = 45.0
 
 
 @dataclass(frozen=True)
@@ -127,6 +141,7 @@ class Config:
     secret_key: str = field(default="", repr=False)
     #: text the workers of the next stop when their vehicle leaves the stop before
     sms_on_its_way: bool = False
+    costs: UnitCosts = field(default_factory=UnitCosts)
 
     def signing_key(self) -> str:
         """The key that signs drivers' links: the web app's secret key (the one set,
@@ -218,6 +233,11 @@ def load_config(values: Mapping[str, Any]) -> Config:
         purge_at=_optional_time(merged, "PURGE_AT"),
         secret_key=str(merged["SECRET_KEY"] or ""),
         sms_on_its_way=_switch(merged, "SMS_ON_ITS_WAY"),
+        costs=UnitCosts(
+            per_km=_number(merged, "COST_PER_KM", 0, 100),
+            per_driver_hour=_number(merged, "COST_PER_DRIVER_HOUR", 0, 1000),
+            per_vehicle_day=_number(merged, "COST_PER_VEHICLE_DAY", 0, 10000),
+        ),
     )
 
 

@@ -28,7 +28,7 @@ from mobility.dispatch.fleet import (
     list_vehicles,
 )
 from mobility.dispatch.on_the_road import VehicleOnRoad, decide_no_show, road_status
-from mobility.dispatch.outcomes import day_outcomes, record_outcome, ride_outcomes
+from mobility.dispatch.outcomes import day_outcomes, outcome_of, record_outcome, ride_outcomes
 from mobility.dispatch.planner import GraphLoader, PlanOutcome, fill_run, plan_day
 from mobility.dispatch.plans import (
     DayOverview,
@@ -134,6 +134,7 @@ __all__ = [
     "list_vehicles",
     "log_access",
     "manifest",
+    "outcome_of",
     "plan_changes",
     "plan_day",
     "plan_pickups",
