@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import sys
 from pathlib import Path
@@ -174,32 +173,37 @@ def _cmd_sheets(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from mobility.outputs import monthly_report
+    from mobility.dispatch import log_access
+    from mobility.outputs import (
+        figures_csv,
+        month_period,
+        region_figures,
+        render_region_pdf,
+        suppressed,
+    )
 
-    try:
-        year, month = (int(x) for x in args.month.split("-"))
-        if not 1 <= month <= 12:
-            raise ValueError
-    except ValueError:
-        raise InputDataError(f"--month {args.month!r} is not YYYY-MM") from None
-    rows = monthly_report(db(args), year, month, graph_loader())
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fields = [
-        "settlement",
-        "destination",
-        "purpose",
-        "category",
-        "rides",
-        "seats",
-        "no_shows",
-        "km",
-    ]
-    with out.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=fields)
-        writer.writeheader()
-        writer.writerows(rows)
-    print(f"wrote {out}: {len(rows)} rows, {sum(r['rides'] for r in rows)} rides")
+    session = db(args)
+    config = args.config
+    period = month_period(args.month)
+    figures = suppressed(
+        region_figures(session, period, costs=config.costs, timezone=config.timezone)
+    )
+    written = []
+    if args.csv:
+        out = Path(args.csv)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(figures_csv(figures), encoding="utf-8")
+        written.append(str(out))
+    if args.pdf:
+        out = Path(args.pdf)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(render_region_pdf(figures, language=args.lang))
+        written.append(str(out))
+    log_access(session, None, "export_region_report", f"{args.month} {' '.join(written)}".strip())
+    if args.json or not written:
+        print(json.dumps(figures, ensure_ascii=False))
+    else:
+        print(f"wrote {', '.join(written)}")
     return 0
 
 
@@ -250,7 +254,12 @@ def register(sub: Any) -> None:
     sheets.add_argument("--lang", default="it", choices=list(LANGUAGES))
     sheets.set_defaults(func=_cmd_sheets)
 
-    report = sub.add_parser("report", help="monthly ridership report for the Region (CSV)")
+    report = sub.add_parser(
+        "report", help="the Region's figures of a month: JSON, CSV, PDF with charts"
+    )
     report.add_argument("--month", required=True, metavar="YYYY-MM")
-    report.add_argument("--out", required=True, metavar="FILE.csv")
+    report.add_argument("--json", action="store_true", help="print the figures as JSON")
+    report.add_argument("--csv", metavar="FILE.csv")
+    report.add_argument("--pdf", metavar="FILE.pdf")
+    report.add_argument("--lang", default="it", choices=list(LANGUAGES))
     report.set_defaults(func=_cmd_report)

@@ -2,7 +2,15 @@
 Region's ridership report. Like a plotting package, it reads plans and never
 changes them."""
 
+from mobility.outputs.charts import Chart, png_chart, region_charts, svg_chart
 from mobility.outputs.export import export_plan
+from mobility.outputs.figures import (
+    Period,
+    figures_csv,
+    month_period,
+    region_figures,
+    suppressed,
+)
 from mobility.outputs.layers import plan_layers, plan_map_html, tile_origin
 from mobility.outputs.maps import (
     ATTRIBUTION,
@@ -11,22 +19,33 @@ from mobility.outputs.maps import (
     route_colour,
     route_geometry,
 )
+from mobility.outputs.region_pdf import render_region_pdf
 from mobility.outputs.report import monthly_report
 from mobility.outputs.sheets import SheetTexts, render_sheets_pdf, sheet_rows, sheet_texts
 
 __all__ = [
     "ATTRIBUTION",
     "COLOURS",
+    "Chart",
+    "Period",
     "SheetTexts",
     "export_plan",
+    "figures_csv",
+    "month_period",
     "monthly_report",
     "plan_layers",
     "plan_map_html",
     "plan_overview_png",
+    "png_chart",
+    "region_charts",
+    "region_figures",
+    "render_region_pdf",
     "render_sheets_pdf",
     "route_colour",
     "route_geometry",
     "sheet_rows",
     "sheet_texts",
+    "suppressed",
+    "svg_chart",
     "tile_origin",
 ]

@@ -68,6 +68,7 @@ from mobility.store import (
 __all__ = [
     "SUPPRESS_BELOW",
     "Period",
+    "figures_csv",
     "month_period",
     "region_figures",
     "suppressed",
@@ -395,3 +396,30 @@ def _small(value: Any, below: int) -> Any:
     if isinstance(value, int) and not isinstance(value, bool) and 0 < value < below:
         return SMALL
     return value
+
+
+def figures_csv(figures: dict[str, Any]) -> str:
+    """The (suppressed) figures as CSV: ``family, group, name, value``, one figure a
+    row; a breakdown's rows name their group (a day, week, depot, settlement...)."""
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["family", "group", "name", "value"])
+    for family, content in figures.items():
+        if isinstance(content, dict):
+            for name, value in content.items():
+                if isinstance(value, dict):
+                    for sub, v in value.items():
+                        writer.writerow([family, name, sub, v])
+                elif isinstance(value, list):
+                    writer.writerow([family, "", name, " ".join(map(str, value))])
+                else:
+                    writer.writerow([family, "", name, "" if value is None else value])
+        else:
+            for row in content:
+                group = str(next(iter(row.values())))
+                for name, value in list(row.items())[1:]:
+                    writer.writerow([family, group, name, "" if value is None else value])
+    return out.getvalue()
