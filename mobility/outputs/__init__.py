@@ -5,10 +5,13 @@ changes them."""
 from mobility.outputs.charts import Chart, png_chart, region_charts, svg_chart
 from mobility.outputs.export import export_plan
 from mobility.outputs.figures import (
+    PERIOD_KINDS,
     Period,
     figures_csv,
     month_period,
+    period_of,
     region_figures,
+    region_report,
     suppressed,
 )
 from mobility.outputs.layers import plan_layers, plan_map_html, tile_origin
@@ -26,6 +29,7 @@ from mobility.outputs.sheets import SheetTexts, render_sheets_pdf, sheet_rows, s
 __all__ = [
     "ATTRIBUTION",
     "COLOURS",
+    "PERIOD_KINDS",
     "Chart",
     "Period",
     "SheetTexts",
@@ -33,12 +37,14 @@ __all__ = [
     "figures_csv",
     "month_period",
     "monthly_report",
+    "period_of",
     "plan_layers",
     "plan_map_html",
     "plan_overview_png",
     "png_chart",
     "region_charts",
     "region_figures",
+    "region_report",
     "render_region_pdf",
     "render_sheets_pdf",
     "route_colour",

@@ -19,7 +19,7 @@ Each figure has one written definition (the README's table says the same):
   the plans' planned ride time over the direct time, weighted by bookings.
 - **vehicle-km** and **vehicle-hours**: per vehicle and day, from the odometer and
   the start and end of shift taps where both were tapped, else from the plan, less
-  the breaks of an hour or more between two stops (the vehicle parked between the
+  the breaks of two hours or more between two stops (the vehicle parked between the
   waves); **deadhead**: the share of the planned legs with nobody on board (breaks
   left out) of the km and of the driving hours; **seat occupancy**: planned
   seat-seconds occupied over seat-seconds offered (breaks left out); **passengers
@@ -66,11 +66,14 @@ from mobility.store import (
 )
 
 __all__ = [
+    "PERIOD_KINDS",
     "SUPPRESS_BELOW",
     "Period",
     "figures_csv",
     "month_period",
+    "period_of",
     "region_figures",
+    "region_report",
     "suppressed",
 ]
 
@@ -423,3 +426,54 @@ def figures_csv(figures: dict[str, Any]) -> str:
                 for name, value in list(row.items())[1:]:
                     writer.writerow([family, group, name, "" if value is None else value])
     return out.getvalue()
+
+
+#: The harvest season the Figures page reads as "season": June to October.
+SEASON_MONTHS: Final = (6, 10)
+PERIOD_KINDS: Final = ("day", "week", "month", "season")
+
+
+def period_of(kind: str, anchor: dt.date) -> Period:
+    """The day, ISO week, month or harvest season (June-October) holding ``anchor``.
+
+    Raises
+    ------
+    ServiceError
+        ``bad_period`` on ``period`` for another kind.
+    """
+    if kind == "day":
+        return Period(anchor, anchor)
+    if kind == "week":
+        monday = anchor - dt.timedelta(days=anchor.weekday())
+        return Period(monday, monday + dt.timedelta(days=6))
+    if kind == "month":
+        return month_period(f"{anchor.year}-{anchor.month:02d}")
+    if kind == "season":
+        first, last = SEASON_MONTHS
+        end = month_period(f"{anchor.year}-{last:02d}").last
+        return Period(dt.date(anchor.year, first, 1), end)
+    raise ServiceError("period", "bad_period", f"period: one of {', '.join(PERIOD_KINDS)}")
+
+
+def region_report(
+    session: Session,
+    period: Period,
+    *,
+    costs: UnitCosts,
+    timezone: str,
+    depot: str | None = None,
+) -> tuple[dict[str, Any], list[str]]:
+    """What leaves the hub: the period's figures, suppressed, and the depots there
+    are (for a filter)."""
+    depots = sorted(
+        {
+            name
+            for name in session.scalars(
+                select(Stop.name).join(Vehicle, Vehicle.depot_stop_id == Stop.id)
+            )
+        }
+    )
+    if depot is not None and depot not in depots:
+        raise ServiceError("depot", "not_found", f"depot: no vehicle is based at {depot!r}")
+    figures = region_figures(session, period, costs=costs, timezone=timezone, depot=depot)
+    return suppressed(figures), depots

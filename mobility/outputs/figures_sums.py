@@ -20,9 +20,10 @@ __all__ = ["families"]
 ON_TIME_S: Final = 600
 #: A day whose rides back from the fields leave by this minute is a heat-ban day.
 HEAT_BAN_BACK_BY_MIN: Final = 12 * 60 + 30
-#: A gap of this long between two stops with nobody on board is a break: the vehicle
+#: A gap of two hours or more between two stops with nobody on board is a break (no
+#: drive in the province takes that long): the vehicle
 #: is parked (between the morning and the afternoon waves), not in service.
-BREAK_S: Final = 3600
+BREAK_S: Final = 2 * 3600
 
 
 def _rate(part: int, whole: int) -> float | None:

@@ -454,6 +454,7 @@ def worker() -> ResponseReturnValue:
 
 # the views with a map, and the day on the road, live in modules of their own
 from web.dispatch import disruption as _disruption  # noqa: E402, F401
+from web.dispatch import figures as _figures  # noqa: E402, F401
 from web.dispatch import maps as _maps  # noqa: E402, F401
 from web.dispatch import road as _road  # noqa: E402, F401
 
