@@ -107,6 +107,8 @@ _MESSAGES: dict[str, Any] = {
     "already_left": lazy_gettext(
         "This vehicle has already left its depot: say it is out of service instead."
     ),
+    "bad_month": lazy_gettext("Please give a month as YYYY-MM."),
+    "bad_period": lazy_gettext("Please choose a day, a week, a month or the season."),
     "stale_replan": lazy_gettext(
         "This re-plan is no longer the newest one of the day: re-plan again."
     ),
