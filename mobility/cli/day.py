@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import sys
 from pathlib import Path
@@ -117,8 +118,32 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_demo(args: argparse.Namespace) -> int:
+def _cmd_season(args: argparse.Namespace) -> int:
+    from mobility.demo.season import run_season
+    from mobility.outputs import Period, region_report
 
+    start = args.start or args.config.tomorrow()
+    totals = run_season(
+        args.resources.sessions(),
+        args.config,
+        graph_loader(),
+        start=start,
+        days=args.days,
+        workers=args.workers,
+        time_limit_s=args.time_limit,
+        seed=args.seed,
+    )
+    print(json.dumps(totals))
+    period = Period(start, start + dt.timedelta(days=args.days - 1))
+    config = args.config
+    figures, _ = region_report(db(args), period, costs=config.costs, timezone=config.timezone)
+    print(json.dumps({k: figures[k] for k in ("rides", "outcomes", "punctuality", "vehicles")}))
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    if args.season:
+        return _cmd_season(args)
     from mobility.demo import run_demo
 
     day = args.date or args.config.tomorrow()
@@ -246,6 +271,13 @@ def register(sub: Any) -> None:
     demo.add_argument("--workers", type=int, default=1200)
     demo.add_argument("--time-limit", type=float, default=60.0, metavar="S")
     demo.add_argument("--out", default="out")
+    demo.add_argument(
+        "--season",
+        action="store_true",
+        help="simulate days of operations (planned, published, driven) for the figures",
+    )
+    demo.add_argument("--start", type=parse_date, default=None, help="with --season")
+    demo.add_argument("--days", type=int, default=7, help="with --season (default 7)")
     demo.set_defaults(func=_cmd_demo)
 
     sheets = sub.add_parser("sheets", help="drivers' route sheets of a day as one PDF")

@@ -112,7 +112,7 @@ def month_period(text: str) -> Period:
 
 
 @dataclass
-class _Ride:
+class Ride:
     """One booking as the figures see it."""
 
     id: int
@@ -137,10 +137,10 @@ class _Ride:
 
 
 @dataclass
-class _Data:
+class PeriodData:
     """The period's rows, read once."""
 
-    rides: list[_Ride] = field(default_factory=list)
+    rides: list[Ride] = field(default_factory=list)
     vehicles: dict[int, tuple[str, int, str]] = field(default_factory=dict)  # name, seats, depot
     #: day, vehicle, distance m, driving s, stops (arrival s, departure s, load after)
     routes: list[tuple[dt.date, int, float, int, list[tuple[int, int, int]]]] = field(
@@ -166,8 +166,8 @@ def _plans(session: Session, period: Period) -> dict[dt.date, PlanRun]:
     return latest
 
 
-def _read(session: Session, period: Period, timezone: str) -> _Data:
-    data = _Data()
+def _read(session: Session, period: Period, timezone: str) -> PeriodData:
+    data = PeriodData()
     stops = {
         s.id: (s.name, s.kind, s.category.value if s.category else "")
         for s in session.scalars(select(Stop))
@@ -175,7 +175,7 @@ def _read(session: Session, period: Period, timezone: str) -> _Data:
     for v in session.scalars(select(Vehicle)):
         data.vehicles[v.id] = (v.name, v.seats, stops[v.depot_stop_id][0])
     in_period = (Booking.service_date >= period.first, Booking.service_date <= period.last)
-    rides: dict[int, _Ride] = {}
+    rides: dict[int, Ride] = {}
     for b in session.execute(
         select(
             Booking.id,
@@ -196,7 +196,7 @@ def _read(session: Session, period: Period, timezone: str) -> _Data:
         _, kind, category = stops[other]
         if b.status is BookingStatus.CANCELLED and b.pickup_time_min is None:
             continue  # cancelled before it was published: no ride to account for
-        rides[b.id] = _Ride(
+        rides[b.id] = Ride(
             b.id,
             b.service_date,
             b.seats,
@@ -211,6 +211,18 @@ def _read(session: Session, period: Period, timezone: str) -> _Data:
             told_s=b.pickup_time_min * 60 if b.pickup_time_min is not None else None,
         )
     plans = _plans(session, period)
+    plan_ids = {run.id: day for day, run in plans.items()}
+    route_of = _routes(session, plans, data)
+    _moves(session, plan_ids, route_of, rides)
+    _taps(session, period, timezone, rides, data)
+    data.rides = list(rides.values())
+    return data
+
+
+def _routes(
+    session: Session, plans: dict[dt.date, PlanRun], data: PeriodData
+) -> dict[int, tuple[dt.date, int]]:
+    """The plans' routes and timed stops into ``data``; route id -> (day, vehicle)."""
     plan_ids = {run.id: day for day, run in plans.items()}
     for run in plans.values():
         figures = json.loads(run.figures or "{}")
@@ -247,17 +259,14 @@ def _read(session: Session, period: Period, timezone: str) -> _Data:
         data.routes.append(
             (plan_ids[r.plan_id], r.vehicle_id, float(r.distance_m), int(r.driving_s), stops_of)
         )
-    _moves(session, plan_ids, route_of, rides)
-    _taps(session, period, timezone, rides, data)
-    data.rides = list(rides.values())
-    return data
+    return route_of
 
 
 def _moves(
     session: Session,
     plan_ids: dict[int, dt.date],
     route_of: dict[int, tuple[dt.date, int]],
-    rides: dict[int, _Ride],
+    rides: dict[int, Ride],
 ) -> None:
     """Who boards which vehicle where, when told, and the planned ride."""
     boards: dict[int, tuple[int, int, int]] = {}
@@ -291,7 +300,7 @@ def _moves(
 
 
 def _taps(
-    session: Session, period: Period, timezone: str, rides: dict[int, _Ride], data: _Data
+    session: Session, period: Period, timezone: str, rides: dict[int, Ride], data: PeriodData
 ) -> None:
     """The drivers' taps: outcomes, boarding and alighting times, shifts."""
     events = list(

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Final
 from mobility.config import UnitCosts
 
 if TYPE_CHECKING:
-    from mobility.outputs.figures import Period, _Data, _Ride
+    from mobility.outputs.figures import Period, PeriodData, Ride
 
 __all__ = ["families"]
 
@@ -35,11 +35,11 @@ def _mean(values: Iterable[float]) -> float | None:
     return round(sum(items) / len(items), 1) if items else None
 
 
-def _completed_seats(r: _Ride) -> int:
+def _completed_seats(r: Ride) -> int:
     return min(r.boarded_seats, r.seats) if r.boarded_seats else r.seats
 
 
-def _rides(rides: list[_Ride]) -> dict[str, Any]:
+def _rides(rides: list[Ride]) -> dict[str, Any]:
     served = [r for r in rides if r.vehicle is not None]
     done = [r for r in rides if r.outcome == "completed"]
     return {
@@ -54,7 +54,7 @@ def _rides(rides: list[_Ride]) -> dict[str, Any]:
     }
 
 
-def _outcomes(rides: list[_Ride]) -> dict[str, Any]:
+def _outcomes(rides: list[Ride]) -> dict[str, Any]:
     base = sum(r.vehicle is not None for r in rides)
     no_show = sum(r.outcome == "no_show" for r in rides)
     missed = sum(r.outcome == "missed_by_service" for r in rides)
@@ -68,7 +68,7 @@ def _outcomes(rides: list[_Ride]) -> dict[str, Any]:
     }
 
 
-def _punctuality(rides: list[_Ride], data: _Data) -> dict[str, Any]:
+def _punctuality(rides: list[Ride], data: PeriodData) -> dict[str, Any]:
     timed = [
         r
         for r in rides
@@ -94,7 +94,7 @@ def _punctuality(rides: list[_Ride], data: _Data) -> dict[str, Any]:
     }
 
 
-def _vehicle_days(data: _Data) -> dict[tuple[dt.date, int], dict[str, float]]:
+def _vehicle_days(data: PeriodData) -> dict[tuple[dt.date, int], dict[str, float]]:
     """Per vehicle-day: km, hours, deadhead km and hours, seat-seconds used and offered
     (taps where both ends were tapped, the plan otherwise; breaks left out)."""
     days: dict[tuple[dt.date, int], dict[str, float]] = {}
@@ -168,7 +168,7 @@ def _cost(vehicles: dict[str, Any], rides: dict[str, Any], costs: UnitCosts) -> 
     }
 
 
-def _heat_ban_days(rides: list[_Ride]) -> list[str]:
+def _heat_ban_days(rides: list[Ride]) -> list[str]:
     backs: dict[dt.date, list[int]] = defaultdict(list)
     for r in rides:
         if r.back_min is not None and r.purpose == "work":
@@ -176,9 +176,9 @@ def _heat_ban_days(rides: list[_Ride]) -> list[str]:
     return sorted(d.isoformat() for d, times in backs.items() if max(times) <= HEAT_BAN_BACK_BY_MIN)
 
 
-def _by(rides: list[_Ride], key: str) -> list[dict[str, Any]]:
+def _by(rides: list[Ride], key: str) -> list[dict[str, Any]]:
     """Counts of one dimension (settlement, destination kind, service category)."""
-    groups: dict[str, list[_Ride]] = defaultdict(list)
+    groups: dict[str, list[Ride]] = defaultdict(list)
     for r in rides:
         groups[getattr(r, key) or "-"].append(r)
     return [
@@ -187,7 +187,9 @@ def _by(rides: list[_Ride], key: str) -> list[dict[str, Any]]:
     ]
 
 
-def families(period: Period, data: _Data, costs: UnitCosts, *, depot: str | None) -> dict[str, Any]:
+def families(
+    period: Period, data: PeriodData, costs: UnitCosts, *, depot: str | None
+) -> dict[str, Any]:
     """Every family of figures, and the tables of the charts."""
     rides = data.rides
     summed = _rides(rides)
@@ -198,11 +200,11 @@ def families(period: Period, data: _Data, costs: UnitCosts, *, depot: str | None
     for r in rides:
         if r.outcome == "completed":
             per_day[r.day][r.purpose] += _completed_seats(r)
-    weeks: dict[str, list[_Ride]] = defaultdict(list)
+    weeks: dict[str, list[Ride]] = defaultdict(list)
     for r in rides:
         year, week, _ = r.day.isocalendar()
         weeks[f"{year}-W{week:02d}"].append(r)
-    depots: dict[str, list[_Ride]] = defaultdict(list)
+    depots: dict[str, list[Ride]] = defaultdict(list)
     for r in rides:
         if r.vehicle is not None:
             depots[data.vehicles[r.vehicle][2]].append(r)

@@ -10,7 +10,7 @@ from typing import Any
 
 from mobility.i18n import gettext_for
 from mobility.outputs.charts import png_chart, region_charts
-from mobility.outputs.sheets import _fonts, _markup, _styles, _visual
+from mobility.outputs.sheets import pdf_fonts, pdf_markup, pdf_styles, rtl_visual
 
 __all__ = ["headline_rows", "render_region_pdf"]
 
@@ -79,8 +79,8 @@ def render_region_pdf(figures: dict[str, Any], *, language: str = "it") -> bytes
     from reportlab.platypus import Image, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table
 
     _ = gettext_for(language)
-    font, bold = _fonts()
-    styles = _styles()
+    font, bold = pdf_fonts()
+    styles = pdf_styles()
     period = figures["period"]
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(
@@ -99,9 +99,9 @@ def render_region_pdf(figures: dict[str, Any], *, language: str = "it") -> bytes
     ]
     title = _("Passaggio: legal shuttles for farm workers, province of Foggia")
     story: list[Any] = [
-        Paragraph(_markup(title, language), styles["Heading1"]),
+        Paragraph(pdf_markup(title, language), styles["Heading1"]),
         Paragraph(
-            _markup(
+            pdf_markup(
                 _("Figures from %(start)s to %(end)s, counted from what was driven")
                 % {"start": period["from"], "end": period["to"]}
                 + (f" · {period['depot']}" if period["depot"] else ""),
@@ -110,13 +110,13 @@ def render_region_pdf(figures: dict[str, Any], *, language: str = "it") -> bytes
             styles["Heading3"],
         ),
         Table(
-            [[_visual(k, language), v] for k, v in headline_rows(figures, language)],
+            [[rtl_visual(k, language), v] for k, v in headline_rows(figures, language)],
             colWidths=[110 * mm, 60 * mm],
             style=grid[:2],
         ),
         Spacer(1, 4 * mm),
         Paragraph(
-            _markup(
+            pdf_markup(
                 _(
                     "Counts under 5 people are shown as < 5. Definitions of every figure: "
                     "see the hub's documentation."
@@ -127,9 +127,9 @@ def render_region_pdf(figures: dict[str, Any], *, language: str = "it") -> bytes
         ),
     ]
     for chart in region_charts(figures, _):
-        story += [PageBreak(), Paragraph(_markup(chart.title, language), styles["Heading2"])]
+        story += [PageBreak(), Paragraph(pdf_markup(chart.title, language), styles["Heading2"])]
         story.append(Image(io.BytesIO(png_chart(chart)), width=170 * mm, height=78 * mm))
-        rows = [[_visual(cell, language) for cell in row] for row in chart.rows()]
+        rows = [[rtl_visual(cell, language) for cell in row] for row in chart.rows()]
         story.append(Table(rows, repeatRows=1, style=grid))
     doc.build(story)
     return buffer.getvalue()

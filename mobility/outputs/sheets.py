@@ -80,14 +80,14 @@ def sheet_texts(language: str) -> SheetTexts:
     )
 
 
-def _markup(text: object, language: str) -> str:
+def pdf_markup(text: object, language: str) -> str:
     """Data (a stop's or a vehicle's name, a note) as text in ReportLab's paragraph
     markup: shaped for right-to-left languages, and ``<``, ``>`` and ``&`` escaped, so
     a name like ``A <b`` is printed, not read as a tag."""
-    return xml_escape(_visual(str(text), language))
+    return xml_escape(rtl_visual(str(text), language))
 
 
-def _visual(text: str, language: str) -> str:
+def rtl_visual(text: str, language: str) -> str:
     """Right-to-left text shaped and put in display order (ReportLab draws glyphs left
     to right and does not join Arabic letters by itself)."""
     if language not in RTL_LANGUAGES:
@@ -101,8 +101,8 @@ def _visual(text: str, language: str) -> str:
 def _localised(texts: SheetTexts, language: str) -> SheetTexts:
     def visual(value: Any) -> Any:
         if isinstance(value, tuple):
-            return tuple(_visual(v, language) for v in value)
-        return _visual(value, language)
+            return tuple(rtl_visual(v, language) for v in value)
+        return rtl_visual(value, language)
 
     return SheetTexts(**{k: visual(v) for k, v in texts.__dict__.items()})
 
@@ -194,7 +194,7 @@ def _qr_png(url: str) -> bytes:
     return buffer.getvalue()
 
 
-def _fonts() -> tuple[str, str]:
+def pdf_fonts() -> tuple[str, str]:
     """DejaVu Sans (shipped with matplotlib): accents, Cyrillic, Arabic and the tick box."""
     from pathlib import Path
 
@@ -253,7 +253,7 @@ def render_sheets_pdf(
     from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate
 
     texts = _localised(sheet_texts(language), language)
-    styles = _styles()
+    styles = pdf_styles()
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(
         buffer,
@@ -277,10 +277,10 @@ def render_sheets_pdf(
     return buffer.getvalue()
 
 
-def _styles() -> Any:
+def pdf_styles() -> Any:
     from reportlab.lib.styles import getSampleStyleSheet
 
-    font, _bold = _fonts()
+    font, _bold = pdf_fonts()
     styles = getSampleStyleSheet()
     for style in styles.byName.values():
         style.fontName = font
@@ -305,18 +305,18 @@ def _route_page(
     vehicle = route.vehicle
     rows = sheet_rows(route, language)
     depot = route.stops[0] if route.stops else None
-    depot_name = _markup(depot.stop.name, language) if depot else "-"
+    depot_name = pdf_markup(depot.stop.name, language) if depot else "-"
     story: list[object] = [
         Paragraph(
             f"<b>{texts.title}</b> · {run.service_date.strftime('%d/%m/%Y')} · "
-            f"{texts.vehicle} <b>{_markup(vehicle.name, language)}</b> "
+            f"{texts.vehicle} <b>{pdf_markup(vehicle.name, language)}</b> "
             f"({vehicle.seats} {texts.seats})",
             styles["Heading3"],
         ),
         Paragraph(
-            f"{texts.driver}: {_markup(driver, language)} · {texts.depot}: {depot_name}, "
+            f"{texts.driver}: {pdf_markup(driver, language)} · {texts.depot}: {depot_name}, "
             f"{texts.departure} {seconds_hhmm(depot.departure_s) if depot else '-'} · "
-            f"{texts.hub_phone}: {_markup(hub_phone, language)}",
+            f"{texts.hub_phone}: {pdf_markup(hub_phone, language)}",
             small,
         ),
         Paragraph(f"<b>{texts.free}</b>", styles["BodyText"]),
@@ -346,9 +346,9 @@ def _stop_table(rows: list[dict[str, object]], texts: SheetTexts, small: Any, la
 
     def cell(items: object, notes: object = ()) -> Paragraph:
         pairs = items if isinstance(items, list) else []
-        lines = [f"☐ {_markup(code, language)} ×{seats}" for code, seats in pairs]
+        lines = [f"☐ {pdf_markup(code, language)} ×{seats}" for code, seats in pairs]
         shared = notes if isinstance(notes, list) else []
-        lines += [f"<i>{_markup(note, language)}</i>" for note in shared]
+        lines += [f"<i>{pdf_markup(note, language)}</i>" for note in shared]
         return Paragraph("<br/>".join(lines), small)
 
     body = [[Paragraph(f"<b>{c}</b>", small) for c in texts.columns]]
@@ -358,8 +358,8 @@ def _stop_table(rows: list[dict[str, object]], texts: SheetTexts, small: Any, la
                 Paragraph(str(row["seq"]), small),
                 Paragraph(f"{row['time']}<br/>&gt; {row['departure']}", small),
                 Paragraph(
-                    f"<b>{_markup(row['stop'], language)}</b><br/>"
-                    f"{_markup(row['landmark'], language)}",
+                    f"<b>{pdf_markup(row['stop'], language)}</b><br/>"
+                    f"{pdf_markup(row['landmark'], language)}",
                     small,
                 ),
                 Paragraph(str(row["coords"]), small),

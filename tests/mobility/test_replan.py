@@ -386,3 +386,24 @@ def test_a_same_day_request_is_served_where_room_allows_moving_nobody_beyond_the
     moved = {b for b, (t, _) in before.items() if abs(after[b][0] // 60 - t // 60) > 5}
     assert new == {late.id} | moved
     assert db.get(Booking, late.id).status is BookingStatus.SCHEDULED  # type: ignore[union-attr]
+
+
+def test_a_driven_day_gives_the_region_its_figures_from_the_taps(
+    db: Session, day: dict[str, int]
+) -> None:
+    from mobility.demo.season import drive_day
+    from mobility.outputs import Period, region_figures
+    from mobility.store import RoadEvent
+    from tests.mobility.test_figures import COSTS
+
+    driven = drive_day(db, DAY, seed=3, timezone="Europe/Rome")
+    assert driven["taps"] > 0 and driven["boarded"] + driven["no_shows"] + driven["missed"] == 6
+    keys = list(db.scalars(select(RoadEvent.key)))
+    assert keys and all(k.startswith("season-") for k in keys)
+    f = region_figures(db, Period(DAY, DAY), costs=COSTS, timezone="Europe/Rome")
+    assert f["rides"]["completed_bookings"] == driven["boarded"]
+    assert f["outcomes"]["no_show_bookings"] == driven["no_shows"]
+    assert f["outcomes"]["missed_by_service_bookings"] == driven["missed"]
+    assert f["vehicles"]["odometer_share"] == 1.0  # every shift tapped with its odometer
+    if driven["boarded"]:
+        assert f["punctuality"]["on_time_rate"] is not None
