@@ -56,7 +56,7 @@ def main() -> None:
     day = dt.date(2027, 7, 14)  # a Wednesday of the harvest
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{Path(tmp) / 'bench.db'}"
-        config = load_config({"MOBILITY_DATABASE_URL": url})
+        config = load_config({"DATABASE_URL": url})
         engine = make_engine(url)
         from mobility.store import upgrade_database
 

@@ -35,7 +35,7 @@ def main() -> None:
     start = dt.date(2027, 7, 1)
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database or f"sqlite:///{Path(tmp) / 'season.db'}"
-        config = load_config({"MOBILITY_DATABASE_URL": url})
+        config = load_config({"DATABASE_URL": url})
         engine = make_engine(url)
         upgrade_database(engine)
         sessions = make_session_factory(engine)

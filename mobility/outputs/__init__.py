@@ -1,5 +1,5 @@
 """What leaves the system: maps, drivers' route sheets, the plan as JSON, and the
-Region's ridership report. Like a plotting package, it reads plans and never
+Region's figures and report. Like a plotting package, it reads plans and never
 changes them."""
 
 from mobility.outputs.charts import Chart, png_chart, region_charts, svg_chart
@@ -23,7 +23,6 @@ from mobility.outputs.maps import (
     route_geometry,
 )
 from mobility.outputs.region_pdf import render_region_pdf
-from mobility.outputs.report import monthly_report
 from mobility.outputs.sheets import SheetTexts, render_sheets_pdf, sheet_rows, sheet_texts
 
 __all__ = [
@@ -36,7 +35,6 @@ __all__ = [
     "export_plan",
     "figures_csv",
     "month_period",
-    "monthly_report",
     "period_of",
     "plan_layers",
     "plan_map_html",

@@ -181,10 +181,12 @@ def _by(rides: list[Ride], key: str) -> list[dict[str, Any]]:
     groups: dict[str, list[Ride]] = defaultdict(list)
     for r in rides:
         groups[getattr(r, key) or "-"].append(r)
-    return [
-        {key: name, **_rides(members), **_outcomes(members)}
-        for name, members in sorted(groups.items())
-    ]
+    rows = []
+    for name, members in sorted(groups.items()):
+        counted = _rides(members)
+        del counted["unique_workers"]  # a count of people per place: the totals only
+        rows.append({key: name, **counted, **_outcomes(members)})
+    return rows
 
 
 def families(

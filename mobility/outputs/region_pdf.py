@@ -5,6 +5,7 @@ languages). It is made from the suppressed figures: counts of people under 5 rea
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from typing import Any
 
@@ -128,7 +129,13 @@ def render_region_pdf(figures: dict[str, Any], *, language: str = "it") -> bytes
     ]
     for chart in region_charts(figures, _):
         story += [PageBreak(), Paragraph(pdf_markup(chart.title, language), styles["Heading2"])]
-        story.append(Image(io.BytesIO(png_chart(chart)), width=170 * mm, height=78 * mm))
+        drawn = dataclasses.replace(  # matplotlib does not shape right-to-left text
+            chart,
+            title=rtl_visual(chart.title, language),
+            unit=rtl_visual(chart.unit, language),
+            series=[(rtl_visual(name, language), values) for name, values in chart.series],
+        )
+        story.append(Image(io.BytesIO(png_chart(drawn)), width=170 * mm, height=78 * mm))
         rows = [[rtl_visual(cell, language) for cell in row] for row in chart.rows()]
         story.append(Table(rows, repeatRows=1, style=grid))
     doc.build(story)

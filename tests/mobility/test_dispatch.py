@@ -251,36 +251,28 @@ def test_recorded_outcome_marks_bookings_completed_or_no_show(
         record_outcome(db, DAY, boarded={"ZZZZZZZ": True})
 
 
-def test_monthly_report_counts_match_the_bookings(
+def test_the_region_s_figures_count_the_recorded_day(
     db: Session, small_day: dict[str, int], tiny_graphs: dict[str, RoadGraph]
 ) -> None:
+    from mobility.config import UnitCosts
     from mobility.dispatch import record_outcome
-    from mobility.outputs import monthly_report
+    from mobility.outputs import Period, region_figures
 
     bookings = [book(db, small_day, s) for s in (3, 2, 4)]
-    book(db, small_day, 5, to="F")  # stays requested: not counted
+    book(db, small_day, 5, to="F")  # stays requested: booked, not served
     plan_day(db, DAY, loader(tiny_graphs), settings=QUICK)
     publish_plan(db, DAY)
     record_outcome(
         db, DAY, boarded={bookings[0].code: True, bookings[1].code: True, bookings[2].code: False}
     )
-    rows = monthly_report(db, DAY.year, DAY.month, loader(tiny_graphs))
-    farm = next(r for r in rows if r["destination"] == "Test farm")
-    assert (farm["rides"], farm["seats"], farm["no_shows"]) == (2, 5, 1)
-    assert farm["km"] == pytest.approx(2 * 1.67, abs=0.1)
-    assert set(farm) == {
-        "settlement",
-        "destination",
-        "purpose",
-        "category",
-        "rides",
-        "seats",
-        "no_shows",
-        "missed_by_service",
-        "km",
-    }
-    assert (farm["purpose"], farm["category"]) == ("work", "")
-    assert all("code" not in r and "phone" not in r for r in rows)
+    f = region_figures(db, Period(DAY, DAY), costs=UnitCosts(), timezone="Europe/Rome")
+    assert (f["rides"]["completed_bookings"], f["rides"]["completed_seats"]) == (2, 5)
+    assert f["outcomes"]["no_show_bookings"] == 1
+    (farm,) = [r for r in f["by_destination_kind"] if r["destination_kind"] == "farm"]
+    assert farm["booked_seats"] == 3 + 2 + 4 + 5 and farm["completed_seats"] == 5
+    assert f["vehicles"]["vehicle_km"] > 0 and f["services"] == []
+    text = json.dumps(f)
+    assert all(b.code not in text for b in bookings)  # counts only
 
 
 def test_demo_generator_is_reproducible_from_its_seed() -> None:

@@ -276,6 +276,12 @@ def test_the_pdf_has_its_headline_figures_and_a_chart_for_each_table(
     ).stdout
     charts = [line for line in images.splitlines()[2:] if line.split()[2] == "image"]
     assert len(charts) == 6
+    arabic = tmp_path / "report-ar.pdf"
+    arabic.write_bytes(render_region_pdf(out, language="ar"))
+    text = subprocess.run(
+        ["pdftotext", str(arabic), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert any("\u0600" <= ch <= "\u06ff" or "\ufe70" <= ch <= "\ufeff" for ch in text)
 
 
 def test_periods_are_days_weeks_months_and_the_season() -> None:

@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 from mobility.bookings import RideRequest, register_worker, request_rides
 from mobility.cli import main
 from mobility.clock import utcnow
-from mobility.outputs import monthly_report
+from mobility.config import UnitCosts
+from mobility.outputs import month_period, region_figures
 from mobility.retention import RetentionPolicy, purge
 from mobility.store import (
     AuditLog,
@@ -85,7 +86,15 @@ def season(db: Session) -> dict[str, int]:
 
 
 def _report(db: Session, day: dt.date) -> list[dict[str, object]]:
-    return monthly_report(db, day.year, day.month) + monthly_report(db, RECENT.year, RECENT.month)
+    """The Region's figures of both months, but the unique workers (counting them
+    needs the worker, kept 90 days: a month's report is made before)."""
+    months = [f"{d.year}-{d.month:02d}" for d in (day, RECENT)]
+    out = []
+    for month in months:
+        f = region_figures(db, month_period(month), costs=UnitCosts(), timezone="Europe/Rome")
+        del f["rides"]["unique_workers"], f["cost"]["per_worker_eur"]
+        out.append(f)
+    return out
 
 
 def test_purge_keeps_the_counts_and_drops_the_people(db: Session, season: dict[str, int]) -> None:

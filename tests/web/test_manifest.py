@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from mobility.clock import zone
+from mobility.config import UnitCosts
 from mobility.dispatch import (
     day_outcomes,
     latest_plan,
@@ -21,7 +22,7 @@ from mobility.dispatch import (
     revoke_link,
     ride_outcomes,
 )
-from mobility.outputs import monthly_report
+from mobility.outputs import month_period, region_figures
 from mobility.store import Booking, RoadEvent, Vehicle
 from tests.clock import DAY
 from tests.web.conftest import quick_planning
@@ -194,12 +195,15 @@ def test_outcomes_come_from_the_taps(
     assert {shown[r["booking"]][0] for r in others} == {"missed_by_service"}
     # the Region's report counts what was driven: 5 seats boarded, the missed apart
     with staff_app.app_context():
-        report = monthly_report(get_session(), DAY.year, DAY.month)
-    assert sum(r["seats"] for r in report) == 5 + sum(
-        r["seats_booked"] for c, r in rows.items() if r["vehicle"] not in ("MB-1", None)
-    )
-    assert sum(r["missed_by_service"] for r in report) == len(others)
-    assert sum(r["no_shows"] for r in report) == 0
+        report = region_figures(
+            get_session(),
+            month_period(f"{DAY.year}-{DAY.month:02d}"),
+            costs=UnitCosts(),
+            timezone="Europe/Rome",
+        )
+    assert report["rides"]["completed_seats"] == 5
+    assert report["outcomes"]["missed_by_service_bookings"] == len(others)
+    assert report["outcomes"]["no_show_bookings"] == 0
 
 
 def test_drivers_links_command_prints_absolute_links(

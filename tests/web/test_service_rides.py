@@ -108,7 +108,8 @@ def test_the_monthly_report_counts_service_rides_apart(
 ) -> None:
     import datetime as dt
 
-    from mobility.outputs import monthly_report
+    from mobility.config import UnitCosts
+    from mobility.outputs import Period, region_figures
     from mobility.store import BookingStatus
 
     test_booking_a_ride_to_a_hospital(with_services, client, "ro", "Spital, medic")
@@ -119,6 +120,9 @@ def test_the_monthly_report_counts_service_rides_apart(
             b.status = BookingStatus.COMPLETED
         db.commit()
         day: dt.date = rides[0].service_date
-        rows = monthly_report(db, day.year, day.month)
-    (row,) = rows
-    assert (row["purpose"], row["category"], row["rides"]) == ("service", "hospital", 2)
+        report = region_figures(db, Period(day, day), costs=UnitCosts(), timezone="Europe/Rome")
+    (row,) = report["services"]
+    assert (row["category"], row["completed_bookings"]) == ("hospital", 2)
+    assert report["by_day"] == [
+        {"date": day.isoformat(), "work_seats": 0, "service_seats": row["completed_seats"]}
+    ]
