@@ -32,7 +32,7 @@ def disruption(day: str) -> ResponseReturnValue:
     audit("view_replan", the_day.isoformat())  # booking codes of the lost
     view = replan_view(get_session(), the_day)
     form = DisruptionForm(
-        date=the_day.isoformat(), time_limit=int(get_settings().planning.time_limit_s)
+        date=the_day.isoformat(), time_limit=min(45, int(get_settings().planning.time_limit_s))
     )
     form.vehicle.choices = view.vehicles
     return render_template(
