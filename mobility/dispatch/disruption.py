@@ -297,8 +297,9 @@ def _roadside_stop(session: Session, state: DayUnderWay, lat: float, lon: float)
     if stop is None:
         stop = Stop(name=name, kind=StopKind.ROADSIDE, lat=lat, lon=lon, active=False)
         session.add(stop)
-        session.flush()
     stop.lat, stop.lon = lat, lon
+    # kept at once: the re-plan then writes nothing until it stores its proposal
+    session.commit()
     return stop
 
 

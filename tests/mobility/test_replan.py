@@ -407,3 +407,63 @@ def test_a_driven_day_gives_the_region_its_figures_from_the_taps(
     assert f["vehicles"]["odometer_share"] == 1.0  # every shift tapped with its odometer
     if driven["boarded"]:
         assert f["punctuality"]["on_time_rate"] is not None
+
+
+def test_a_breakdown_at_a_point_on_the_map_is_where_its_riders_are_picked_up(
+    db: Session, database_url: str, graphs: Callable[[str], RoadGraph], day: dict[str, int]
+) -> None:
+    published = latest_plan(db, DAY)
+    assert published is not None
+    route = _busiest(published)
+    first = min((s for s in route.stops if any(m.boarding for m in s.moves)), key=lambda s: s.seq)
+    record_events(
+        db,
+        DAY,
+        route.vehicle,
+        [
+            {
+                "key": "p-arrive-01",
+                "kind": "arrived",
+                "at": _at(first.arrival_s),
+                "stop": first.seq,
+            },
+            *[
+                {
+                    "key": f"p-board-{m.booking_id:03d}",
+                    "kind": "boarded",
+                    "at": _at(first.arrival_s + 60),
+                    "stop": first.seq,
+                    "booking": m.booking.code,
+                    "seats": m.seats,
+                }
+                for m in first.moves
+                if m.boarding
+            ],
+            {
+                "key": "p-depart-01",
+                "kind": "departed",
+                "at": _at(first.departure_s),
+                "stop": first.seq,
+            },
+        ],
+        timezone="Europe/Rome",
+        on_its_way=False,
+    )
+    # on the road towards Foggia, a few km on from the camp
+    said = Disruption(
+        DisruptionKind.OUT_OF_SERVICE,
+        route.vehicle.name,
+        first.departure_s // 60 + 5,
+        lat=41.4425,
+        lon=15.6500,
+    )
+    run = _replan(db, database_url, graphs, said)
+    roadside = db.scalar(select(Stop).where(Stop.kind == StopKind.ROADSIDE))
+    assert roadside is not None and not roadside.active  # not a stop anyone can book
+    summary = replan_proposal(db, DAY).summary  # type: ignore[union-attr]
+    boarded = {m.booking_id for m in first.moves if m.boarding}
+    assert {int(i) for i in summary["rescued"]} == boarded
+    assert {stop for _, stop in summary["rescued"].values()} == {roadside.id}
+    kept = _route(run, route.vehicle.name)
+    assert kept is not None
+    assert max(kept.stops, key=lambda s: s.seq).stop_id == roadside.id
