@@ -280,6 +280,8 @@ class DayConsole:
     timelines: list[VehicleTimeline]
     free: dict[int, FreeVehicles]
     changes: PlanChanges | None
+    #: a re-plan after a disruption waits to be published (its run), if any
+    replan_waiting: int | None = None
 
     @property
     def hours(self) -> list[int]:
@@ -299,11 +301,15 @@ def day_console(
 ) -> DayConsole:
     """Everything the day page shows (see :func:`day_overview` for the first part);
     ``graphs`` tells which vehicles' roads reach an unserved booking's stops."""
+    from mobility.dispatch.replan import replan_proposal
+
     overview = day_overview(session, service_date, queued_alive=queued_alive)
     plan = overview.plan
+    waiting = replan_proposal(session, service_date)
     return DayConsole(
         overview,
         timelines(plan) if plan is not None else [],
         free_vehicles(session, plan, overview.unserved, graphs),
         plan_changes(session, plan) if plan is not None else None,
+        waiting.run.id if waiting is not None else None,
     )

@@ -60,6 +60,8 @@ def test_a_dispatcher_re_plans_an_absent_driver_s_day_and_publishes_it(staff_app
     page = client.get(PAGE).get_data(as_text=True)
     assert "Re-plan waiting to be published" in page and "Driver absent" in page
     assert "Routes that change" in page and f"<caption>{name}</caption>" in page
+    day_page = client.get(f"/dispatch/?date={DAY.isoformat()}").get_data(as_text=True)
+    assert "A re-plan waits to be published" in day_page
     with staff_app.app_context():
         db = get_session()
         before = latest_plan(db, DAY)

@@ -137,6 +137,7 @@ def home() -> ResponseReturnValue:
         hours=console.hours,
         free=console.free,
         changes=console.changes,
+        replan_waiting=console.replan_waiting,
         message_counts=count_messages(get_session(), day),
         plan_form=PlanForm(
             date=day.isoformat(), time_limit=int(get_settings().planning.time_limit_s)
