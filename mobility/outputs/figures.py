@@ -5,8 +5,9 @@ Each figure has one written definition (the README's table says the same):
 - **booked**: bookings of the period (and their seats), but those cancelled before
   they were published; **served**: those with a ride in the day's plan;
   **completed**: those the driver tapped as boarded, or entered as boarded from the
-  route sheet (seats: as tapped, else as booked); **unique workers**: workers with a
-  completed ride (a count, never a list).
+  route sheet (seats: as tapped, else as booked); **unique workers**: worker accounts
+  with a completed ride (a count, never a list; a crew leader's account books for the
+  crew).
 - **no-show rate** and **missed-by-service rate**: bookings with that outcome over the
   served bookings; a no-show is the worker not coming, a missed trip is the vehicle
   passing or ending its shift without the crew (:func:`mobility.dispatch.outcome_of`).
