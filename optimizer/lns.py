@@ -63,6 +63,9 @@ _NOISE = 0.025
 #: A timed search never stops for a plateau before this many iterations without a
 #: better plan.
 PLATEAU_MIN_ITERATIONS = 50_000
+#: Once the plateau rule fires, the search cools down for this share of the time it
+#: has used, then stops.
+COOLING_SHARE = 0.25
 
 
 @dataclass(frozen=True)
@@ -800,6 +803,27 @@ class _Schedule:
         return np.array([self.temp0 * ratio**frac0, self.temp0 * ratio**frac1], dtype=np.float64)
 
 
+@dataclass
+class _Cooling:
+    """The last phase of a timed search the plateau rule ends: the temperature falls
+    from where it is to the end temperature over a quarter of the time used so far
+    (within the time limit), and the search stops then, cold. The schedule follows the
+    time actually used: a long limit stopped early ends cooled like a short one."""
+
+    at: float = -1.0  # when it started (seconds into the search); < 0: not cooling
+    frac: float = 0.0  # the schedule's fraction then
+    length: float = 0.0
+
+    def start(self, elapsed: float, frac: float, left: float) -> None:
+        self.at, self.frac = elapsed, frac
+        self.length = max(1e-3, min(COOLING_SHARE * elapsed, left))
+
+    def fraction(self, elapsed: float) -> float:
+        """The schedule's fraction at ``elapsed``: 1 at the end of the phase."""
+        done = min(1.0, (elapsed - self.at) / self.length)
+        return self.frac + (1.0 - self.frac) * done
+
+
 def _anneal(
     schedule: _Schedule,
     n_req: int,
@@ -819,6 +843,7 @@ def _anneal(
     adapt = (np.ones(10), np.zeros(10), np.zeros(10, dtype=np.int64))
     done = 0
     best_seen, improved_at = int(costs[1]), 0
+    cooling = _Cooling()
     batch = 20
     per_iteration = 1e-3  # seconds, until measured
     while n_req > 0:
@@ -829,12 +854,16 @@ def _anneal(
             frac0, frac1 = done / iterations, (done + n) / iterations
         else:
             elapsed = time.perf_counter() - schedule.started
-            if elapsed >= time_limit_s:
+            if elapsed >= time_limit_s or (cooling.at >= 0 and cooling.fraction(elapsed) >= 1):
                 break
             # batches of about 2 % of the budget, the last one cut to what is left
             n = max(1, min(batch, int((time_limit_s - elapsed) / per_iteration)))
-            frac0 = elapsed / time_limit_s
-            frac1 = min(1.0, (elapsed + n * per_iteration) / time_limit_s)
+            if cooling.at >= 0:
+                frac0 = cooling.fraction(elapsed)
+                frac1 = cooling.fraction(elapsed + n * per_iteration)
+            else:
+                frac0 = elapsed / time_limit_s
+                frac1 = min(1.0, (elapsed + n * per_iteration) / time_limit_s)
         temps = schedule.temperatures(frac0, frac1)
         tick = time.perf_counter()
         _run(
@@ -856,8 +885,9 @@ def _anneal(
         done += n
         if costs[1] < best_seen:
             best_seen, improved_at = int(costs[1]), done
-        elif schedule.stale(done, improved_at):
-            break
+        elif schedule.stale(done, improved_at) and cooling.at < 0:
+            elapsed = time.perf_counter() - schedule.started
+            cooling.start(elapsed, frac1, time_limit_s - elapsed)
         if iterations is None:
             per_iteration = max(time.perf_counter() - tick, 1e-7) / n
             batch = max(1, min(10_000, int(0.02 * time_limit_s / per_iteration)))

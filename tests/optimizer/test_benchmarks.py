@@ -104,3 +104,17 @@ def test_lilim_command_line_prints_the_documented_json(
     bad.write_text("not a Li & Lim file\n", encoding="utf-8")
     assert lilim_main([str(bad), "--json"]) == 2
     assert "lilim: error" in capsys.readouterr().err
+
+
+def test_a_longer_limit_is_never_worse_on_a5_40() -> None:
+    # the plateau rule ends both searches early; each cools down before it stops, so
+    # the one given more time ends no worse (same instance, seed and strategy)
+    instance = read_darp(CORDEAU / "a5-40.txt")
+    costs = []
+    for limit in (4.0, 12.0):
+        params = SolverParams(time_limit_s=limit, workers=1, arc_cost="distance", seed=0)
+        result = solve_instance(instance, params)
+        assert result["feasible"] is True
+        costs.append(float(result["cost"]))  # type: ignore[arg-type]
+    assert costs[1] <= costs[0] + 1e-6
+    assert costs[1] <= 498.41 * 1.006  # within 0.6 % of the best known
