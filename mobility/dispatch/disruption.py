@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from mobility.clock import hhmm
 from mobility.codes import UnservedReason
+from mobility.dispatch.planner import fleet_vehicle
 from mobility.dispatch.plans import latest_plan
 from mobility.dispatch.road import live_events
 from mobility.errors import ServiceError
@@ -429,25 +430,10 @@ def _fleet(session: Session, state: DayUnderWay) -> None:
     for v in state.vehicles.values():
         if v.lost:
             continue
-        state.fleet.append(_fleet_vehicle(v.route.vehicle, v.at_stop, v.at_s))
+        state.fleet.append(fleet_vehicle(v.route.vehicle, at_stop=v.at_stop, at_s=v.at_s))
     for vehicle in session.scalars(
         select(Vehicle).where(Vehicle.active.is_(True)).order_by(Vehicle.id)
     ):
         if vehicle.id not in state.vehicles:
             start = max(state.at_s, vehicle.shift_start_min * 60)
-            state.fleet.append(_fleet_vehicle(vehicle, None, start))
-
-
-def _fleet_vehicle(v: Vehicle, at_stop: int | None, at_s: int) -> FleetVehicle:
-    return FleetVehicle(
-        v.id,
-        v.name,
-        v.seats,
-        v.profile.value,
-        v.depot_stop_id,
-        v.shift_start_min * 60,
-        v.shift_end_min * 60,
-        v.fixed_cost,
-        at_stop=at_stop,
-        at_s=at_s,
-    )
+            state.fleet.append(fleet_vehicle(vehicle, at_s=start))

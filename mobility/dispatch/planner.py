@@ -54,7 +54,7 @@ from mobility.store import (
     Vehicle,
 )
 
-__all__ = ["GraphLoader", "PlanOutcome", "fill_run", "plan_day"]
+__all__ = ["GraphLoader", "PlanOutcome", "fill_run", "fleet_vehicle", "plan_day"]
 
 GraphLoader = Callable[[str], RoadGraph]
 
@@ -151,7 +151,7 @@ def fill_run(
         vehicles = _active_vehicles(session)
         pins, dropped = _manual_pins(session, service_date, bookings, vehicles, moves, locked)
         rows = [booking_row(b, pins.get(b.id)) for b in bookings if b.id not in dropped]
-        fleet = [_fleet_vehicle(v, locked) for v in vehicles]
+        fleet = [fleet_vehicle(v, locked=v.name in locked) for v in vehicles]
         say("computing travel times on the road network")
         matrices = stop_matrices(session, rows, fleet, graphs)
         say(f"optimizing routes ({settings.time_limit_s:.0f} s)")
@@ -215,7 +215,11 @@ def booking_row(b: Booking, pin: int | None) -> BookingRow:
     )
 
 
-def _fleet_vehicle(v: Vehicle, locked: set[str]) -> FleetVehicle:
+def fleet_vehicle(
+    v: Vehicle, *, locked: bool = False, at_stop: int | None = None, at_s: int | None = None
+) -> FleetVehicle:
+    """What planning needs of a vehicle (``at_stop``, ``at_s``: where it is when a day
+    under way is re-planned)."""
     return FleetVehicle(
         v.id,
         v.name,
@@ -225,7 +229,9 @@ def _fleet_vehicle(v: Vehicle, locked: set[str]) -> FleetVehicle:
         v.shift_start_min * 60,
         v.shift_end_min * 60,
         v.fixed_cost,
-        locked=v.name in locked,
+        locked=locked,
+        at_stop=at_stop,
+        at_s=at_s,
     )
 
 
