@@ -479,19 +479,15 @@ def _together(seats: list[int], request: Request, first: int) -> list[int]:
 
 def _matrices(value: object, name: str) -> tuple[IntMatrix, ...]:
     array = np.asarray(value)
-    if array.ndim == 3:
-        if array.shape[0] == 0:
-            raise ValueError(f"{name}: no matrices")
-        return tuple(_matrix(m, name) for m in array)
-    return (_matrix(array, name),)
+    if array.ndim == 3 and array.shape[0] == 0:
+        raise ValueError(f"{name}: no matrices")
+    return tuple(_matrix(m, name) for m in array) if array.ndim == 3 else (_matrix(array, name),)
 
 
 def _matrix(value: object, name: str) -> IntMatrix:
     array = np.asarray(value)
-    if array.ndim != 2 or array.shape[0] != array.shape[1]:
-        raise ValueError(f"{name}: matrix must be square, got shape {array.shape}")
-    if array.shape[0] == 0:
-        raise ValueError(f"{name}: matrix is empty")
+    if array.ndim != 2 or array.shape[0] != array.shape[1] or array.shape[0] == 0:
+        raise ValueError(f"{name}: matrix must be square and not empty, got shape {array.shape}")
     if not np.issubdtype(array.dtype, np.integer) and (
         not np.all(np.isfinite(array)) or not np.all(array == np.round(array))
     ):

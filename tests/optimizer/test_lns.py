@@ -8,9 +8,12 @@ from scipy.optimize import linprog
 
 from optimizer.check import check
 from optimizer.darp import plan_cost, read_darp
-from optimizer.lns import BIG, LnsData, _schedule, improve
+from optimizer.lns import BIG, LnsData, improve
+from optimizer.lns.routes import schedule
+from optimizer.model import build_model
+from optimizer.prepare import prepare
 from optimizer.problem import Request, RoutingProblem, Vehicle
-from optimizer.solve import SolverParams, _lns_data, _prepare, solve
+from optimizer.solve import SolverParams, solve
 from tests.conftest import SHARED
 from tests.optimizer.helpers import line_matrix
 
@@ -103,7 +106,7 @@ def test_route_schedule_is_exact_against_linear_programming() -> None:
         data, seq = _random_route(rng)
         m = len(seq)
         b = np.zeros(m + 2, dtype=np.int64)
-        feasible = _schedule(
+        feasible = schedule(
             seq, m, 0, data.arrays(), b, np.zeros(m + 2, dtype=np.int64), np.zeros(m + 1, np.int64)
         )
         assert feasible == _lp_feasible(data, seq), (seq, data)
@@ -133,8 +136,7 @@ def _two_requests() -> RoutingProblem:
 def test_improve_builds_a_plan_from_nothing_and_repairs_bad_starts() -> None:
     problem = _two_requests()
     params = SolverParams()
-    prepared = _prepare(problem, params)
-    data = _lns_data(prepared, params)
+    data = build_model(prepare(problem, params), params).data
     p0, p1 = data.nd, data.nd + 2
     starts: list[list[list[int]]] = [
         [[], []],

@@ -1,0 +1,149 @@
+"""Destroy operators: which served requests an iteration takes out, and taking
+them out."""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from optimizer.lns.arrays import NOWHERE, RANDOM_REMOVAL, ROUTE_REMOVAL, WORST_REMOVAL
+from optimizer.lns.routes import refresh, route_cost
+
+#: Bias of worst and related removal towards the top of their lists.
+WORST_POWER, RELATED_POWER = 3.0, 6.0
+
+
+@njit(cache=True)
+def pick_biased(order, n, count, power, chosen):  # type: ignore[no-untyped-def]
+    """Choose ``count`` of ``order[:n]`` (best first), biased towards the front."""
+    taken = 0
+    while taken < count and n > 0:
+        x = int((np.random.random() ** power) * n)
+        chosen[taken] = order[x]
+        taken += 1
+        for y in range(x, n - 1):
+            order[y] = order[y + 1]
+        n -= 1
+    return taken
+
+
+@njit(cache=True)
+def removal_gain(r, state, data):  # type: ignore[no-untyped-def]
+    """Cost saved by taking request ``r`` out of its route."""
+    k = state.where[r]
+    p = data.nd + 2 * r
+    m = state.lens[k]
+    route = state.routes[k]
+    if m == 2:
+        return route_cost(route, m, k, data)
+    c, prof = data.cost, data.v_prof[k]
+    before = 0
+    after = 0
+    prev = data.v_start[k]
+    prev_kept = prev
+    for x in range(m):
+        node = route[x]
+        before += c[prof, prev, node]
+        prev = node
+        if node != p and node != p + 1:
+            after += c[prof, prev_kept, node]
+            prev_kept = node
+    end = data.v_end[k]
+    return before + c[prof, prev, end] - after - c[prof, prev_kept, end]
+
+
+@njit(cache=True)
+def service_times(r, state, data):  # type: ignore[no-untyped-def]
+    """Earliest service starts of request ``r``'s pickup and drop-off."""
+    k = state.where[r]
+    p = data.nd + 2 * r
+    tp = 0
+    tq = 0
+    for x in range(state.lens[k]):
+        if state.routes[k, x] == p:
+            tp = state.earliest[k, x + 1]
+        elif state.routes[k, x] == p + 1:
+            tq = state.earliest[k, x + 1]
+    return tp, tq
+
+
+@njit(cache=True)
+def _relatedness(order, n, state, data, keys):  # type: ignore[no-untyped-def]
+    """Fill ``keys`` with how far each of ``order[:n]`` is from a random one of
+    them, in driving time and service times."""
+    where, d, t = state.where, data.nd, data.travel
+    seed = order[int(np.random.random() * n)]
+    prof = data.v_prof[where[seed]]
+    ps = d + 2 * seed
+    tp_s, tq_s = service_times(seed, state, data)
+    for x in range(n):
+        r = order[x]
+        p = d + 2 * r
+        tp, tq = service_times(r, state, data)
+        keys[x] = t[prof, ps, p] + t[prof, ps + 1, p + 1] + abs(tp - tp_s) + abs(tq - tq_s)
+
+
+@njit(cache=True)
+def destroy(op, count, state, data, removed, order, keys):  # type: ignore[no-untyped-def]
+    """Choose up to ``count`` served requests to remove with operator ``op`` (see
+    :mod:`optimizer.lns.arrays`), into ``removed``; returns how many."""
+    where = state.where
+    n = 0
+    for r in range(where.shape[0]):
+        if where[r] != NOWHERE:
+            order[n] = r
+            n += 1
+    count = min(count, n)
+    if count == 0:
+        return 0
+    if op == RANDOM_REMOVAL:
+        for x in range(count):
+            y = x + int(np.random.random() * (n - x))
+            order[x], order[y] = order[y], order[x]
+            removed[x] = order[x]
+        return count
+    if op == ROUTE_REMOVAL:
+        k = where[order[int(np.random.random() * n)]]
+        taken = 0
+        for x in range(n):
+            if where[order[x]] == k:
+                removed[taken] = order[x]
+                taken += 1
+        return taken
+    if op == WORST_REMOVAL:
+        for x in range(n):
+            keys[x] = -removal_gain(order[x], state, data)
+        power = WORST_POWER
+    else:
+        _relatedness(order, n, state, data, keys)
+        power = RELATED_POWER
+    ranked = order[:n][np.argsort(keys[:n])]
+    order[:n] = ranked
+    return pick_biased(order, n, count, power, removed)
+
+
+@njit(cache=True)
+def take_out(removed, count, state, data, ws):  # type: ignore[no-untyped-def]
+    """Remove the chosen requests from their routes; False if a shortened route
+    has no schedule (possible only with travel times that break the triangle
+    inequality)."""
+    routes, lens, where = state.routes, state.lens, state.where
+    d = data.nd
+    nveh = lens.shape[0]
+    touched = np.zeros(nveh, dtype=np.bool_)
+    for x in range(count):
+        r = removed[x]
+        touched[where[r]] = True
+        where[r] = NOWHERE
+    ok = True
+    for k in range(nveh):
+        if touched[k]:
+            n = 0
+            for x in range(lens[k]):
+                node = routes[k, x]
+                if where[(node - d) // 2] != NOWHERE:
+                    routes[k, n] = node
+                    n += 1
+            lens[k] = n
+            ok &= refresh(k, state, data, ws)
+    return ok

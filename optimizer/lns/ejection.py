@@ -1,0 +1,278 @@
+"""Route minimisation by guided ejection search, after Nagata and Bräysy (2009) and
+Curtois et al. (2018), the best published methods on Li & Lim's instances.
+
+An attempt takes one route out of the plan and puts its requests in an *ejection
+pool* (a stack); the other vehicles then take them one at a time, where each costs
+least. A request that fits nowhere goes in by ejecting one to three requests near
+each other in some route (the set whose members have failed least often so far, by
+their counts, which grow at each failure: the search is guided away from ejecting the
+same hard requests again), and those go on the pool; after every step a few random
+moves (take two to four requests out, put them back with noise, undone if one does
+not fit) shake the plan. A request no ejection lets in goes to the bottom of the pool;
+when none does, the plan is shaken harder. The attempt succeeds when the pool empties
+(a vehicle fewer, every request served as before) and fails when its budget runs out
+(``STEPS_PER_REQUEST`` or the deadline): the plan is then the one before it. Requests
+left out before the attempt stay out; sets served all or none are not ejected, so
+plans with such sets skip this phase.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from numba import njit
+
+from optimizer.lns.anneal import copy_state, total
+from optimizer.lns.arrays import (
+    BIG,
+    NOWHERE,
+    RANDOM_REMOVAL,
+    RELATED_REMOVAL,
+    Arrays,
+    Scratch,
+    State,
+)
+from optimizer.lns.destroy import destroy, take_out
+from optimizer.lns.repair import repair
+from optimizer.lns.routes import best_insertion, insert, refresh
+
+#: Requests apart in a route's order that are tried as a pair to eject, as a trio.
+PAIR_REACH, TRIO_REACH = 8, 5
+#: Random moves after each insertion, and their noise as a share of the largest arc
+#: cost (enough to move a request away from its cheapest place).
+SHAKES, SHAKE_NOISE = 10, 0.2
+#: Pool steps of an attempt per request of the plan, before it is given up.
+STEPS_PER_REQUEST = 1000
+# What a batch of steps ends in.
+EMPTIED, GOING = 0, 1
+
+
+@njit(cache=True)
+def _requests_of(k, state, data, reqs):  # type: ignore[no-untyped-def]
+    """The requests of route ``k`` in pickup order, into ``reqs``; how many."""
+    n = 0
+    for x in range(state.lens[k]):
+        node = state.routes[k, x]
+        if (node - data.nd) % 2 == 0:
+            reqs[n] = (node - data.nd) // 2
+            n += 1
+    return n
+
+
+@njit(cache=True)
+def _fits_without(r, k, eject, n_eject, state, probe, data, ws):  # type: ignore[no-untyped-def]
+    """Whether request ``r`` fits in route ``k`` once ``eject[:n_eject]`` are out
+    (computed in ``probe``, whose route ``k`` it overwrites)."""
+    m = 0
+    for x in range(state.lens[k]):
+        node = state.routes[k, x]
+        rr = (node - data.nd) // 2
+        keep = True
+        for e in range(n_eject):
+            if eject[e] == rr:
+                keep = False
+        if keep:
+            probe.routes[k, m] = node
+            m += 1
+    probe.lens[k] = m
+    if not refresh(k, probe, data, ws):
+        return False
+    best_insertion(r, k, probe, data, ws, ws.out, True)
+    return ws.out[0] < BIG
+
+
+@njit(cache=True)
+def _insert_cheapest(r, state, data, ws):  # type: ignore[no-untyped-def]
+    """Insert ``r`` where it costs least; False if it fits nowhere."""
+    best, best_k, best_i, best_j = BIG, NOWHERE, NOWHERE, NOWHERE
+    for k in range(state.lens.shape[0]):
+        if data.allowed[r, k]:
+            best_insertion(r, k, state, data, ws, ws.out)
+            if ws.out[0] < best:
+                best, best_k, best_i, best_j = ws.out[0], k, ws.out[1], ws.out[2]
+    if best_k == NOWHERE:
+        return False
+    insert(r, best_k, best_i, best_j, state, data, ws)
+    return True
+
+
+@njit(cache=True)
+def _route_ejection(r, k, best_sum, weight, state, probe, data, ws, reqs, chosen):  # type: ignore[no-untyped-def]
+    """The lightest set of one to three requests of route ``k`` (near each other in
+    its order) whose ejection lets ``r`` in, if lighter than ``best_sum``; returns
+    (its weight, its size), size 0 for none (``chosen`` holds it)."""
+    n = _requests_of(k, state, data, reqs)
+    trio = np.empty(3, dtype=np.int64)
+    best_n = 0
+    for a in range(n):
+        wa = weight[reqs[a]]
+        if wa >= best_sum:
+            continue
+        trio[0] = reqs[a]
+        if _fits_without(r, k, trio, 1, state, probe, data, ws):
+            best_sum, best_n = wa, 1
+            chosen[:1] = trio[:1]
+            continue  # any set with it weighs more
+        for b in range(a + 1, min(n, a + 1 + PAIR_REACH)):
+            wb = wa + weight[reqs[b]]
+            if wb >= best_sum:
+                continue
+            trio[1] = reqs[b]
+            if _fits_without(r, k, trio, 2, state, probe, data, ws):
+                best_sum, best_n = wb, 2
+                chosen[:2] = trio[:2]
+                continue
+            for c in range(b + 1, min(n, a + 1 + TRIO_REACH)):
+                wc = wb + weight[reqs[c]]
+                if wc >= best_sum:
+                    continue
+                trio[2] = reqs[c]
+                if _fits_without(r, k, trio, 3, state, probe, data, ws):
+                    best_sum, best_n = wc, 3
+                    chosen[:3] = trio[:3]
+    return best_sum, best_n
+
+
+@njit(cache=True)
+def _lightest_ejection(r, weight, state, probe, data, ws, reqs, chosen):  # type: ignore[no-untyped-def]
+    """The route and the one to three requests to eject from it so that ``r`` fits,
+    with the least sum of failure counts (into ``chosen``); returns (route, how
+    many), route NOWHERE when no such ejection exists."""
+    nveh = state.lens.shape[0]
+    best_sum, best_k, best_n = BIG, NOWHERE, 0
+    found = np.empty(3, dtype=np.int64)
+    offset = int(np.random.random() * nveh)  # ties go to a random route
+    for y in range(nveh):
+        k = (y + offset) % nveh
+        if not data.allowed[r, k] or state.lens[k] == 0:
+            continue
+        w, size = _route_ejection(r, k, best_sum, weight, state, probe, data, ws, reqs, found)
+        if size > 0:
+            best_sum, best_k, best_n = w, k, size
+            chosen[:size] = found[:size]
+    return best_k, best_n
+
+
+@njit(cache=True)
+def _shake(state, backup, data, ws, removed, order, keys, noise, moves):  # type: ignore[no-untyped-def]
+    """A few random moves: take out two to four requests and put them back where
+    they fit best; a move that leaves one out is undone."""
+    for s in range(moves):
+        copy_state(state, backup)
+        op = RANDOM_REMOVAL if s % 2 == 0 else RELATED_REMOVAL
+        n = destroy(op, 2 + int(np.random.random() * 3), state, data, removed, order, keys)
+        ok = take_out(removed, n, state, data, ws)
+        if ok:
+            repair(1, noise, removed[:n], state, data, ws)
+            for x in range(n):
+                ok &= state.where[removed[x]] != NOWHERE
+        if not ok:
+            copy_state(backup, state)
+
+
+@njit(cache=True)
+def eject_steps(n_steps, pool, pool_n, weight, data, state, probe, backup, ws, noise):  # type: ignore[no-untyped-def]
+    """Up to ``n_steps`` requests of the pool (a stack, ``pool[:pool_n[0]]``) put
+    in; returns EMPTIED or GOING. A request that fits nowhere, even by ejection,
+    goes to the bottom of the pool; when none does, the plan is shaken harder."""
+    nreq = state.where.shape[0]
+    reqs = np.empty(nreq, dtype=np.int64)
+    removed = np.empty(nreq, dtype=np.int64)
+    order = np.empty(nreq, dtype=np.int64)
+    keys = np.empty(nreq, dtype=np.int64)
+    chosen = np.empty(3, dtype=np.int64)
+    stuck = 0  # requests in a row that fit nowhere, even by ejection
+    for _ in range(n_steps):
+        if pool_n[0] == 0:
+            return EMPTIED
+        r = pool[pool_n[0] - 1]
+        pool_n[0] -= 1
+        if not _insert_cheapest(r, state, data, ws):
+            weight[r] += 1
+            k, n = _lightest_ejection(r, weight, state, probe, data, ws, reqs, chosen)
+            if k == NOWHERE:  # to the bottom of the pool: it may fit later
+                pool[1 : pool_n[0] + 1] = pool[: pool_n[0]].copy()
+                pool[0] = r
+                pool_n[0] += 1
+                stuck += 1
+                if stuck >= pool_n[0]:  # none fits: shake the plan harder
+                    _shake(state, backup, data, ws, removed, order, keys, noise, 10 * SHAKES)
+                    stuck = 0
+            else:
+                stuck = 0
+                take_out(chosen, n, state, data, ws)
+                best_insertion(r, k, state, data, ws, ws.out)
+                insert(r, k, ws.out[1], ws.out[2], state, data, ws)
+                for x in range(n):
+                    pool[pool_n[0]] = chosen[x]
+                    pool_n[0] += 1
+        _shake(state, backup, data, ws, removed, order, keys, noise, SHAKES)
+    return EMPTIED if pool_n[0] == 0 else GOING
+
+
+def _route_to_remove(state: State, data: Arrays, rng: np.random.Generator) -> int | None:
+    """The used route with the fewest requests among those with a fixed cost (a
+    random one of the shortest); None when there is none."""
+    lens = state.lens
+    candidates = [k for k in range(len(lens)) if lens[k] > 0 and data.v_fixed[k] > 0]
+    if len(candidates) < 2:
+        return None
+    shortest = min(lens[k] for k in candidates)
+    ties = [k for k in candidates if lens[k] == shortest]
+    return ties[int(rng.integers(len(ties)))]
+
+
+def _attempt(
+    state: State, data: Arrays, ws: Scratch, k: int, deadline: float, rng: np.random.Generator
+) -> State | None:
+    """Serve route ``k``'s requests with the other used vehicles; the new plan, or
+    None when the attempt fails."""
+    trial = State(*(a.copy() for a in state))
+    closed = data.allowed.copy()
+    closed[:, trial.lens == 0] = False
+    closed[:, k] = False
+    shut = data._replace(allowed=closed)
+    pool = np.flatnonzero(trial.where == k).astype(np.int64)
+    take_out(pool, len(pool), trial, shut, ws)
+    rng.shuffle(pool)
+    stack = np.empty(len(trial.where), dtype=np.int64)
+    stack[: len(pool)] = pool
+    pool_n = np.array([len(pool)], dtype=np.int64)
+    weight = np.ones(len(trial.where), dtype=np.int64)
+    probe = State(*(a.copy() for a in trial))
+    backup = State(*(a.copy() for a in trial))
+    noise = SHAKE_NOISE * float(data.cost.max(initial=0))
+    steps_left = STEPS_PER_REQUEST * int((trial.where != NOWHERE).sum() + len(pool))
+    batch = 10
+    while steps_left > 0 and time.perf_counter() < deadline:
+        tick = time.perf_counter()
+        n = min(batch, steps_left)
+        outcome = eject_steps(n, stack, pool_n, weight, shut, trial, probe, backup, ws, noise)
+        if outcome == EMPTIED:
+            return trial
+        steps_left -= n
+        per_step = max(time.perf_counter() - tick, 1e-7) / n
+        batch = max(1, min(1000, int(0.2 / per_step)))
+    return None
+
+
+def fewer_routes(
+    state: State, data: Arrays, ws: Scratch, deadline: float, seed: int = 0
+) -> tuple[State, int]:
+    """Take routes out of the plan one at a time while an attempt succeeds (or
+    until ``deadline``, a ``time.perf_counter`` value); the plan and the routes
+    removed."""
+    rng = np.random.default_rng(seed)
+    removed = 0
+    if data.together.shape[0] and (data.together != np.arange(len(data.together))).any():
+        return state, 0  # sets served all or none are not ejected one by one
+    while time.perf_counter() < deadline:
+        k = _route_to_remove(state, data, rng)
+        if k is None:
+            break
+        trial = _attempt(state, data, ws, k, deadline, rng)
+        if trial is None or total(trial, data.penalty) >= total(state, data.penalty):
+            break
+        state, removed = trial, removed + 1
+    return state, removed

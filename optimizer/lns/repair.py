@@ -1,0 +1,143 @@
+"""Repair operators: insert the requests left out, cheapest first or by regret,
+keeping every set of requests served all or none."""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from optimizer.lns.arrays import BIG, NOWHERE
+from optimizer.lns.destroy import take_out
+from optimizer.lns.routes import best_insertion, insert
+
+
+@njit(cache=True)
+def _noisy(cost, noise):  # type: ignore[no-untyped-def]
+    if cost >= BIG:
+        return np.inf
+    return max(0.0, cost + noise * (2.0 * np.random.random() - 1.0))
+
+
+@njit(cache=True)
+def _price(a, k, pending, noise, state, data, ws, noisy, at_i, at_j):  # type: ignore[no-untyped-def]
+    """The (noisy) cost and positions of inserting ``pending[a]`` into route ``k``."""
+    out = ws.out
+    best_insertion(pending[a], k, state, data, ws, out)
+    noisy[a, k] = _noisy(out[0], noise)
+    at_i[a, k] = out[1]
+    at_j[a, k] = out[2]
+
+
+@njit(cache=True)
+def _most_urgent(depth, alive, noisy):  # type: ignore[no-untyped-def]
+    """The pending request to insert next and its route: the largest regret (the
+    cheapest with ``depth`` 1); (NOWHERE, NOWHERE) when none fits anywhere."""
+    best_a = NOWHERE
+    best_k = NOWHERE
+    best_regret = -1.0
+    best_c1 = np.inf
+    for a in range(noisy.shape[0]):
+        if not alive[a]:
+            continue
+        c1 = c2 = c3 = np.inf
+        k1 = NOWHERE
+        for k in range(noisy.shape[1]):
+            x = noisy[a, k]
+            if x < c1:
+                c3, c2, c1, k1 = c2, c1, x, k
+            elif x < c2:
+                c3, c2 = c2, x
+            elif x < c3:
+                c3 = x
+        if k1 == NOWHERE:
+            continue
+        regret = 0.0
+        if depth >= 2:
+            regret += (c2 - c1) if c2 < np.inf else 1e18
+        if depth >= 3:
+            regret += (c3 - c1) if c3 < np.inf else 1e18
+        if regret > best_regret or (regret == best_regret and c1 < best_c1):
+            best_regret, best_c1, best_a, best_k = regret, c1, a, k1
+    return best_a, best_k
+
+
+@njit(cache=True)
+def repair(depth, noise, pending, state, data, ws):  # type: ignore[no-untyped-def]
+    """Insert the pending requests: cheapest first (depth 1) or by largest
+    regret-2/-3 (depth 2, 3); what fits nowhere stays out."""
+    npend = pending.shape[0]
+    nveh = state.lens.shape[0]
+    allowed = data.allowed
+    noisy = np.full((npend, nveh), np.inf)
+    at_i = np.zeros((npend, nveh), dtype=np.int64)
+    at_j = np.zeros((npend, nveh), dtype=np.int64)
+    for a in range(npend):
+        for k in range(nveh):
+            if allowed[pending[a], k]:
+                _price(a, k, pending, noise, state, data, ws, noisy, at_i, at_j)
+    alive = np.ones(npend, dtype=np.bool_)
+    for _ in range(npend):
+        a, k = _most_urgent(depth, alive, noisy)
+        if a == NOWHERE:
+            break
+        insert(pending[a], k, at_i[a, k], at_j[a, k], state, data, ws)
+        alive[a] = False
+        for b in range(npend):
+            if alive[b] and allowed[pending[b], k]:
+                _price(b, k, pending, noise, state, data, ws, noisy, at_i, at_j)
+
+
+@njit(cache=True)
+def incomplete(state, together, blocked):  # type: ignore[no-untyped-def]
+    """Mark in ``blocked`` the sets with some requests served and some not; returns
+    how many requests of such sets are served."""
+    where = state.where
+    n = where.shape[0]
+    size = np.zeros(n, dtype=np.int64)
+    served = np.zeros(n, dtype=np.int64)
+    for r in range(n):
+        size[together[r]] += 1
+        if where[r] != NOWHERE:
+            served[together[r]] += 1
+    count = 0
+    for r in range(n):
+        t = together[r]
+        if 0 < served[t] < size[t]:
+            blocked[t] = True
+            if where[r] != NOWHERE:
+                count += 1
+    return count
+
+
+@njit(cache=True)
+def repair_whole(depth, noise, pending, state, data, ws):  # type: ignore[no-untyped-def]
+    """Insert the pending requests (see :func:`repair`), keeping every set whole:
+    a set that could not be inserted whole is taken out again, and what its parts
+    held is offered to the other pending requests once more. False if taking a set
+    out left a route without a schedule."""
+    repair(depth, noise, pending, state, data, ws)
+    where, together = state.where, data.together
+    n = where.shape[0]
+    blocked = np.zeros(n, dtype=np.bool_)
+    for round_ in range(2):
+        if incomplete(state, together, blocked) == 0:
+            return True
+        out = np.empty(n, dtype=np.int64)
+        count = 0
+        for r in range(n):
+            if where[r] != NOWHERE and blocked[together[r]]:
+                out[count] = r
+                count += 1
+        if not take_out(out, count, state, data, ws):
+            return False
+        if round_ == 0:
+            rest = np.empty(n, dtype=np.int64)
+            m = 0
+            for a in range(pending.shape[0]):
+                r = pending[a]
+                if where[r] == NOWHERE and not blocked[together[r]]:
+                    rest[m] = r
+                    m += 1
+            if m > 0:
+                repair(depth, noise, rest[:m], state, data, ws)
+    return True
