@@ -130,8 +130,7 @@ class RoadGraph:
             ),
         )
         # the snapping index's samples beside it: a command then starts without them
-        samples = _snapping.snap_samples(self)
-        _write_atomic(_snap_path(path), dict(zip(_SNAP_FIELDS, samples, strict=True)))
+        _write_atomic(_snap_path(path), _snapping.snap_index(self)._asdict())
 
     @classmethod
     def load(cls, path: Path) -> RoadGraph:
@@ -220,24 +219,21 @@ class RoadGraph:
         return metric
 
     @cached_property
-    def snap_index(self) -> tuple[Any, IntArray, IntArray, IntArray]:
-        """KD-tree of points sampled along every road, with their segment ids (the
-        samples read from beside the graph's cache when they are there)."""
-        return _snapping.snap_index(self, self._read_snap_samples())
-
-    def _read_snap_samples(self) -> tuple[Any, IntArray, IntArray, IntArray] | None:
+    def snap_index(self) -> _snapping.SnapIndex:
+        """Points sampled along every road, filed in a grid (read from beside the
+        graph's cache when it is there)."""
         path = self._lazy.get("cache_path")
         if path is None:
-            return None
+            return _snapping.snap_index(self)
         side = _snap_path(path)
         try:
             with np.load(side, allow_pickle=False) as data:
-                return (data["points"], data["sample_seg"], data["seg_first"], data["seg_edge"])
+                return _snapping.SnapIndex(*(data[f] for f in _snapping.SnapIndex._fields))
         except (OSError, ValueError, KeyError):  # not written yet, or unreadable: compute
-            samples = _snapping.snap_samples(self)
+            index = _snapping.snap_index(self)
             with contextlib.suppress(OSError):  # a read-only cache folder: next time again
-                _write_atomic(side, dict(zip(_SNAP_FIELDS, samples, strict=True)))
-            return samples
+                _write_atomic(side, index._asdict())
+            return index
 
     # ---------------------------------------------------------------- snapping and routes
 
@@ -343,10 +339,6 @@ def decode_weight(total: FloatArray) -> tuple[FloatArray, FloatArray]:
     duration_s[unreachable] = np.inf
     distance_m[unreachable] = np.inf
     return duration_s, distance_m
-
-
-#: The snapping index's samples, kept beside a graph's cache.
-_SNAP_FIELDS: Final = ("points", "sample_seg", "seg_first", "seg_edge")
 
 
 def _snap_path(cache: Path) -> Path:

@@ -3,17 +3,18 @@ Curtois et al. (2018), the best published methods on Li & Lim's instances.
 
 An attempt takes one route out of the plan and puts its requests in an *ejection
 pool* (a stack); the other vehicles then take them one at a time, where each costs
-least. A request that fits nowhere goes in by ejecting one to three requests near
-each other in some route (the set whose members have failed least often so far, by
-their counts, which grow at each failure: the search is guided away from ejecting the
-same hard requests again), and those go on the pool; after every step a few random
-moves (take two to four requests out, put them back with noise, undone if one does
-not fit) shake the plan. A request no ejection lets in goes to the bottom of the pool;
-when none does, the plan is shaken harder. The attempt succeeds when the pool empties
-(a vehicle fewer, every request served as before) and fails when its budget runs out
-(``STEPS_PER_REQUEST`` or the deadline): the plan is then the one before it. Requests
-left out before the attempt stay out; sets served all or none are not ejected, so
-plans with such sets skip this phase.
+least. A request that fits nowhere goes in by ejecting one or two requests near each
+other in some route (three when no one or two will do), the set whose members have
+failed least often so far by their counts, which grow at each failure: the search is
+guided away from ejecting the same hard requests again. The ejected go on the pool.
+After every step a few random moves (take two to four requests out, put them back
+where they cost least, undone if one does not fit) shake the plan. A request no
+ejection lets in goes to the bottom of the pool; when none does, the plan is shaken
+harder. The attempt succeeds when the pool empties (a vehicle fewer, every request
+served as before) and fails when its budget runs out (``STEPS_PER_REQUEST`` steps,
+``STALL_PER_REQUEST`` steps without a pool smaller than ever, or the deadline): the
+plan is then the one before it. Requests left out before the attempt stay out; sets
+served all or none are not ejected, so plans with such sets skip this phase.
 """
 
 from __future__ import annotations
@@ -39,13 +40,13 @@ from optimizer.lns.routes import best_insertion, insert, refresh
 
 #: Requests apart in a route's order that are tried as a pair to eject, as a trio.
 PAIR_REACH, TRIO_REACH = 8, 5
-#: Random moves after each insertion, and their noise as a share of the largest arc
-#: cost (enough to move a request away from its cheapest place).
-SHAKES, SHAKE_NOISE = 10, 0.2
-#: Pool steps of an attempt per request of the plan, before it is given up.
-STEPS_PER_REQUEST = 1000
+#: Random moves after each insertion.
+SHAKES = 10
+#: Pool steps of an attempt per request of the plan, before it is given up; and
+#: steps per request without a pool smaller than ever in the attempt.
+STEPS_PER_REQUEST, STALL_PER_REQUEST = 1000, 100
 # What a batch of steps ends in.
-EMPTIED, GOING = 0, 1
+EMPTIED, GOING, STALLED = 0, 1, 2
 
 
 @njit(cache=True)
@@ -98,10 +99,11 @@ def _insert_cheapest(r, state, data, ws):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def _route_ejection(r, k, best_sum, weight, state, probe, data, ws, reqs, chosen):  # type: ignore[no-untyped-def]
-    """The lightest set of one to three requests of route ``k`` (near each other in
-    its order) whose ejection lets ``r`` in, if lighter than ``best_sum``; returns
-    (its weight, its size), size 0 for none (``chosen`` holds it)."""
+def _route_ejection(r, k, best_sum, most, weight, state, probe, data, ws, reqs, chosen):  # type: ignore[no-untyped-def]
+    """The lightest set of one to ``most`` (2 or 3) requests of route ``k`` (near
+    each other in its order) whose ejection lets ``r`` in, if lighter than
+    ``best_sum``; returns (its weight, its size), size 0 for none (``chosen`` holds
+    it)."""
     n = _requests_of(k, state, data, reqs)
     trio = np.empty(3, dtype=np.int64)
     best_n = 0
@@ -123,6 +125,8 @@ def _route_ejection(r, k, best_sum, weight, state, probe, data, ws, reqs, chosen
                 best_sum, best_n = wb, 2
                 chosen[:2] = trio[:2]
                 continue
+            if most < 3:
+                continue
             for c in range(b + 1, min(n, a + 1 + TRIO_REACH)):
                 wc = wb + weight[reqs[c]]
                 if wc >= best_sum:
@@ -136,26 +140,32 @@ def _route_ejection(r, k, best_sum, weight, state, probe, data, ws, reqs, chosen
 
 @njit(cache=True)
 def _lightest_ejection(r, weight, state, probe, data, ws, reqs, chosen):  # type: ignore[no-untyped-def]
-    """The route and the one to three requests to eject from it so that ``r`` fits,
-    with the least sum of failure counts (into ``chosen``); returns (route, how
-    many), route NOWHERE when no such ejection exists."""
+    """The route and the one or two requests (three only when no one or two will
+    do: the pool must not grow fast) to eject from it so that ``r`` fits, with the
+    least sum of failure counts (into ``chosen``); returns (route, how many), route
+    NOWHERE when no such ejection exists."""
     nveh = state.lens.shape[0]
     best_sum, best_k, best_n = BIG, NOWHERE, 0
     found = np.empty(3, dtype=np.int64)
     offset = int(np.random.random() * nveh)  # ties go to a random route
-    for y in range(nveh):
-        k = (y + offset) % nveh
-        if not data.allowed[r, k] or state.lens[k] == 0:
-            continue
-        w, size = _route_ejection(r, k, best_sum, weight, state, probe, data, ws, reqs, found)
-        if size > 0:
-            best_sum, best_k, best_n = w, k, size
-            chosen[:size] = found[:size]
+    for most in (2, 3):
+        for y in range(nveh):
+            k = (y + offset) % nveh
+            if not data.allowed[r, k] or state.lens[k] == 0:
+                continue
+            w, size = _route_ejection(
+                r, k, best_sum, most, weight, state, probe, data, ws, reqs, found
+            )
+            if size > 0:
+                best_sum, best_k, best_n = w, k, size
+                chosen[:size] = found[:size]
+        if best_k != NOWHERE:
+            break
     return best_k, best_n
 
 
 @njit(cache=True)
-def _shake(state, backup, data, ws, removed, order, keys, noise, moves):  # type: ignore[no-untyped-def]
+def _shake(state, backup, data, ws, removed, order, keys, moves):  # type: ignore[no-untyped-def]
     """A few random moves: take out two to four requests and put them back where
     they fit best; a move that leaves one out is undone."""
     for s in range(moves):
@@ -164,7 +174,7 @@ def _shake(state, backup, data, ws, removed, order, keys, noise, moves):  # type
         n = destroy(op, 2 + int(np.random.random() * 3), state, data, removed, order, keys)
         ok = take_out(removed, n, state, data, ws)
         if ok:
-            repair(1, noise, removed[:n], state, data, ws)
+            repair(1, 0.0, removed[:n], state, data, ws)
             for x in range(n):
                 ok &= state.where[removed[x]] != NOWHERE
         if not ok:
@@ -172,10 +182,12 @@ def _shake(state, backup, data, ws, removed, order, keys, noise, moves):  # type
 
 
 @njit(cache=True)
-def eject_steps(n_steps, pool, pool_n, weight, data, state, probe, backup, ws, noise):  # type: ignore[no-untyped-def]
+def eject_steps(n_steps, pool, pool_n, progress, stall, weight, data, state, probe, backup, ws):  # type: ignore[no-untyped-def]
     """Up to ``n_steps`` requests of the pool (a stack, ``pool[:pool_n[0]]``) put
-    in; returns EMPTIED or GOING. A request that fits nowhere, even by ejection,
-    goes to the bottom of the pool; when none does, the plan is shaken harder."""
+    in; returns EMPTIED, GOING, or STALLED when ``stall`` steps in a row have not
+    made the pool smaller than ever (``progress``: that size, and the steps since).
+    A request that fits nowhere, even by ejection, goes to the bottom of the pool;
+    when none does, the plan is shaken harder."""
     nreq = state.where.shape[0]
     reqs = np.empty(nreq, dtype=np.int64)
     removed = np.empty(nreq, dtype=np.int64)
@@ -197,7 +209,7 @@ def eject_steps(n_steps, pool, pool_n, weight, data, state, probe, backup, ws, n
                 pool_n[0] += 1
                 stuck += 1
                 if stuck >= pool_n[0]:  # none fits: shake the plan harder
-                    _shake(state, backup, data, ws, removed, order, keys, noise, 10 * SHAKES)
+                    _shake(state, backup, data, ws, removed, order, keys, 10 * SHAKES)
                     stuck = 0
             else:
                 stuck = 0
@@ -207,7 +219,13 @@ def eject_steps(n_steps, pool, pool_n, weight, data, state, probe, backup, ws, n
                 for x in range(n):
                     pool[pool_n[0]] = chosen[x]
                     pool_n[0] += 1
-        _shake(state, backup, data, ws, removed, order, keys, noise, SHAKES)
+        _shake(state, backup, data, ws, removed, order, keys, SHAKES)
+        if pool_n[0] < progress[0]:
+            progress[0], progress[1] = pool_n[0], 0
+        else:
+            progress[1] += 1
+            if progress[1] > stall:
+                return STALLED
     return EMPTIED if pool_n[0] == 0 else GOING
 
 
@@ -242,15 +260,30 @@ def _attempt(
     weight = np.ones(len(trial.where), dtype=np.int64)
     probe = State(*(a.copy() for a in trial))
     backup = State(*(a.copy() for a in trial))
-    noise = SHAKE_NOISE * float(data.cost.max(initial=0))
-    steps_left = STEPS_PER_REQUEST * int((trial.where != NOWHERE).sum() + len(pool))
+    n_served = int((trial.where != NOWHERE).sum() + len(pool))
+    steps_left = STEPS_PER_REQUEST * n_served
+    progress = np.array([len(pool), 0], dtype=np.int64)
     batch = 10
     while steps_left > 0 and time.perf_counter() < deadline:
         tick = time.perf_counter()
         n = min(batch, steps_left)
-        outcome = eject_steps(n, stack, pool_n, weight, shut, trial, probe, backup, ws, noise)
+        outcome = eject_steps(
+            n,
+            stack,
+            pool_n,
+            progress,
+            STALL_PER_REQUEST * n_served,
+            weight,
+            shut,
+            trial,
+            probe,
+            backup,
+            ws,
+        )
         if outcome == EMPTIED:
             return trial
+        if outcome == STALLED:
+            return None
         steps_left -= n
         per_step = max(time.perf_counter() - tick, 1e-7) / n
         batch = max(1, min(1000, int(0.2 / per_step)))
@@ -264,8 +297,8 @@ def fewer_routes(
     until ``deadline``, a ``time.perf_counter`` value); the plan and the routes
     removed."""
     rng = np.random.default_rng(seed)
-    removed = 0
-    if data.together.shape[0] and (data.together != np.arange(len(data.together))).any():
+    used = int((state.lens > 0).sum())
+    if (data.together != np.arange(len(data.together))).any():
         return state, 0  # sets served all or none are not ejected one by one
     while time.perf_counter() < deadline:
         k = _route_to_remove(state, data, rng)
@@ -274,5 +307,5 @@ def fewer_routes(
         trial = _attempt(state, data, ws, k, deadline, rng)
         if trial is None or total(trial, data.penalty) >= total(state, data.penalty):
             break
-        state, removed = trial, removed + 1
-    return state, removed
+        state = trial  # (the shakes may have emptied more routes than the one)
+    return state, used - int((state.lens > 0).sum())

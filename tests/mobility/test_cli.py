@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from mobility.cli import main
+from mobility.cli.roads import tenths_csv
 from tests.conftest import NODES
 
 
@@ -59,6 +62,19 @@ def test_matrix_writes_a_square_csv_with_ids(
     assert [r[0] for r in rows[1:]] == ["A", "C", "E"]
     assert rows[1][1] == "0.0"
     assert float(rows[2][3]) != float(rows[3][2])  # one-way loop: C->E differs from E->C
+
+
+def test_matrix_numbers_are_written_as_numpy_would() -> None:
+    rng = np.random.default_rng(3)
+    for shape in [(1, 1), (4, 1), (1, 6), (40, 40)]:
+        values = np.rint(rng.random(shape) * rng.choice([1, 99, 1e4, 1e7], size=shape) * 10) / 10
+        values[rng.random(shape) < 0.15] = np.inf
+        text = io.StringIO()
+        np.savetxt(text, values, fmt="%.1f", delimiter=",")
+        assert tenths_csv(values).decode() == text.getvalue().replace("inf", "")
+    assert tenths_csv(np.zeros((0, 0))) == b""
+    with pytest.raises(ValueError, match="values"):
+        tenths_csv(np.array([[-1.0]]))
 
 
 @pytest.mark.parametrize(

@@ -170,6 +170,35 @@ def test_point_beside_a_road_snaps_onto_it_with_its_distance(
     assert 0.0 < snap.fraction < 1.0
 
 
+def test_snapping_finds_the_nearest_road_of_all(tiny_graphs: dict[str, RoadGraph]) -> None:
+    # the grid index looks at the cells around a point only: it must agree with a
+    # look at every segment of the graph, for points near and far from the roads
+    g = tiny_graphs["minibus"]
+    rng = np.random.default_rng(5)
+    lat = 41.44 + rng.random(300) * 0.04
+    lon = 15.49 + rng.random(300) * 0.04
+    near = [i for i in range(300) if _nearest_by_brute_force(g, lat[i], lon[i]) < MAX_SNAP_M]
+    snaps = g.snap(lat[near], lon[near])
+    expected = [_nearest_by_brute_force(g, lat[i], lon[i]) for i in near]
+    assert len(near) > 100
+    # (the snap measures on the sphere, the brute force on the plane: 0.1 % apart)
+    assert [s.distance_m for s in snaps] == pytest.approx(expected, rel=1e-3, abs=0.5)
+
+
+def _nearest_by_brute_force(g: RoadGraph, lat: float, lon: float) -> float:
+    """Metres from a point to the nearest segment of any road, every one measured."""
+    x, y = g.project(np.array([lat]), np.array([lon]))
+    best = np.inf
+    for e in range(g.n_edges):
+        a, b = int(g.geom_ptr[e]), int(g.geom_ptr[e + 1])
+        gx, gy = g.project(g.geom_lat[a:b], g.geom_lon[a:b])
+        for i in range(b - a - 1):
+            dx, dy = gx[i + 1] - gx[i], gy[i + 1] - gy[i]
+            t = np.clip(((x[0] - gx[i]) * dx + (y[0] - gy[i]) * dy) / (dx * dx + dy * dy), 0, 1)
+            best = min(best, float(np.hypot(gx[i] + t * dx - x[0], gy[i] + t * dy - y[0])))
+    return best
+
+
 def test_point_far_from_every_road_is_an_error_naming_it(tiny_graphs: dict[str, RoadGraph]) -> None:
     g = tiny_graphs["bus"]
     # near F, which only a track reaches: more than 1 km from any bus road

@@ -1,0 +1,128 @@
+"""Route minimisation by guided ejection search: fewer vehicles, nobody dropped."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from optimizer.check import check
+from optimizer.lilim import read_lilim
+from optimizer.lns import BIG, LnsData, improve, warm_up
+from optimizer.problem import Request, RoutingProblem, Vehicle
+from optimizer.solve import SolverParams, solve
+from tests.conftest import SHARED
+from tests.optimizer.helpers import line_matrix
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _compiled() -> None:
+    warm_up()  # the phase's time limits must not pay for compiling
+
+
+def _line_day(n_req: int, n_veh: int, seats: int) -> LnsData:
+    """One depot at 0 and stops 10 apart on a line; request r rides from stop
+    2r + 1 to 2r + 2, any time in a long day; every vehicle has a fixed cost."""
+    n_nodes = 1 + 2 * n_req
+    travel = line_matrix([10 * i for i in range(n_nodes)])[None].astype(np.int64)
+    demand = np.zeros(n_nodes, dtype=np.int64)
+    demand[1::2], demand[2::2] = 1, -1
+
+    def per_vehicle(value: int) -> np.ndarray:
+        return np.full(n_veh, value, dtype=np.int64)
+
+    return LnsData(
+        nd=1,
+        travel=travel,
+        cost=travel,
+        early=np.zeros(n_nodes, dtype=np.int64),
+        late=np.full(n_nodes, 10_000, dtype=np.int64),
+        service=np.zeros(n_nodes, dtype=np.int64),
+        demand=demand,
+        ride=np.full(n_req, BIG, dtype=np.int64),
+        penalty=np.full(n_req, 10**9, dtype=np.int64),
+        v_cap=per_vehicle(seats),
+        v_start=per_vehicle(0),
+        v_end=per_vehicle(0),
+        v_early=per_vehicle(0),
+        v_late=per_vehicle(10_000),
+        v_dur=per_vehicle(BIG),
+        v_prof=per_vehicle(0),
+        v_fixed=per_vehicle(10**6),
+        allowed=np.ones((n_req, n_veh), dtype=np.bool_),
+    )
+
+
+def _served(routes: list[list[tuple[int, int]]]) -> list[int]:
+    return sorted(node for visits in routes for node, _ in visits[1:-1])
+
+
+def test_routes_are_taken_out_while_the_others_can_take_their_requests() -> None:
+    data = _line_day(n_req=6, n_veh=6, seats=2)
+    one_each = [[1 + 2 * r, 2 + 2 * r] for r in range(6)]
+    result = improve(data, one_each, time_limit_s=10.0, iterations=0, route_time_s=5.0)
+    used = [visits for visits in result.routes if len(visits) > 2]
+    # one vehicle drives the line out and back: everyone rides, one at a time
+    assert len(used) == 1 and result.routes_removed == 5
+    assert _served(result.routes) == list(range(1, 13))
+
+
+def test_without_route_time_every_vehicle_stays() -> None:
+    data = _line_day(n_req=4, n_veh=4, seats=2)
+    one_each = [[1 + 2 * r, 2 + 2 * r] for r in range(4)]
+    result = improve(data, one_each, time_limit_s=10.0, iterations=0)
+    assert result.routes_removed == 0
+    assert sum(len(visits) > 2 for visits in result.routes) == 4
+
+
+def test_a_request_no_vehicle_may_take_stays_out_and_the_rest_stay_served() -> None:
+    data = _line_day(n_req=5, n_veh=5, seats=2)
+    allowed = data.allowed.copy()
+    allowed[4] = False  # nobody may take the last request
+    start = [[1 + 2 * r, 2 + 2 * r] for r in range(4)] + [[]]
+    result = improve(
+        LnsData(**{**data.__dict__, "allowed": allowed}),
+        start,
+        time_limit_s=10.0,
+        iterations=0,
+        route_time_s=5.0,
+    )
+    assert result.routes_removed == 3
+    assert _served(result.routes) == list(range(1, 9))
+
+
+def test_sets_served_all_or_none_skip_the_route_minimisation() -> None:
+    data = _line_day(n_req=4, n_veh=4, seats=2)
+    together = np.array([0, 0, 2, 3], dtype=np.int64)  # requests 0 and 1: all or none
+    start = [[1, 2], [3, 4], [5, 6], [7, 8]]
+    result = improve(
+        LnsData(**{**data.__dict__, "together": together}),
+        start,
+        time_limit_s=10.0,
+        iterations=0,
+        route_time_s=5.0,
+    )
+    assert result.routes_removed == 0
+
+
+def test_solve_takes_out_vehicles_a_first_plan_does_not_need() -> None:
+    # ten riders along one road, each alone in the morning; four vehicles with a
+    # fixed cost: one vehicle serves them all in turn, and the plan checks
+    problem = RoutingProblem(
+        durations=line_matrix([0, *range(10, 210, 10)]),
+        requests=tuple(
+            Request(1 + 2 * r, 2 + 2 * r, pickup_window=(0, 5000), delivery_window=(0, 6000))
+            for r in range(10)
+        ),
+        vehicles=(Vehicle(seats=1, start=0, end=0, shift=(0, 8000), fixed_cost=5),) * 4,
+    )
+    plan = solve(problem, SolverParams(time_limit_s=4.0, workers=1))
+    assert check(problem, plan) == []
+    assert plan.served_seats == 10 and plan.vehicles_used == 1
+
+
+def test_li_lim_lr101_reaches_few_vehicles_in_seconds() -> None:
+    # the best known: 19 vehicles (1650.80); OR-Tools' first plans use more
+    instance = read_lilim(SHARED / "bench" / "lilim" / "lr101.txt")
+    plan = solve(instance.problem, SolverParams(time_limit_s=10.0, workers=1, arc_cost="distance"))
+    assert check(instance.problem, plan) == [] and not plan.unassigned
+    assert plan.vehicles_used <= 20
