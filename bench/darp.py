@@ -1,6 +1,7 @@
 """Optimizer benchmark on Cordeau's DARP instances and Li & Lim's PDPTW instances.
 
 Usage: python bench/darp.py [FOLDER] [--time-limit S] [--workers N] [--lilim FOLDER]
+       python bench/darp.py --lilim FOLDER [--time-limit S]   (Li & Lim only, 120 s)
        python bench/darp.py --lilim-large [--time-limit S]   (120 s by default)
 Prints, per instance: cost, best known, gap %, feasible (independent checker),
 seconds; then the mean gap. Measures and prints; not a test.
@@ -88,7 +89,7 @@ def run_lilim(folder: Path, time_limit: float, workers: int | None) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("folder", nargs="?", type=Path, default=SHARED_BENCH / "darp_cordeau")
+    parser.add_argument("folder", nargs="?", type=Path, default=None)
     parser.add_argument("--time-limit", type=float, default=30.0)
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--lilim", type=Path, default=SHARED_BENCH / "lilim")
@@ -99,11 +100,14 @@ def main() -> None:
         help="only Li & Lim's 200-1,000 locations (../shared/bench/lilim_large), 120 s each",
     )
     args = parser.parse_args()
+    limit = args.time_limit if "--time-limit" in sys.argv else 120.0
     if args.lilim_large:
-        limit = args.time_limit if "--time-limit" in sys.argv else 120.0
         run_lilim(SHARED_BENCH / "lilim_large", limit, args.workers)
         return
-    run_darp(args.folder, args.time_limit, args.workers)
+    if args.folder is None and "--lilim" in sys.argv:  # Li & Lim alone
+        run_lilim(args.lilim, limit, args.workers)
+        return
+    run_darp(args.folder or SHARED_BENCH / "darp_cordeau", args.time_limit, args.workers)
     if not args.no_lilim and args.lilim.is_dir():
         run_lilim(args.lilim, args.time_limit, args.workers)
 
