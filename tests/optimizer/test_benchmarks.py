@@ -5,13 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from optimizer.check import check
 from optimizer.darp import SCALE, main, read_darp, solve_instance
 from optimizer.lilim import read_lilim
-from optimizer.problem import Request, RoutingProblem, Vehicle
 from optimizer.solve import SolverParams, solve
 from tests.conftest import SHARED
 
@@ -118,36 +116,3 @@ def test_a_longer_limit_is_never_worse_on_a5_40() -> None:
         costs.append(float(result["cost"]))  # type: ignore[arg-type]
     assert costs[1] <= costs[0] + 1e-6
     assert costs[1] <= 498.41 * 1.006  # within 0.6 % of the best known
-
-
-def _small_day(seed: int) -> RoutingProblem:
-    """A morning of 40 crews on a 30 km square, more than 4 minibuses can carry."""
-    rng = np.random.default_rng(seed)
-    pts = rng.uniform(0, 1800, size=(41, 2))  # seconds at 60 km/h
-    times = np.ceil(np.hypot(*(pts[:, None, :] - pts[None, :, :]).transpose(2, 0, 1)))
-    requests = tuple(
-        Request(
-            int(rng.integers(1, 41)),
-            0,  # everyone to the farm at location 0
-            seats=int(rng.integers(1, 6)),
-            pickup_window=(0, 3600),
-            delivery_window=(1800, 5400),
-            max_ride=2700,
-        )
-        for _ in range(40)
-    )
-    vehicles = (Vehicle(seats=8, start=0, end=0, shift=(0, 7200), fixed_cost=1),) * 4
-    return RoutingProblem(times.astype(int), requests, vehicles)
-
-
-def test_a_longer_limit_is_never_worse_on_a_small_day() -> None:
-    # the plateau rule may end both searches early: the longer one still serves no
-    # fewer seats with no more vehicles (same day, seed and strategy)
-    problem = _small_day(11)
-    results = []
-    for limit in (2.0, 6.0):
-        plan = solve(problem, SolverParams(time_limit_s=limit, workers=1, seed=0))
-        assert check(problem, plan) == []
-        results.append((plan.unserved_seats, plan.vehicles_used, plan.travel_time))
-    assert results[1][:2] <= results[0][:2]
-    assert results[0][0] > 0  # the fleet is too small: the search had work to do
