@@ -100,7 +100,8 @@ class SolverParams:
     route_share
         With ``lns``: at most this share of the search's time goes first to taking
         whole routes out of the plan by guided ejection search (vehicles with a fixed
-        cost only; see :mod:`optimizer.lns.ejection`); 0: none.
+        cost only; see :mod:`optimizer.lns.ejection`); 0: none. With
+        ``lns_iterations`` the phase ends on its own step counts, not on time.
     """
 
     time_limit_s: float = 30.0

@@ -14,6 +14,7 @@ did not beat it.
 
 from __future__ import annotations
 
+import math
 import multiprocessing
 import os
 import time
@@ -73,7 +74,7 @@ def _search_job(job: _Job) -> Raw:
         plateau=params.plateau,
         start_temperature=params.lns_temperature[0],
         end_temperature=params.lns_temperature[1],
-        route_time_s=params.route_share * max(left, 0.0),
+        route_time_s=_route_time(params, left),
     )
     if (
         raw.objective is not None
@@ -84,6 +85,17 @@ def _search_job(job: _Job) -> Raw:
     unserved = model.unserved_seats(result.routes)
     status = raw.status if raw.status.endswith("+LNS") else f"{raw.status}+LNS"
     return Raw(result.routes, result.objective, unserved, status, config, lns=True)
+
+
+def _route_time(params: SolverParams, left: float) -> float:
+    """The route minimisation's time: its share of what is left; with a fixed
+    number of iterations, as long as its step counts allow (a plan that does not
+    depend on the machine's speed)."""
+    if params.route_share == 0:
+        return 0.0
+    if params.lns_iterations is not None:
+        return math.inf
+    return params.route_share * max(left, 0.0)
 
 
 # --------------------------------------------------------------------------- plan

@@ -185,7 +185,9 @@ def _shake(state, backup, data, ws, removed, order, keys, moves):  # type: ignor
 def eject_steps(n_steps, pool, pool_n, progress, stall, weight, data, state, probe, backup, ws):  # type: ignore[no-untyped-def]
     """Up to ``n_steps`` requests of the pool (a stack, ``pool[:pool_n[0]]``) put
     in; returns EMPTIED, GOING, or STALLED when ``stall`` steps in a row have not
-    made the pool smaller than ever (``progress``: that size, and the steps since).
+    made the pool smaller than ever (``progress``: that size, the steps since, and the
+    requests in a row that fit nowhere, even by ejection; kept between batches so
+    that how the steps are split in batches does not change the search).
     A request that fits nowhere, even by ejection, goes to the bottom of the pool;
     when none does, the plan is shaken harder."""
     nreq = state.where.shape[0]
@@ -194,7 +196,6 @@ def eject_steps(n_steps, pool, pool_n, progress, stall, weight, data, state, pro
     order = np.empty(nreq, dtype=np.int64)
     keys = np.empty(nreq, dtype=np.int64)
     chosen = np.empty(3, dtype=np.int64)
-    stuck = 0  # requests in a row that fit nowhere, even by ejection
     for _ in range(n_steps):
         if pool_n[0] == 0:
             return EMPTIED
@@ -207,12 +208,12 @@ def eject_steps(n_steps, pool, pool_n, progress, stall, weight, data, state, pro
                 pool[1 : pool_n[0] + 1] = pool[: pool_n[0]].copy()
                 pool[0] = r
                 pool_n[0] += 1
-                stuck += 1
-                if stuck >= pool_n[0]:  # none fits: shake the plan harder
+                progress[2] += 1
+                if progress[2] >= pool_n[0]:  # none fits: shake the plan harder
                     _shake(state, backup, data, ws, removed, order, keys, 10 * SHAKES)
-                    stuck = 0
+                    progress[2] = 0
             else:
-                stuck = 0
+                progress[2] = 0
                 take_out(chosen, n, state, data, ws)
                 best_insertion(r, k, state, data, ws, ws.out)
                 insert(r, k, ws.out[1], ws.out[2], state, data, ws)
@@ -262,7 +263,7 @@ def _attempt(
     backup = State(*(a.copy() for a in trial))
     n_served = int((trial.where != NOWHERE).sum() + len(pool))
     steps_left = STEPS_PER_REQUEST * n_served
-    progress = np.array([len(pool), 0], dtype=np.int64)
+    progress = np.array([len(pool), 0, 0], dtype=np.int64)
     batch = 10
     while steps_left > 0 and time.perf_counter() < deadline:
         tick = time.perf_counter()

@@ -325,6 +325,23 @@ def test_enqueue_without_redis_runs_the_job_in_a_local_process(
     assert final[0]["started"] <= final[0]["finished"]
 
 
+def test_a_worker_leaves_its_command_channel_at_once(queue_name: str) -> None:
+    # what an rq worker does on its way out (a burst run's end, a deploy's SIGTERM):
+    # with redis 8.2 the pubsub thread, back in its 60 s wait after the unsubscribe
+    # reply, was joined to the end, and a worker took a minute to quit
+    from redis import Redis
+    from rq import Queue, Worker
+
+    connection = Redis.from_url(REDIS_URL)
+    worker = Worker([Queue(queue_name, connection=connection)], connection=connection)
+    worker.subscribe()
+    worker.pubsub.unsubscribe()
+    time.sleep(0.5)  # the thread reads the reply and waits again
+    started = time.monotonic()
+    worker.unsubscribe()
+    assert time.monotonic() - started < 5
+
+
 def test_worker_without_redis_exits_2_naming_the_variable(database_url: str) -> None:
     env = {k: v for k, v in os.environ.items() if k != "MOBILITY_REDIS_URL"}
     env["MOBILITY_DATABASE_URL"] = database_url
