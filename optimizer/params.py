@@ -93,10 +93,12 @@ class SolverParams:
     split_share
         With ``split_crews``: share of the search time before crews are split.
     plateau
-        With ``lns``: stop a search early when its best plan has not improved for
-        ``plateau`` times the iterations it took to find it (and at least
-        ``PLATEAU_MIN_ITERATIONS``), and give OR-Tools at most 1 s + 50 ms a request
-        part; ``None``: always use the whole time limit.
+        With ``lns``: stop a search early, at the end of a cooling cycle, when its
+        best plan has not improved for ``plateau`` times the iterations it took to
+        find it (and at least ``PLATEAU_MIN_ITERATIONS``); OR-Tools then gives only
+        its first solution (within 1 s + 50 ms a request part), so that a longer
+        limit goes through the same search first; ``None``: always use the whole
+        time limit.
     route_share
         With ``lns``: at most this share of the search's time goes first to taking
         whole routes out of the plan by guided ejection search (vehicles with a fixed

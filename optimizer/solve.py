@@ -58,9 +58,14 @@ def _search_job(job: _Job) -> Raw:
     else:
         started = time.perf_counter()
         limit = max(0.05, params.ortools_share * (job.deadline - started))
-        if params.plateau is not None:  # a small problem needs little of OR-Tools
+        first = params
+        if params.plateau is not None:
+            # the start must not depend on the time limit (a longer limit then goes
+            # through the same search first): OR-Tools' first solution, the LNS
+            # does the rest
             limit = min(limit, 1.0 + 0.05 * len(model.prepared.parts))
-        raw = search_ortools(model, replace(params, time_limit_s=limit), config)
+            first = replace(params, solution_limit=params.solution_limit or 1)
+        raw = search_ortools(model, replace(first, time_limit_s=limit), config)
         start_routes = [[node for node, _ in visits[1:-1]] for visits in raw.routes]
     left = job.deadline - time.perf_counter()
     if params.lns_iterations is None and left <= 0 and job.start is None:

@@ -32,9 +32,9 @@ PERIOD, REACTION = 100, 0.1
 #: A timed search never stops for a plateau before this many iterations without a
 #: better plan.
 PLATEAU_MIN_ITERATIONS = 50_000
-#: Once the plateau rule fires, the search cools down for this share of the time it
-#: has used, then stops.
-COOLING_SHARE = 0.25
+#: Iterations of a timed search's first cooling cycle (each next one is twice as
+#: long).
+FIRST_CYCLE = 25_000
 
 
 @njit(cache=True)
@@ -91,19 +91,23 @@ def _learn(adapt, op_d, op_r, score, it):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def run(n_iter, temps, qrange, noise_level, data, cur, work, best, costs, adapt, ws):  # type: ignore[no-untyped-def]
-    """``n_iter`` iterations of destroy, repair and annealing acceptance.
+def run(n_iter, first, cycle, temps, qrange, noise_level, data, cur, work, best, costs, adapt, ws):  # type: ignore[no-untyped-def]
+    """Iterations ``first`` to ``first + n_iter - 1`` of destroy, repair and
+    annealing acceptance.
 
-    ``temps`` = (start, end) temperatures of this batch; ``qrange`` = (fewest, most)
-    requests removed; ``costs`` = [current, best], updated.
+    ``cycle`` = (first iteration, length) of the cooling cycle they belong to,
+    ``temps`` = its (start, end) temperatures: iteration ``g`` runs at
+    ``start * (end / start) ** ((g - cycle[0]) / cycle[1])``, whatever the batches;
+    ``qrange`` = (fewest, most) requests removed; ``costs`` = [current, best],
+    updated.
     """
     nreq = cur.where.shape[0]
     removed = np.empty(nreq, dtype=np.int64)
     order = np.empty(nreq, dtype=np.int64)
     keys = np.empty(nreq, dtype=np.int64)
     ratio = temps[1] / temps[0] if temps[0] > 0 else 1.0
-    for it in range(n_iter):
-        temp = temps[0] * ratio ** (it / max(1, n_iter))
+    for g in range(first, first + n_iter):
+        temp = temps[0] * ratio ** ((g - cycle[0]) / max(1, cycle[1]))
         copy_state(cur, work)
         op_d = roulette(adapt.weights[:N_DESTROY])
         op_r = roulette(adapt.weights[N_DESTROY:])
@@ -132,14 +136,22 @@ def run(n_iter, temps, qrange, noise_level, data, cur, work, best, costs, adapt,
         if accept:
             copy_state(work, cur)
             costs[0] = new
-        _learn(adapt, op_d, op_r, score, it)
+        _learn(adapt, op_d, op_r, score, g)
     return costs[1]
 
 
 @dataclass(frozen=True)
 class Schedule:
-    """When the search stops and how its temperature falls (geometrically, from
-    ``temp0`` at the start to ``temp1`` at the end of the budget)."""
+    """When the search stops and how hot it is.
+
+    With ``iterations``, one cooling from ``temp0`` to ``temp1`` over them. Timed,
+    the search runs cooling *cycles* counted in iterations, never in seconds: cycle
+    ``k`` has ``first_cycle * 2**k`` iterations and starts from the best plan so far,
+    each at a lower start temperature (halfway, on a log scale, from the last one to
+    ``temp1``). The time limit only cuts the search short, so a run given more time
+    goes through the same iterations first and ends no worse; the plateau rule
+    (``plateau``) is read at the end of a cycle, when the search is cold.
+    """
 
     started: float
     time_limit_s: float
@@ -147,6 +159,7 @@ class Schedule:
     temp0: float
     temp1: float
     plateau: float | None = None
+    first_cycle: int = FIRST_CYCLE
 
     def stale(self, done: int, improved_at: int) -> bool:
         """Whether a timed search has gone ``plateau`` times as many iterations
@@ -156,31 +169,14 @@ class Schedule:
             return False
         return done - improved_at >= max(PLATEAU_MIN_ITERATIONS, self.plateau * improved_at)
 
-    def temperatures(self, frac0: float, frac1: float) -> np.ndarray:
-        ratio = self.temp1 / self.temp0
-        return np.array([self.temp0 * ratio**frac0, self.temp0 * ratio**frac1], dtype=np.float64)
-
-
-@dataclass
-class Cooling:
-    """The last phase of a timed search the plateau rule ends: the temperature falls
-    from where it is to the end temperature over a quarter of the time used so far
-    (within the time limit), and the search stops then, cold. The schedule follows the
-    time actually used: a long limit stopped early ends cooled like a short one."""
-
-    at: float | None = None  # when it started (seconds into the search)
-    frac: float = 0.0  # the schedule's fraction then
-    length: float = 0.0
-
-    def start(self, elapsed: float, frac: float, left: float) -> None:
-        self.at, self.frac = elapsed, frac
-        self.length = max(1e-3, min(COOLING_SHARE * elapsed, left))
-
-    def fraction(self, elapsed: float) -> float:
-        """The schedule's fraction at ``elapsed``: 1 at the end of the phase."""
-        assert self.at is not None
-        done = min(1.0, (elapsed - self.at) / self.length)
-        return self.frac + (1.0 - self.frac) * done
+    def cycle(self, k: int) -> tuple[int, int, np.ndarray]:
+        """Cycle ``k``'s first iteration, length and (start, end) temperatures."""
+        if self.iterations is not None:
+            return 0, self.iterations, np.array([self.temp0, self.temp1])
+        length = self.first_cycle << k
+        start = self.first_cycle * ((1 << k) - 1)
+        hot = self.temp0 * (self.temp1 / self.temp0) ** (1 - 0.5**k)
+        return start, length, np.array([hot, self.temp1])
 
 
 @dataclass(frozen=True)
@@ -197,56 +193,40 @@ class Search:
 
 
 def anneal(schedule: Schedule, qrange: I64, noise: float, search: Search) -> int:
-    """Run the compiled loop in batches until the budget is spent; returns the
-    iterations run (``search.best`` and ``search.costs`` hold the result)."""
-    iterations, time_limit_s = schedule.iterations, schedule.time_limit_s
+    """Run the compiled loop in batches, cycle after cycle, until the budget is spent
+    or (at a cycle's end) the plateau rule says more would not help; returns the
+    iterations run (``search.best`` and ``search.costs`` hold the result). How the
+    iterations fall in batches (timed: about 2 % of the budget each) changes nothing
+    in the search."""
     adapt: Adapt = new_adapt()
-    done = 0
+    done, k = 0, 0
     best_seen, improved_at = int(search.costs[1]), 0
-    cooling = Cooling()
-    batch = 20
-    per_iteration = 1e-3  # seconds, until measured
+    start, length, temps = schedule.cycle(0)
+    batch, per_iteration = 20, 1e-3  # seconds, until measured
     while search.cur.where.shape[0] > 0:
-        if iterations is not None:
-            if done >= iterations:
+        if done == start + length:  # the cycle is over, cold
+            if schedule.iterations is not None or schedule.stale(done, improved_at):
                 break
-            n = min(batch, iterations - done)
-            frac0, frac1 = done / iterations, (done + n) / iterations
-        else:
-            elapsed = time.perf_counter() - schedule.started
-            if elapsed >= time_limit_s or (
-                cooling.at is not None and cooling.fraction(elapsed) >= 1
-            ):
+            k += 1
+            start, length, temps = schedule.cycle(k)
+            copy_state(search.best, search.cur)  # the next one starts from the best
+            search.costs[0] = search.costs[1]
+        n = min(batch, start + length - done)
+        if schedule.iterations is None:
+            left = schedule.time_limit_s - (time.perf_counter() - schedule.started)
+            if left <= 0:
                 break
-            # batches of about 2 % of the budget, the last one cut to what is left
-            n = max(1, min(batch, int((time_limit_s - elapsed) / per_iteration)))
-            if cooling.at is not None:
-                frac0 = cooling.fraction(elapsed)
-                frac1 = cooling.fraction(elapsed + n * per_iteration)
-            else:
-                frac0 = elapsed / time_limit_s
-                frac1 = min(1.0, (elapsed + n * per_iteration) / time_limit_s)
+            n = max(1, min(n, int(left / per_iteration)))
         tick = time.perf_counter()
-        run(
-            n,
-            schedule.temperatures(frac0, frac1),
-            qrange,
-            noise,
-            search.data,
-            search.cur,
-            search.work,
-            search.best,
-            search.costs,
-            adapt,
-            search.ws,
-        )
+        cycle = np.array([start, length], dtype=np.int64)
+        run(n, done, cycle, temps, qrange, noise, *_arrays(search), adapt, search.ws)
         done += n
         if search.costs[1] < best_seen:
             best_seen, improved_at = int(search.costs[1]), done
-        elif schedule.stale(done, improved_at) and cooling.at is None:
-            elapsed = time.perf_counter() - schedule.started
-            cooling.start(elapsed, frac1, time_limit_s - elapsed)
-        if iterations is None:
-            per_iteration = max(time.perf_counter() - tick, 1e-7) / n
-            batch = max(1, min(10_000, int(0.02 * time_limit_s / per_iteration)))
+        per_iteration = max(time.perf_counter() - tick, 1e-7) / n
+        batch = max(1, min(10_000, int(0.02 * schedule.time_limit_s / per_iteration)))
     return done
+
+
+def _arrays(search: Search) -> tuple[Arrays, State, State, State, I64]:
+    return search.data, search.cur, search.work, search.best, search.costs

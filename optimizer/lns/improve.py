@@ -173,13 +173,14 @@ def improve(
         limit.
     start_temperature, end_temperature
         Annealing temperatures as shares of the starting plan's arc cost: a plan
-        worse by that much is accepted with probability 1/e.
+        worse by that much is accepted with probability 1/e (a timed search cools
+        in cycles of iterations: :class:`optimizer.lns.anneal.Schedule`).
     max_removed_share
         Most requests removed in one iteration, as a share of all (at most 40).
     plateau
-        Stop before the time limit once the best plan has not improved for this
-        many times the iterations it took to find it (at least
-        ``PLATEAU_MIN_ITERATIONS``); ``None``: use the whole time limit.
+        Stop before the time limit, at the end of a cycle, once the best plan has
+        not improved for this many times the iterations it took to find it (at
+        least ``PLATEAU_MIN_ITERATIONS``); ``None``: use the whole time limit.
     route_time_s
         At most this much of the time goes first to taking whole routes out of the
         plan (vehicles with a fixed cost only; see :mod:`optimizer.lns.ejection`);

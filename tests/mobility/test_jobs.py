@@ -174,8 +174,10 @@ def test_a_killed_worker_is_detected_within_60_s_and_the_plan_stays(
     previous = plan_day(db, DAY, lambda profile: load(profile), settings=QUICK)
     before = {b.id: (b.status, b.pickup_time_min) for b in bookings}
     queue = RedisQueue(REDIS_URL, queue_name)
-    # a long search, so that the worker is surely killed in the middle of it
-    run, _ = start_planning(db, queue, DAY, time_limit_s=300, settings={"solver_workers": 1})
+    # a long search, so that the worker is surely killed in the middle of it (a fixed
+    # count of iterations is never cut short by the plateau rule)
+    long = {"solver_workers": 1, "lns_iterations": 10**9}
+    run, _ = start_planning(db, queue, DAY, time_limit_s=300, settings=long)
     worker = subprocess.Popen(
         [str(MOBILITY), "worker", "--nice", "0"],
         env=job_env(database_url, queue_name, TAVOLIERE),
