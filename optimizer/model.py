@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from optimizer.lns import BIG, LnsData
+from optimizer.lns import BIG, Arrays
 from optimizer.params import SearchConfig, SolverParams
 from optimizer.prepare import Prepared
 from optimizer.problem import UNLIMITED
@@ -49,7 +49,7 @@ class Model:
     prepared: Prepared
     node_loc: list[int]  # the problem's location of each node
     n_depots: int
-    data: LnsData
+    data: Arrays
     horizon: int  # the last shift end or drop-off window close
 
     def part_of(self, node: int) -> tuple[int, bool] | None:
@@ -208,7 +208,7 @@ def build_model(prepared: Prepared, params: SolverParams) -> Model:
     def per_vehicle(values: list[int]) -> npt.NDArray[np.int64]:
         return np.array(values, dtype=np.int64)
 
-    data = LnsData(
+    data = Arrays(
         nd=len(depot_node),
         travel=np.ascontiguousarray(travel, dtype=np.int64),
         cost=np.ascontiguousarray(cost, dtype=np.int64),

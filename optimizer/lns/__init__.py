@@ -29,15 +29,16 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from optimizer.lns.arrays import BIG, NOWHERE
-from optimizer.lns.improve import PLATEAU_MIN_ITERATIONS, LnsData, LnsResult, improve, warm_up
+from optimizer.lns.arrays import BIG, NOWHERE, Arrays
+from optimizer.lns.improve import PLATEAU_MIN_ITERATIONS, LnsResult, alone, improve, warm_up
 
 __all__ = [
     "BIG",
     "NOWHERE",
     "PLATEAU_MIN_ITERATIONS",
-    "LnsData",
+    "Arrays",
     "LnsResult",
+    "alone",
     "improve",
     "warm_up",
 ]

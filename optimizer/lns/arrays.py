@@ -46,9 +46,15 @@ def regret_depth(op):  # type: ignore[no-untyped-def]
 
 
 class Arrays(NamedTuple):
-    """The model; ``BIG`` in ``ride`` and ``v_dur`` stands for no limit."""
+    """The model the compiled search reads (built by :func:`optimizer.model.build_model`).
 
-    nd: np.int64  # depots
+    Node ``nd + 2 r`` is the pickup of request ``r`` and ``nd + 2 r + 1`` its
+    drop-off; nodes below ``nd`` are depots. Times and costs are integers; ``BIG`` in
+    ``ride`` and ``v_dur`` stands for no limit; ``together`` is
+    :func:`optimizer.lns.improve.alone` when every request is served on its own.
+    """
+
+    nd: int  # depots
     travel: I64  # profiles x nodes x nodes
     cost: I64  # profiles x nodes x nodes
     early: I64  # per node

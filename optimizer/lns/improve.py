@@ -8,13 +8,13 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 
 from optimizer.lns.anneal import (
     PLATEAU_MIN_ITERATIONS,
     Schedule,
     Search,
     anneal,
+    first_cycle,
     seed_random,
     total,
 )
@@ -23,72 +23,10 @@ from optimizer.lns.ejection import fewer_routes
 from optimizer.lns.repair import repair_whole
 from optimizer.lns.routes import refresh, schedule
 
-__all__ = ["PLATEAU_MIN_ITERATIONS", "LnsData", "LnsResult", "improve", "warm_up"]
+__all__ = ["PLATEAU_MIN_ITERATIONS", "LnsResult", "alone", "improve", "warm_up"]
 
 #: Insertion noise, as a share of the largest arc cost.
 NOISE = 0.025
-
-
-@dataclass(frozen=True)
-class LnsData:
-    """The model in arrays.
-
-    Node ``nd + 2 r`` is the pickup of request ``r`` and ``nd + 2 r + 1`` its
-    drop-off; nodes below ``nd`` are depots. Times and costs are integers; ``BIG``
-    stands for "no limit" in ``ride`` and ``v_dur``.
-    """
-
-    nd: int
-    travel: I64  # profiles x nodes x nodes
-    cost: I64  # profiles x nodes x nodes
-    early: I64  # per node
-    late: I64
-    service: I64
-    demand: I64
-    ride: I64  # per request
-    penalty: I64  # per request: cost of leaving it out
-    v_cap: I64  # per vehicle
-    v_start: I64
-    v_end: I64
-    v_early: I64
-    v_late: I64
-    v_dur: I64
-    v_prof: I64
-    v_fixed: I64
-    allowed: npt.NDArray[np.bool_]  # requests x vehicles
-    #: per request: the first request of the set it is served with, all or none (a
-    #: crew in several parts); None: every request on its own
-    together: I64 | None = None
-
-    def sets(self) -> I64:
-        """``together``, or each request its own set."""
-        if self.together is None:
-            return np.arange(len(self.ride), dtype=np.int64)
-        return self.together
-
-    def arrays(self) -> Arrays:
-        """The compiled functions' view of the model."""
-        return Arrays(
-            np.int64(self.nd),
-            self.travel,
-            self.cost,
-            self.early,
-            self.late,
-            self.service,
-            self.demand,
-            self.ride,
-            self.penalty,
-            self.sets(),
-            self.v_cap,
-            self.v_start,
-            self.v_end,
-            self.v_early,
-            self.v_late,
-            self.v_dur,
-            self.v_prof,
-            self.v_fixed,
-            self.allowed,
-        )
 
 
 @dataclass(frozen=True)
@@ -102,6 +40,11 @@ class LnsResult:
     routes_removed: int = 0
 
 
+def alone(n_req: int) -> I64:
+    """``Arrays.together`` for requests that are each served on their own."""
+    return np.arange(n_req, dtype=np.int64)
+
+
 def _empty_infeasible(state: State, data: Arrays, ws: Scratch) -> None:
     """Empty every route the exact schedule refuses."""
     for k in range(len(state.lens)):
@@ -111,7 +54,7 @@ def _empty_infeasible(state: State, data: Arrays, ws: Scratch) -> None:
             refresh(k, state, data, ws)
 
 
-def _start_state(data: LnsData, routes: list[list[int]], arrays: Arrays, ws: Scratch) -> State:
+def _start_state(data: Arrays, routes: list[list[int]], ws: Scratch) -> State:
     """The search's first solution: the given routes that are well formed and
     feasible, then every request left out inserted where it fits."""
     n_veh, n_req = len(data.v_cap), len(data.ride)
@@ -128,21 +71,21 @@ def _start_state(data: LnsData, routes: list[list[int]], arrays: Arrays, ws: Scr
             cur.routes[k, : len(seq)] = seq
             cur.lens[k] = len(seq)
             cur.where[served] = k
-    _empty_infeasible(cur, arrays, ws)
+    _empty_infeasible(cur, data, ws)
     # insert what is left out; a set served in part (by the given routes or the
     # insertion) is taken out
     for _ in range(2):
         pending = np.flatnonzero(cur.where == NOWHERE)
-        if repair_whole(2, 0.0, pending, cur, arrays, ws):
+        if repair_whole(2, 0.0, pending, cur, data, ws):
             break
         # a route shortened by taking a set out has no schedule (only with travel
         # times that break the triangle inequality): empty it, and try again
-        _empty_infeasible(cur, arrays, ws)
+        _empty_infeasible(cur, data, ws)
     return cur
 
 
 def improve(
-    data: LnsData,
+    data: Arrays,
     routes: list[list[int]],
     *,
     time_limit_s: float,
@@ -159,7 +102,7 @@ def improve(
     Parameters
     ----------
     data
-        The model in arrays.
+        The model in arrays (:class:`optimizer.lns.arrays.Arrays`).
     routes
         A starting plan: per vehicle the pickup and drop-off nodes in order (depots
         left out). A route the exact schedule refuses is emptied; requests in no
@@ -187,17 +130,16 @@ def improve(
         ``math.inf``: the phase ends on its own step counts only (reproducible).
     """
     started = time.perf_counter()
-    arrays = data.arrays()
     n_veh, n_req = len(data.v_cap), len(data.ride)
     ws = new_scratch(int(data.early.shape[0]), n_req)
     seed_random(seed)
-    cur = _start_state(data, routes, arrays, ws)
+    cur = _start_state(data, routes, ws)
     removed = 0
     if route_time_s > 0:
-        cur, removed = fewer_routes(cur, arrays, ws, started + route_time_s, seed)
+        cur, removed = fewer_routes(cur, data, ws, started + route_time_s, seed)
     first = int(total(cur, data.penalty))
     search = Search(
-        arrays,
+        data,
         cur,
         new_state(n_veh, n_req),
         State(*(a.copy() for a in cur)),
@@ -217,6 +159,7 @@ def improve(
         temp0,
         temp1,
         plateau,
+        first_cycle(n_req),
     )
     done = anneal(schedule_, qrange, noise, search)
     return LnsResult(_timed(data, search.best, ws), int(search.costs[1]), done, removed)
@@ -242,10 +185,9 @@ def _well_formed(seq: list[int], nd: int, n_req: int) -> bool:
     return not open_
 
 
-def _timed(data: LnsData, state: State, ws: Scratch) -> list[list[tuple[int, int]]]:
+def _timed(data: Arrays, state: State, ws: Scratch) -> list[list[tuple[int, int]]]:
     """Routes with service starts: the earliest schedule, leaving the depot as late
     as that schedule allows."""
-    arrays = data.arrays()
     out: list[list[tuple[int, int]]] = []
     for k in range(len(state.lens)):
         m = int(state.lens[k])
@@ -254,7 +196,7 @@ def _timed(data: LnsData, state: State, ws: Scratch) -> list[list[tuple[int, int
             out.append([(start, int(data.v_early[k])), (end, int(data.v_early[k]))])
             continue
         sched = ws.sched
-        if not schedule(state.routes[k], m, k, arrays, sched, ws.lb, ws.pos):
+        if not schedule(state.routes[k], m, k, data, sched, ws.lb, ws.pos):
             raise AssertionError(f"route {k} lost its schedule")  # pragma: no cover
         first = int(state.routes[k, 0])
         leave = max(int(sched[0]), int(sched[1]) - int(data.travel[data.v_prof[k], start, first]))
@@ -275,7 +217,7 @@ def warm_up() -> float:
     def ints(*values: int) -> I64:
         return np.array(values, dtype=np.int64)
 
-    data = LnsData(
+    data = Arrays(
         nd=2,
         travel=travel,
         cost=travel,
@@ -294,6 +236,7 @@ def warm_up() -> float:
         v_prof=ints(0, 0),
         v_fixed=ints(10, 10),
         allowed=np.ones((2, 2), dtype=np.bool_),
+        together=alone(2),
     )
     # one request in each vehicle: the route minimisation moves one over (with no
     # deadline: compiling what runs before it must not use up its time)

@@ -7,7 +7,7 @@ import pytest
 
 from optimizer.check import check
 from optimizer.lilim import read_lilim
-from optimizer.lns import BIG, LnsData, improve, warm_up
+from optimizer.lns import BIG, Arrays, alone, improve, warm_up
 from optimizer.problem import Request, RoutingProblem, Vehicle
 from optimizer.solve import SolverParams, solve
 from tests.conftest import SHARED
@@ -19,7 +19,7 @@ def _compiled() -> None:
     warm_up()  # the phase's time limits must not pay for compiling
 
 
-def _line_day(n_req: int, n_veh: int, seats: int) -> LnsData:
+def _line_day(n_req: int, n_veh: int, seats: int) -> Arrays:
     """One depot at 0 and stops 10 apart on a line; request r rides from stop
     2r + 1 to 2r + 2, any time in a long day; every vehicle has a fixed cost."""
     n_nodes = 1 + 2 * n_req
@@ -30,7 +30,7 @@ def _line_day(n_req: int, n_veh: int, seats: int) -> LnsData:
     def per_vehicle(value: int) -> np.ndarray:
         return np.full(n_veh, value, dtype=np.int64)
 
-    return LnsData(
+    return Arrays(
         nd=1,
         travel=travel,
         cost=travel,
@@ -49,6 +49,7 @@ def _line_day(n_req: int, n_veh: int, seats: int) -> LnsData:
         v_prof=per_vehicle(0),
         v_fixed=per_vehicle(10**6),
         allowed=np.ones((n_req, n_veh), dtype=np.bool_),
+        together=alone(n_req),
     )
 
 
@@ -80,7 +81,7 @@ def test_a_request_no_vehicle_may_take_stays_out_and_the_rest_stay_served() -> N
     allowed[4] = False  # nobody may take the last request
     start = [[1 + 2 * r, 2 + 2 * r] for r in range(4)] + [[]]
     result = improve(
-        LnsData(**{**data.__dict__, "allowed": allowed}),
+        data._replace(allowed=allowed),
         start,
         time_limit_s=10.0,
         iterations=0,
@@ -95,7 +96,7 @@ def test_sets_served_all_or_none_skip_the_route_minimisation() -> None:
     together = np.array([0, 0, 2, 3], dtype=np.int64)  # requests 0 and 1: all or none
     start = [[1, 2], [3, 4], [5, 6], [7, 8]]
     result = improve(
-        LnsData(**{**data.__dict__, "together": together}),
+        data._replace(together=together),
         start,
         time_limit_s=10.0,
         iterations=0,

@@ -8,7 +8,7 @@ from scipy.optimize import linprog
 
 from optimizer.check import check
 from optimizer.darp import plan_cost, read_darp
-from optimizer.lns import BIG, LnsData, improve
+from optimizer.lns import BIG, Arrays, alone, improve
 from optimizer.lns.routes import schedule
 from optimizer.model import build_model
 from optimizer.prepare import prepare
@@ -22,7 +22,7 @@ def _ints(*values: int) -> np.ndarray:
     return np.array(values, dtype=np.int64)
 
 
-def _random_route(rng: np.random.Generator) -> tuple[LnsData, np.ndarray]:
+def _random_route(rng: np.random.Generator) -> tuple[Arrays, np.ndarray]:
     """One vehicle, 1-4 requests in a random valid order, random limits."""
     n_req = int(rng.integers(1, 5))
     n_nodes = 1 + 2 * n_req
@@ -45,7 +45,7 @@ def _random_route(rng: np.random.Generator) -> tuple[LnsData, np.ndarray]:
         order.insert(a, p)
         b = int(rng.integers(a + 1, len(order) + 1))
         order.insert(b, p + 1)
-    data = LnsData(
+    data = Arrays(
         nd=1,
         travel=travel[None].astype(np.int64),
         cost=travel[None].astype(np.int64),
@@ -64,11 +64,12 @@ def _random_route(rng: np.random.Generator) -> tuple[LnsData, np.ndarray]:
         v_prof=_ints(0),
         v_fixed=_ints(0),
         allowed=np.ones((n_req, 1), dtype=np.bool_),
+        together=alone(n_req),
     )
     return data, np.array(order, dtype=np.int64)
 
 
-def _lp_feasible(data: LnsData, seq: np.ndarray) -> bool:
+def _lp_feasible(data: Arrays, seq: np.ndarray) -> bool:
     """Whether service starts exist, by linear programming (the reference)."""
     nodes = [0, *seq.tolist(), 0]
     n = len(nodes)
@@ -107,7 +108,7 @@ def test_route_schedule_is_exact_against_linear_programming() -> None:
         m = len(seq)
         b = np.zeros(m + 2, dtype=np.int64)
         feasible = schedule(
-            seq, m, 0, data.arrays(), b, np.zeros(m + 2, dtype=np.int64), np.zeros(m + 1, np.int64)
+            seq, m, 0, data, b, np.zeros(m + 2, dtype=np.int64), np.zeros(m + 1, np.int64)
         )
         assert feasible == _lp_feasible(data, seq), (seq, data)
         outcomes.append(feasible)
