@@ -7,7 +7,7 @@ import pytest
 
 from optimizer.check import check
 from optimizer.lilim import read_lilim
-from optimizer.lns import BIG, Arrays, alone, improve, warm_up
+from optimizer.lns import BIG, Arrays, LnsResult, alone, improve, warm_up
 from optimizer.problem import Request, RoutingProblem, Vehicle
 from optimizer.solve import SolverParams, solve
 from tests.conftest import SHARED
@@ -53,6 +53,11 @@ def _line_day(n_req: int, n_veh: int, seats: int) -> Arrays:
     )
 
 
+def _routes_only(data: Arrays, start: list[list[int]]) -> LnsResult:
+    """The route minimisation alone (no annealing iterations after it)."""
+    return improve(data, start, time_limit_s=10.0, iterations=0, route_time_s=5.0)
+
+
 def _served(routes: list[list[tuple[int, int]]]) -> list[int]:
     return sorted(node for visits in routes for node, _ in visits[1:-1])
 
@@ -60,7 +65,7 @@ def _served(routes: list[list[tuple[int, int]]]) -> list[int]:
 def test_routes_are_taken_out_while_the_others_can_take_their_requests() -> None:
     data = _line_day(n_req=6, n_veh=6, seats=2)
     one_each = [[1 + 2 * r, 2 + 2 * r] for r in range(6)]
-    result = improve(data, one_each, time_limit_s=10.0, iterations=0, route_time_s=5.0)
+    result = _routes_only(data, one_each)
     used = [visits for visits in result.routes if len(visits) > 2]
     # one vehicle drives the line out and back: everyone rides, one at a time
     assert len(used) == 1 and result.routes_removed == 5
@@ -80,13 +85,7 @@ def test_a_request_no_vehicle_may_take_stays_out_and_the_rest_stay_served() -> N
     allowed = data.allowed.copy()
     allowed[4] = False  # nobody may take the last request
     start = [[1 + 2 * r, 2 + 2 * r] for r in range(4)] + [[]]
-    result = improve(
-        data._replace(allowed=allowed),
-        start,
-        time_limit_s=10.0,
-        iterations=0,
-        route_time_s=5.0,
-    )
+    result = _routes_only(data._replace(allowed=allowed), start)
     assert result.routes_removed == 3
     assert _served(result.routes) == list(range(1, 9))
 
@@ -95,13 +94,7 @@ def test_sets_served_all_or_none_skip_the_route_minimisation() -> None:
     data = _line_day(n_req=4, n_veh=4, seats=2)
     together = np.array([0, 0, 2, 3], dtype=np.int64)  # requests 0 and 1: all or none
     start = [[1, 2], [3, 4], [5, 6], [7, 8]]
-    result = improve(
-        data._replace(together=together),
-        start,
-        time_limit_s=10.0,
-        iterations=0,
-        route_time_s=5.0,
-    )
+    result = _routes_only(data._replace(together=together), start)
     assert result.routes_removed == 0
 
 
