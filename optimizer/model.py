@@ -208,6 +208,7 @@ def build_model(prepared: Prepared, params: SolverParams) -> Model:
     def per_vehicle(values: list[int]) -> npt.NDArray[np.int64]:
         return np.array(values, dtype=np.int64)
 
+    parts = _parts_arrays(prepared, len(depot_node), horizon)
     data = Arrays(
         nd=len(depot_node),
         travel=np.ascontiguousarray(travel, dtype=np.int64),
@@ -224,6 +225,7 @@ def build_model(prepared: Prepared, params: SolverParams) -> Model:
         v_prof=per_vehicle([v.profile for v in vehicles]),
         v_fixed=per_vehicle(fixed_costs),
         together=_sets(prepared),
-        **_parts_arrays(prepared, len(depot_node), horizon),
+        **parts,
+        ride_limits=bool((parts["ride"] < BIG).any()),
     )
     return Model(prepared, node_loc, len(depot_node), data, horizon)

@@ -67,12 +67,18 @@ def roulette(weights):  # type: ignore[no-untyped-def]
 
 @njit(cache=True)
 def copy_state(src, dst):  # type: ignore[no-untyped-def]
-    dst.routes[:] = src.routes
+    """Copy a solution; positions past a route's end are not read, so only the
+    longest route's positions are copied (a few dozen of up to 2 n on large
+    instances)."""
+    w = 0
+    for k in range(src.lens.shape[0]):
+        w = max(w, src.lens[k])
+    dst.routes[:, :w] = src.routes[:, :w]
     dst.lens[:] = src.lens
     dst.where[:] = src.where
-    dst.earliest[:] = src.earliest
-    dst.latest[:] = src.latest
-    dst.loads[:] = src.loads
+    dst.earliest[:, : w + 2] = src.earliest[:, : w + 2]
+    dst.latest[:, : w + 2] = src.latest[:, : w + 2]
+    dst.loads[:, : w + 2] = src.loads[:, : w + 2]
     dst.rcost[:] = src.rcost
 
 

@@ -73,6 +73,10 @@ class Arrays(NamedTuple):
     v_prof: I64
     v_fixed: I64
     allowed: npt.NDArray[np.bool_]  # requests x vehicles
+    #: Whether some request has a ride limit; without one (and on a vehicle with
+    #: no duration limit) the time windows alone decide, and an insertion that
+    #: passes the window tests needs no full schedule.
+    ride_limits: bool = True
 
 
 class State(NamedTuple):

@@ -8,13 +8,16 @@ other in some route (three when no one or two will do), the set whose members ha
 failed least often so far by their counts, which grow at each failure: the search is
 guided away from ejecting the same hard requests again. The ejected go on the pool.
 After every step a few random moves (take two to four requests out, put them back
-where they cost least, undone if one does not fit) shake the plan. A request no
+where they cost least by noisy costs, so that they move; undone if one does not
+fit) shake the plan. A request no
 ejection lets in goes to the bottom of the pool; when none does, the plan is shaken
 harder. The attempt succeeds when the pool empties (a vehicle fewer, every request
 served as before) and fails when its budget runs out (``STEPS_PER_REQUEST`` steps,
 ``STALL_PER_REQUEST`` steps without a pool smaller than ever, or the deadline): the
-plan is then the one before it. Requests left out before the attempt stay out; sets
-served all or none are not ejected, so plans with such sets skip this phase.
+plan is then the one before it, and the next attempt takes out another route (the
+phase ends after ``TRIES`` failures in a row). Requests left out before the attempt
+stay out; sets served all or none are not ejected, so plans with such sets skip this
+phase.
 """
 
 from __future__ import annotations
@@ -40,11 +43,14 @@ from optimizer.lns.routes import best_insertion, insert, refresh
 
 #: Requests apart in a route's order that are tried as a pair to eject, as a trio.
 PAIR_REACH, TRIO_REACH = 8, 5
-#: Random moves after each insertion.
-SHAKES = 10
+#: Random moves after each insertion; the noise on their insertion costs, as a
+#: share of the largest arc cost.
+SHAKES, SHAKE_NOISE = 10, 0.5
 #: Pool steps of an attempt per request of the plan, before it is given up; and
 #: steps per request without a pool smaller than ever in the attempt.
 STEPS_PER_REQUEST, STALL_PER_REQUEST = 1000, 100
+#: Failed attempts in a row (each on another route) that end the phase.
+TRIES = 3
 # What a batch of steps ends in.
 EMPTIED, GOING, STALLED = 0, 1, 2
 
@@ -165,16 +171,16 @@ def _lightest_ejection(r, weight, state, probe, data, ws, reqs, chosen):  # type
 
 
 @njit(cache=True)
-def _shake(state, backup, data, ws, removed, order, keys, moves):  # type: ignore[no-untyped-def]
+def _shake(state, backup, data, ws, removed, order, keys, moves, noise):  # type: ignore[no-untyped-def]
     """A few random moves: take out two to four requests and put them back where
-    they fit best; a move that leaves one out is undone."""
+    they fit best, costs blurred by ``noise``; a move that leaves one out is undone."""
     for s in range(moves):
         copy_state(state, backup)
         op = RANDOM_REMOVAL if s % 2 == 0 else RELATED_REMOVAL
         n = destroy(op, 2 + int(np.random.random() * 3), state, data, removed, order, keys)
         ok = take_out(removed, n, state, data, ws)
         if ok:
-            repair(1, 0.0, removed[:n], state, data, ws)
+            repair(1, noise, removed[:n], state, data, ws)
             for x in range(n):
                 ok &= state.where[removed[x]] != NOWHERE
         if not ok:
@@ -182,7 +188,9 @@ def _shake(state, backup, data, ws, removed, order, keys, moves):  # type: ignor
 
 
 @njit(cache=True)
-def eject_steps(n_steps, pool, pool_n, progress, stall, weight, data, state, probe, backup, ws):  # type: ignore[no-untyped-def]
+def eject_steps(  # type: ignore[no-untyped-def]
+    n_steps, pool, pool_n, progress, stall, noise, weight, data, state, probe, backup, ws
+):
     """Up to ``n_steps`` requests of the pool (a stack, ``pool[:pool_n[0]]``) put
     in; returns EMPTIED, GOING, or STALLED when ``stall`` steps in a row have not
     made the pool smaller than ever (``progress``: that size, the steps since, and the
@@ -210,7 +218,7 @@ def eject_steps(n_steps, pool, pool_n, progress, stall, weight, data, state, pro
                 pool_n[0] += 1
                 progress[2] += 1
                 if progress[2] >= pool_n[0]:  # none fits: shake the plan harder
-                    _shake(state, backup, data, ws, removed, order, keys, 10 * SHAKES)
+                    _shake(state, backup, data, ws, removed, order, keys, 10 * SHAKES, noise)
                     progress[2] = 0
             else:
                 progress[2] = 0
@@ -220,7 +228,7 @@ def eject_steps(n_steps, pool, pool_n, progress, stall, weight, data, state, pro
                 for x in range(n):
                     pool[pool_n[0]] = chosen[x]
                     pool_n[0] += 1
-        _shake(state, backup, data, ws, removed, order, keys, SHAKES)
+        _shake(state, backup, data, ws, removed, order, keys, SHAKES, noise)
         if pool_n[0] < progress[0]:
             progress[0], progress[1] = pool_n[0], 0
         else:
@@ -230,12 +238,16 @@ def eject_steps(n_steps, pool, pool_n, progress, stall, weight, data, state, pro
     return EMPTIED if pool_n[0] == 0 else GOING
 
 
-def _route_to_remove(state: State, data: Arrays, rng: np.random.Generator) -> int | None:
-    """The used route with the fewest requests among those with a fixed cost (a
-    random one of the shortest); None when there is none."""
+def _route_to_remove(
+    state: State, data: Arrays, rng: np.random.Generator, tried: set[int]
+) -> int | None:
+    """The used route with the fewest requests among those with a fixed cost and
+    not in ``tried`` (a random one of the shortest); None when there is none, or
+    when no other route would be left."""
     lens = state.lens
-    candidates = [k for k in range(len(lens)) if lens[k] > 0 and data.v_fixed[k] > 0]
-    if len(candidates) < 2:
+    used = [k for k in range(len(lens)) if lens[k] > 0 and data.v_fixed[k] > 0]
+    candidates = [k for k in used if k not in tried]
+    if len(used) < 2 or not candidates:
         return None
     shortest = min(lens[k] for k in candidates)
     ties = [k for k in candidates if lens[k] == shortest]
@@ -274,6 +286,7 @@ def _attempt(
             pool_n,
             progress,
             STALL_PER_REQUEST * n_served,
+            SHAKE_NOISE * float(data.cost.max(initial=0)),
             weight,
             shut,
             trial,
@@ -301,12 +314,15 @@ def fewer_routes(
     used = int((state.lens > 0).sum())
     if (data.together != np.arange(len(data.together))).any():
         return state, 0  # sets served all or none are not ejected one by one
-    while time.perf_counter() < deadline:
-        k = _route_to_remove(state, data, rng)
+    tried: set[int] = set()
+    while time.perf_counter() < deadline and len(tried) < TRIES:
+        k = _route_to_remove(state, data, rng, tried)
         if k is None:
             break
         trial = _attempt(state, data, ws, k, deadline, rng)
         if trial is None or total(trial, data.penalty) >= total(state, data.penalty):
-            break
+            tried.add(k)
+            continue
         state = trial  # (the shakes may have emptied more routes than the one)
+        tried.clear()
     return state, used - int((state.lens > 0).sum())

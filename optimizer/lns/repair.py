@@ -62,6 +62,43 @@ def _most_urgent(depth, alive, noisy):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
+def _same_vehicle(k, e, data):  # type: ignore[no-untyped-def]
+    """Whether vehicles ``k`` and ``e`` are alike (the same seats, depots, shift,
+    speed profile and costs)."""
+    return (
+        data.v_cap[k] == data.v_cap[e]
+        and data.v_start[k] == data.v_start[e]
+        and data.v_end[k] == data.v_end[e]
+        and data.v_early[k] == data.v_early[e]
+        and data.v_late[k] == data.v_late[e]
+        and data.v_dur[k] == data.v_dur[e]
+        and data.v_prof[k] == data.v_prof[e]
+        and data.v_fixed[k] == data.v_fixed[e]
+    )
+
+
+@njit(cache=True)
+def empty_twins(state, data):  # type: ignore[no-untyped-def]
+    """Per vehicle: an earlier empty vehicle alike (whose insertions cost the same)
+    if it is empty too, else NOWHERE. Large fleets are mostly idle vehicles."""
+    nveh = state.lens.shape[0]
+    twin = np.full(nveh, NOWHERE, dtype=np.int64)
+    reps = np.empty(nveh, dtype=np.int64)
+    n_reps = 0
+    for k in range(nveh):
+        if state.lens[k] > 0:
+            continue
+        for x in range(n_reps):
+            if _same_vehicle(k, reps[x], data):
+                twin[k] = reps[x]
+                break
+        if twin[k] == NOWHERE:
+            reps[n_reps] = k
+            n_reps += 1
+    return twin
+
+
+@njit(cache=True)
 def repair(depth, noise, pending, state, data, ws):  # type: ignore[no-untyped-def]
     """Insert the pending requests: cheapest first (depth 1) or by largest
     regret-2/-3 (depth 2, 3); what fits nowhere stays out."""
@@ -71,9 +108,16 @@ def repair(depth, noise, pending, state, data, ws):  # type: ignore[no-untyped-d
     noisy = np.full((npend, nveh), np.inf)
     at_i = np.zeros((npend, nveh), dtype=np.int64)
     at_j = np.zeros((npend, nveh), dtype=np.int64)
+    twin = empty_twins(state, data)
     for a in range(npend):
+        r = pending[a]
         for k in range(nveh):
-            if allowed[pending[a], k]:
+            if not allowed[r, k]:
+                continue
+            e = twin[k]
+            if e != NOWHERE and allowed[r, e]:  # priced already
+                noisy[a, k], at_i[a, k], at_j[a, k] = noisy[a, e], at_i[a, e], at_j[a, e]
+            else:
                 _price(a, k, pending, noise, state, data, ws, noisy, at_i, at_j)
     alive = np.ones(npend, dtype=np.bool_)
     for _ in range(npend):

@@ -8,7 +8,9 @@ schedule when there is one, and otherwise passes a closing time (or runs out of
 rounds, and the route is refused: never accepted wrongly). Insertions are first
 filtered by cheap necessary tests (seats, windows against the route's earliest and
 latest times, the shortest possible ride); the full schedule is computed only for a
-candidate cheaper than the best found so far.
+candidate cheaper than the best found so far, and not at all when no request has a
+ride limit and the vehicle no duration limit: the window tests are then exact
+(earliest starts forward, latest starts backward, seats on board).
 """
 
 from __future__ import annotations
@@ -181,6 +183,8 @@ def best_insertion(r, k, state, data, ws, out, any_will_do=False):  # type: igno
     fixed = data.v_fixed[k] if m == 0 else 0
     seats = data.demand[p]
     ride_r = data.ride[r]
+    # without ride and duration limits the window tests below are exact
+    exact = not data.ride_limits and data.v_dur[k] >= BIG
     for i in range(m + 1):
         if earliest[k, i] > late[p]:
             break  # later positions only start later
@@ -196,7 +200,7 @@ def best_insertion(r, k, state, data, ws, out, any_will_do=False):  # type: igno
         bq = max(early[q], bp + service[p] + t[prof, p, q])
         if bq <= late[q] and bq + service[q] + t[prof, q, nn] <= latest[k, i + 1]:
             delta = fixed + c[prof, ni, p] + c[prof, p, q] + c[prof, q, nn] - c[prof, ni, nn]
-            if delta < out[0] and _fits(seq, m, i, i, p, q, k, data, ws):
+            if delta < out[0] and (exact or _fits(seq, m, i, i, p, q, k, data, ws)):
                 out[0] = delta
                 out[1] = i
                 out[2] = i
@@ -224,7 +228,7 @@ def best_insertion(r, k, state, data, ws, out, any_will_do=False):  # type: igno
             if bq + service[q] + t[prof, q, nk] > latest[k, j + 1]:
                 continue
             delta = base + c[prof, nj, q] + c[prof, q, nk] - c[prof, nj, nk]
-            if delta < out[0] and _fits(seq, m, i, j, p, q, k, data, ws):
+            if delta < out[0] and (exact or _fits(seq, m, i, j, p, q, k, data, ws)):
                 out[0] = delta
                 out[1] = i
                 out[2] = j

@@ -9,7 +9,8 @@ from scipy.optimize import linprog
 from optimizer.check import check
 from optimizer.darp import plan_cost, read_darp
 from optimizer.lns import BIG, Arrays, alone, improve
-from optimizer.lns.routes import schedule
+from optimizer.lns.arrays import new_scratch, new_state
+from optimizer.lns.routes import best_insertion, refresh, schedule
 from optimizer.model import build_model
 from optimizer.prepare import prepare
 from optimizer.problem import Request, RoutingProblem, Vehicle
@@ -120,6 +121,41 @@ def test_route_schedule_is_exact_against_linear_programming() -> None:
             for i, node in enumerate(seq, start=1):
                 assert data.early[node] <= b[i] <= data.late[node]
     assert 50 < sum(outcomes) < 350  # both answers were exercised
+
+
+def test_without_ride_limits_the_window_tests_decide_an_insertion_alone() -> None:
+    # Li & Lim's kind of problem: windows, seats, no ride or duration limits. The
+    # cheapest insertion found without the full schedule is the one found with it,
+    # and it keeps every window.
+    rng = np.random.default_rng(11)
+    compared = inserted = 0
+    while compared < 300:
+        data, seq = _random_route(rng)
+        n_req = len(data.ride)
+        if n_req < 2:
+            continue
+        data = data._replace(
+            ride=np.full(n_req, BIG, dtype=np.int64),
+            v_dur=_ints(BIG),
+            v_cap=_ints(int(rng.integers(1, n_req + 1))),
+            ride_limits=False,
+        )
+        r = n_req - 1  # the request to insert; the route holds the others
+        route = seq[(seq - 1) // 2 != r]
+        state, ws = new_state(1, n_req), new_scratch(len(data.early), n_req)
+        state.routes[0, : len(route)] = route
+        state.lens[0] = len(route)
+        state.where[:r] = 0
+        if not refresh(0, state, data, ws):
+            continue
+        compared += 1
+        windows_only, scheduled = np.zeros(3, np.int64), np.zeros(3, np.int64)
+        best_insertion(r, 0, state, data, ws, windows_only)
+        best_insertion(r, 0, state, data._replace(ride_limits=True), ws, scheduled)
+        assert windows_only.tolist() == scheduled.tolist(), (route, r, data)
+        if windows_only[0] < BIG:
+            inserted += 1
+    assert 30 < inserted < 270  # both answers were exercised
 
 
 def _two_requests() -> RoutingProblem:
