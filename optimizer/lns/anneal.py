@@ -33,8 +33,9 @@ PERIOD, REACTION = 100, 0.1
 #: better plan.
 PLATEAU_MIN_ITERATIONS = 50_000
 #: Iterations of a timed search's first cooling cycle (each next one is twice as
-#: long): an iteration costs more the more requests there are (measured: about
-#: 40,000 a minute with 200 requests, 10,000 with 400), so the cycle is shorter.
+#: long): an iteration costs more the more requests there are (measured on Li &
+#: Lim: about 90,000 a minute with 200 requests, 28,000 with 500), so the cycle is
+#: shorter.
 FIRST_CYCLE_MAX, FIRST_CYCLE_MIN, FIRST_CYCLE_REQUESTS = 25_000, 2_000, 50
 
 
