@@ -8,16 +8,15 @@ other in some route (three when no one or two will do), the set whose members ha
 failed least often so far by their counts, which grow at each failure: the search is
 guided away from ejecting the same hard requests again. The ejected go on the pool.
 After every step a few random moves (take two to four requests out, put them back
-where they cost least by noisy costs, so that they move; undone if one does not
-fit) shake the plan. A request no
-ejection lets in goes to the bottom of the pool; when none does, the plan is shaken
-harder. The attempt succeeds when the pool empties (a vehicle fewer, every request
-served as before) and fails when its budget runs out (``STEPS_PER_REQUEST`` steps,
-``STALL_PER_REQUEST`` steps without a pool smaller than ever, or the deadline): the
-plan is then the one before it, and the next attempt takes out another route (the
-phase ends after ``TRIES`` failures in a row). Requests left out before the attempt
-stay out; sets served all or none are not ejected, so plans with such sets skip this
-phase.
+where they cost least by noisy costs, so that they move; undone if one does not fit)
+shake the plan. A request no ejection lets in goes to the bottom of the pool; when
+none does, the plan is shaken harder. The attempt succeeds when the pool empties (a
+vehicle fewer, every request served as before) and fails when its budget runs out
+(``STEPS_PER_REQUEST`` steps, ``STALL_PER_REQUEST`` steps without a pool smaller
+than ever, or the deadline): the plan is then the one before it, and the next
+attempt takes out another route (the phase ends after ``TRIES`` failures in a row).
+Requests left out before the attempt stay out; sets served all or none are not
+ejected, so plans with such sets skip this phase.
 """
 
 from __future__ import annotations
