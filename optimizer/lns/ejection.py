@@ -9,14 +9,17 @@ failed least often so far by their counts, which grow at each failure: the searc
 guided away from ejecting the same hard requests again. The ejected go on the pool.
 After every step a few random moves (take two to four requests out, put them back
 where they cost least by noisy costs, so that they move; undone if one does not fit)
-shake the plan. A request no ejection lets in goes to the bottom of the pool; when
-none does, the plan is shaken harder. The attempt succeeds when the pool empties (a
-vehicle fewer, every request served as before) and fails when its budget runs out
-(``STEPS_PER_REQUEST`` steps, ``STALL_PER_REQUEST`` steps without a pool smaller
-than ever, or the deadline): the plan is then the one before it, and the next
-attempt takes out another route (the phase ends after ``TRIES`` failures in a row).
-Requests left out before the attempt stay out; sets served all or none are not
-ejected, so plans with such sets skip this phase.
+shake the plan; a request taken out by a shake goes back into its own route or one
+that serves one of its ``NEAR`` nearest requests (in space and time: a *granular*
+neighbourhood, which makes a shake several times cheaper on large plans). A request
+no ejection lets in goes to the bottom of the pool; when none does, the plan is
+shaken harder. The attempt succeeds when the pool empties (a vehicle fewer, every
+request served as before) and fails when its budget runs out (``STEPS_PER_REQUEST``
+steps, ``STALL_PER_REQUEST`` steps without a pool smaller than ever, or the
+deadline): the plan is then the one before it, and the next attempt takes out
+another route (the phase ends after ``TRIES`` failures in a row). Requests left out
+before the attempt stay out; sets served all or none are not ejected, so plans with
+such sets skip this phase.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from numba import njit
 from optimizer.lns.anneal import copy_state, total
 from optimizer.lns.arrays import (
     BIG,
+    I64,
     NOWHERE,
     RANDOM_REMOVAL,
     RELATED_REMOVAL,
@@ -45,6 +49,8 @@ PAIR_REACH, TRIO_REACH = 8, 5
 #: Random moves after each insertion; the noise on their insertion costs, as a
 #: share of the largest arc cost.
 SHAKES, SHAKE_NOISE = 10, 0.5
+#: Nearest requests whose routes a request taken out by a shake may go back into.
+NEAR = 20
 #: Pool steps of an attempt per request of the plan, before it is given up; and
 #: steps per request without a pool smaller than ever in the attempt.
 STEPS_PER_REQUEST, STALL_PER_REQUEST = 1000, 100
@@ -169,34 +175,92 @@ def _lightest_ejection(r, weight, state, probe, data, ws, reqs, chosen):  # type
     return best_k, best_n
 
 
+def neighbours(data: Arrays, count: int = NEAR) -> I64:
+    """Per request, its ``count`` nearest other requests (fewer when there are
+    fewer): driving time between the pickups and between the drop-offs, plus how far
+    apart their windows open."""
+    n = len(data.ride)
+    count = min(count, n - 1)
+    pick = data.nd + 2 * np.arange(n)
+    t = data.travel[0]
+    near = np.empty((n, max(count, 0)), dtype=np.int64)
+    for lo in range(0, n, 256):  # rows in blocks: bounded memory on large days
+        rows = pick[lo : lo + 256]
+        far = (
+            t[np.ix_(rows, pick)]
+            + t[np.ix_(rows + 1, pick + 1)]
+            + np.abs(data.early[rows][:, None] - data.early[pick][None, :])
+            + np.abs(data.early[rows + 1][:, None] - data.early[pick + 1][None, :])
+        )
+        far[np.arange(len(rows)), np.arange(lo, lo + len(rows))] = np.iinfo(np.int64).max
+        if count > 0:
+            part = np.argpartition(far, count - 1, axis=1)[:, :count]
+            near[lo : lo + len(rows)] = part
+    return near
+
+
 @njit(cache=True)
-def _shake(state, backup, data, ws, removed, order, keys, moves, noise):  # type: ignore[no-untyped-def]
+def _narrow(removed, n, was, state, data, narrow, near):  # type: ignore[no-untyped-def]
+    """Let each of ``removed[:n]`` (which were in routes ``was``) into its own route
+    and its neighbours' routes only, in ``narrow.allowed``."""
+    for x in range(n):
+        r = removed[x]
+        narrow.allowed[r, :] = False
+        narrow.allowed[r, was[x]] = data.allowed[r, was[x]]
+        for y in range(near.shape[1]):
+            k = state.where[near[r, y]]
+            if k != NOWHERE:
+                narrow.allowed[r, k] = data.allowed[r, k]
+
+
+@njit(cache=True)
+def _shake(state, backup, data, narrow, near, ws, removed, order, keys, moves, noise):  # type: ignore[no-untyped-def]
     """A few random moves: take out two to four requests and put them back where
-    they fit best, costs blurred by ``noise``; a move that leaves one out is undone."""
+    they fit best among nearby routes (``narrow``, ``near``: see :func:`_narrow`),
+    costs blurred by ``noise``; a move that leaves one out is undone."""
+    was = np.empty(4, dtype=np.int64)
     for s in range(moves):
         copy_state(state, backup)
         op = RANDOM_REMOVAL if s % 2 == 0 else RELATED_REMOVAL
         n = destroy(op, 2 + int(np.random.random() * 3), state, data, removed, order, keys)
+        for x in range(n):
+            was[x] = state.where[removed[x]]
         ok = take_out(removed, n, state, data, ws)
         if ok:
-            repair(1, noise, removed[:n], state, data, ws)
+            _narrow(removed, n, was, state, data, narrow, near)
+            repair(1, noise, removed[:n], state, narrow, ws)
             for x in range(n):
                 ok &= state.where[removed[x]] != NOWHERE
+                narrow.allowed[removed[x], :] = data.allowed[removed[x], :]
         if not ok:
             copy_state(backup, state)
 
 
 @njit(cache=True)
 def eject_steps(  # type: ignore[no-untyped-def]
-    n_steps, pool, pool_n, progress, stall, noise, weight, data, state, probe, backup, ws
+    n_steps,
+    pool,
+    pool_n,
+    progress,
+    stall,
+    noise,
+    weight,
+    data,
+    narrow,
+    near,
+    state,
+    probe,
+    backup,
+    ws,
 ):
     """Up to ``n_steps`` requests of the pool (a stack, ``pool[:pool_n[0]]``) put
-    in; returns EMPTIED, GOING, or STALLED when ``stall`` steps in a row have not
-    made the pool smaller than ever (``progress``: that size, the steps since, and the
-    requests in a row that fit nowhere, even by ejection; kept between batches so
-    that how the steps are split in batches does not change the search).
-    A request that fits nowhere, even by ejection, goes to the bottom of the pool;
-    when none does, the plan is shaken harder."""
+        in; returns EMPTIED, GOING, or STALLED when ``stall`` steps in a row have not
+        made the pool smaller than ever (``progress``: that size, the steps since, and the
+        requests in a row that fit nowhere, even by ejection; kept between batches so
+        that how the steps are split in batches does not change the search); ``narrow``
+    and ``near``: see :func:`_shake`.
+        A request that fits nowhere, even by ejection, goes to the bottom of the pool;
+        when none does, the plan is shaken harder."""
     nreq = state.where.shape[0]
     reqs = np.empty(nreq, dtype=np.int64)
     removed = np.empty(nreq, dtype=np.int64)
@@ -217,7 +281,19 @@ def eject_steps(  # type: ignore[no-untyped-def]
                 pool_n[0] += 1
                 progress[2] += 1
                 if progress[2] >= pool_n[0]:  # none fits: shake the plan harder
-                    _shake(state, backup, data, ws, removed, order, keys, 10 * SHAKES, noise)
+                    _shake(
+                        state,
+                        backup,
+                        data,
+                        narrow,
+                        near,
+                        ws,
+                        removed,
+                        order,
+                        keys,
+                        10 * SHAKES,
+                        noise,
+                    )
                     progress[2] = 0
             else:
                 progress[2] = 0
@@ -227,7 +303,7 @@ def eject_steps(  # type: ignore[no-untyped-def]
                 for x in range(n):
                     pool[pool_n[0]] = chosen[x]
                     pool_n[0] += 1
-        _shake(state, backup, data, ws, removed, order, keys, SHAKES, noise)
+        _shake(state, backup, data, narrow, near, ws, removed, order, keys, SHAKES, noise)
         if pool_n[0] < progress[0]:
             progress[0], progress[1] = pool_n[0], 0
         else:
@@ -254,7 +330,13 @@ def _route_to_remove(
 
 
 def _attempt(
-    state: State, data: Arrays, ws: Scratch, k: int, deadline: float, rng: np.random.Generator
+    state: State,
+    data: Arrays,
+    near: I64,
+    ws: Scratch,
+    k: int,
+    deadline: float,
+    rng: np.random.Generator,
 ) -> State | None:
     """Serve route ``k``'s requests with the other used vehicles; the new plan, or
     None when the attempt fails."""
@@ -263,6 +345,7 @@ def _attempt(
     closed[:, trial.lens == 0] = False
     closed[:, k] = False
     shut = data._replace(allowed=closed)
+    narrow = data._replace(allowed=closed.copy())
     pool = np.flatnonzero(trial.where == k).astype(np.int64)
     take_out(pool, len(pool), trial, shut, ws)
     rng.shuffle(pool)
@@ -288,6 +371,8 @@ def _attempt(
             SHAKE_NOISE * float(data.cost.max(initial=0)),
             weight,
             shut,
+            narrow,
+            near,
             trial,
             probe,
             backup,
@@ -313,12 +398,13 @@ def fewer_routes(
     used = int((state.lens > 0).sum())
     if (data.together != np.arange(len(data.together))).any():
         return state, 0  # sets served all or none are not ejected one by one
+    near = neighbours(data)
     tried: set[int] = set()
     while time.perf_counter() < deadline and len(tried) < TRIES:
         k = _route_to_remove(state, data, rng, tried)
         if k is None:
             break
-        trial = _attempt(state, data, ws, k, deadline, rng)
+        trial = _attempt(state, data, near, ws, k, deadline, rng)
         if trial is None or total(trial, data.penalty) >= total(state, data.penalty):
             tried.add(k)
             continue

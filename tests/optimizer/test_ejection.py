@@ -8,6 +8,7 @@ import pytest
 from optimizer.check import check
 from optimizer.lilim import read_lilim
 from optimizer.lns import BIG, Arrays, LnsResult, alone, improve, warm_up
+from optimizer.lns.ejection import neighbours
 from optimizer.problem import Request, RoutingProblem, Vehicle
 from optimizer.solve import SolverParams, solve
 from tests.conftest import SHARED
@@ -78,6 +79,35 @@ def test_without_route_time_every_vehicle_stays() -> None:
     result = improve(data, one_each, time_limit_s=10.0, iterations=0)
     assert result.routes_removed == 0
     assert sum(len(visits) > 2 for visits in result.routes) == 4
+
+
+def test_the_nearest_requests_are_those_along_the_road_on_either_side() -> None:
+    data = _line_day(n_req=6, n_veh=1, seats=2)
+    near = neighbours(data, 2)
+    assert [sorted(row) for row in near.tolist()] == [
+        [1, 2],  # the first rider's nearest are the next two
+        [0, 2],
+        [1, 3],
+        [2, 4],
+        [3, 5],
+        [3, 4],
+    ]
+    # asked for more than there are: every other request, never itself
+    everyone = neighbours(data, 10)
+    assert everyone.shape == (6, 5)
+    assert all(
+        sorted(row) == [s for s in range(6) if s != r] for r, row in enumerate(everyone.tolist())
+    )
+
+
+def test_windows_far_apart_make_requests_far_apart() -> None:
+    data = _line_day(n_req=3, n_veh=1, seats=2)
+    early = data.early.copy()
+    early[3:5] = 5000  # the middle rider travels in the evening
+    near = neighbours(data._replace(early=early), 1)
+    # the first and last riders are each other's nearest, though the middle one
+    # is nearer along the road
+    assert near[0, 0] == 2 and near[2, 0] == 0
 
 
 def test_a_request_no_vehicle_may_take_stays_out_and_the_rest_stay_served() -> None:
