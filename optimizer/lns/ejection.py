@@ -254,13 +254,13 @@ def eject_steps(  # type: ignore[no-untyped-def]
     ws,
 ):
     """Up to ``n_steps`` requests of the pool (a stack, ``pool[:pool_n[0]]``) put
-        in; returns EMPTIED, GOING, or STALLED when ``stall`` steps in a row have not
-        made the pool smaller than ever (``progress``: that size, the steps since, and the
-        requests in a row that fit nowhere, even by ejection; kept between batches so
-        that how the steps are split in batches does not change the search); ``narrow``
-    and ``near``: see :func:`_shake`.
-        A request that fits nowhere, even by ejection, goes to the bottom of the pool;
-        when none does, the plan is shaken harder."""
+    in; returns EMPTIED, GOING, or STALLED when ``stall`` steps in a row have not
+    made the pool smaller than ever (``progress``: that size, the steps since, and the
+    requests in a row that fit nowhere, even by ejection; kept between batches so
+    that how the steps are split in batches does not change the search).
+    A request that fits nowhere, even by ejection, goes to the bottom of the pool;
+    when none does, the plan is shaken harder (``narrow``, ``near``: see
+    :func:`_shake`)."""
     nreq = state.where.shape[0]
     reqs = np.empty(nreq, dtype=np.int64)
     removed = np.empty(nreq, dtype=np.int64)
