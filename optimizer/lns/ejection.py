@@ -114,7 +114,8 @@ def _route_ejection(r, k, best_sum, most, weight, state, probe, data, ws, reqs, 
     """The lightest set of one to ``most`` (2 or 3) requests of route ``k`` (near
     each other in its order) whose ejection lets ``r`` in, if lighter than
     ``best_sum``; returns (its weight, its size), size 0 for none (``chosen`` holds
-    it)."""
+    it). With ``most`` 3 the caller knows that no one or two will do: only sets of
+    three are tried."""
     n = _requests_of(k, state, data, reqs)
     trio = np.empty(3, dtype=np.int64)
     best_n = 0
@@ -123,7 +124,7 @@ def _route_ejection(r, k, best_sum, most, weight, state, probe, data, ws, reqs, 
         if wa >= best_sum:
             continue
         trio[0] = reqs[a]
-        if _fits_without(r, k, trio, 1, state, probe, data, ws):
+        if most < 3 and _fits_without(r, k, trio, 1, state, probe, data, ws):
             best_sum, best_n = wa, 1
             chosen[:1] = trio[:1]
             continue  # any set with it weighs more
@@ -132,11 +133,10 @@ def _route_ejection(r, k, best_sum, most, weight, state, probe, data, ws, reqs, 
             if wb >= best_sum:
                 continue
             trio[1] = reqs[b]
-            if _fits_without(r, k, trio, 2, state, probe, data, ws):
-                best_sum, best_n = wb, 2
-                chosen[:2] = trio[:2]
-                continue
             if most < 3:
+                if _fits_without(r, k, trio, 2, state, probe, data, ws):
+                    best_sum, best_n = wb, 2
+                    chosen[:2] = trio[:2]
                 continue
             for c in range(b + 1, min(n, a + 1 + TRIO_REACH)):
                 wc = wb + weight[reqs[c]]

@@ -8,7 +8,9 @@ import pytest
 from optimizer.check import check
 from optimizer.lilim import read_lilim
 from optimizer.lns import BIG, Arrays, LnsResult, alone, improve, warm_up
-from optimizer.lns.ejection import neighbours
+from optimizer.lns.arrays import State, new_scratch, new_state
+from optimizer.lns.ejection import _lightest_ejection, neighbours
+from optimizer.lns.routes import refresh
 from optimizer.problem import Request, RoutingProblem, Vehicle
 from optimizer.solve import SolverParams, solve
 from tests.conftest import SHARED
@@ -79,6 +81,30 @@ def test_without_route_time_every_vehicle_stays() -> None:
     result = improve(data, one_each, time_limit_s=10.0, iterations=0)
     assert result.routes_removed == 0
     assert sum(len(visits) > 2 for visits in result.routes) == 4
+
+
+def test_when_no_one_or_two_will_do_the_lightest_three_are_ejected() -> None:
+    # everyone is picked up by 100 and dropped off from 150: all on board at
+    # once. Four riders fill a four-seat vehicle; a group of three needs three of
+    # them out, and the three lightest by failure counts go
+    data = _line_day(n_req=5, n_veh=1, seats=4)
+    demand, early, late = data.demand.copy(), data.early.copy(), data.late.copy()
+    demand[9], demand[10] = 3, -3  # request 4: three seats
+    late[1::2] = 100
+    early[2::2] = 150
+    data = data._replace(demand=demand, early=early, late=late)
+    state = new_state(1, 5)
+    seq = [1, 3, 5, 7, 2, 4, 6, 8]  # every pickup, then every drop-off
+    state.routes[0, : len(seq)] = seq
+    state.lens[0] = len(seq)
+    state.where[:4] = 0
+    ws = new_scratch(len(data.early), 5)
+    assert refresh(0, state, data, ws)
+    weight = np.array([1, 5, 1, 1, 1], dtype=np.int64)  # request 1 has failed most
+    reqs, chosen = np.empty(5, dtype=np.int64), np.empty(3, dtype=np.int64)
+    probe = State(*(a.copy() for a in state))
+    k, n = _lightest_ejection(4, weight, state, probe, data, ws, reqs, chosen)
+    assert (k, n) == (0, 3) and sorted(chosen.tolist()) == [0, 2, 3]
 
 
 def test_the_nearest_requests_are_those_along_the_road_on_either_side() -> None:
