@@ -25,6 +25,7 @@ such sets skip this phase.
 from __future__ import annotations
 
 import time
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
@@ -236,31 +237,35 @@ def _shake(state, backup, data, narrow, near, ws, removed, order, keys, moves, n
             copy_state(backup, state)
 
 
+class Attempt(NamedTuple):
+    """What an attempt works with besides its plan: the ejection pool (a stack,
+    ``pool[:pool_n[0]]``) and its ``progress`` (see :func:`eject_steps`), the
+    failure counts, the model with the removed route and the empty ones closed
+    (``shut``) and a copy of it whose ``allowed`` a shake narrows (``narrow``, with
+    ``near``: see :func:`_shake`), and two spare plans."""
+
+    pool: I64
+    pool_n: I64
+    progress: I64
+    weight: I64
+    shut: Arrays
+    narrow: Arrays
+    near: I64
+    probe: State
+    backup: State
+
+
 @njit(cache=True)
-def eject_steps(  # type: ignore[no-untyped-def]
-    n_steps,
-    pool,
-    pool_n,
-    progress,
-    stall,
-    noise,
-    weight,
-    data,
-    narrow,
-    near,
-    state,
-    probe,
-    backup,
-    ws,
-):
-    """Up to ``n_steps`` requests of the pool (a stack, ``pool[:pool_n[0]]``) put
-    in; returns EMPTIED, GOING, or STALLED when ``stall`` steps in a row have not
-    made the pool smaller than ever (``progress``: that size, the steps since, and the
-    requests in a row that fit nowhere, even by ejection; kept between batches so
-    that how the steps are split in batches does not change the search).
-    A request that fits nowhere, even by ejection, goes to the bottom of the pool;
-    when none does, the plan is shaken harder (``narrow``, ``near``: see
-    :func:`_shake`)."""
+def eject_steps(n_steps, stall, noise, state, ws, at):  # type: ignore[no-untyped-def]
+    """Up to ``n_steps`` requests of the pool of :class:`Attempt` ``at`` put in
+    ``state``; returns EMPTIED, GOING, or STALLED when ``stall`` steps in a row have
+    not made the pool smaller than ever (``at.progress``: that size, the steps
+    since, and the requests in a row that fit nowhere, even by ejection; kept
+    between batches so that how the steps are split in batches does not change the
+    search). A request that fits nowhere, even by ejection, goes to the bottom of
+    the pool; when none does, the plan is shaken harder."""
+    pool, pool_n, progress, weight = at.pool, at.pool_n, at.progress, at.weight
+    data, narrow, near, probe, backup = at.shut, at.narrow, at.near, at.probe, at.backup
     nreq = state.where.shape[0]
     reqs = np.empty(nreq, dtype=np.int64)
     removed = np.empty(nreq, dtype=np.int64)
@@ -281,19 +286,8 @@ def eject_steps(  # type: ignore[no-untyped-def]
                 pool_n[0] += 1
                 progress[2] += 1
                 if progress[2] >= pool_n[0]:  # none fits: shake the plan harder
-                    _shake(
-                        state,
-                        backup,
-                        data,
-                        narrow,
-                        near,
-                        ws,
-                        removed,
-                        order,
-                        keys,
-                        10 * SHAKES,
-                        noise,
-                    )
+                    more = 10 * SHAKES
+                    _shake(state, backup, data, narrow, near, ws, removed, order, keys, more, noise)
                     progress[2] = 0
             else:
                 progress[2] = 0
@@ -345,39 +339,31 @@ def _attempt(
     closed[:, trial.lens == 0] = False
     closed[:, k] = False
     shut = data._replace(allowed=closed)
-    narrow = data._replace(allowed=closed.copy())
     pool = np.flatnonzero(trial.where == k).astype(np.int64)
     take_out(pool, len(pool), trial, shut, ws)
     rng.shuffle(pool)
     stack = np.empty(len(trial.where), dtype=np.int64)
     stack[: len(pool)] = pool
-    pool_n = np.array([len(pool)], dtype=np.int64)
-    weight = np.ones(len(trial.where), dtype=np.int64)
-    probe = State(*(a.copy() for a in trial))
-    backup = State(*(a.copy() for a in trial))
+    at = Attempt(
+        pool=stack,
+        pool_n=np.array([len(pool)], dtype=np.int64),
+        progress=np.array([len(pool), 0, 0], dtype=np.int64),
+        weight=np.ones(len(trial.where), dtype=np.int64),
+        shut=shut,
+        narrow=data._replace(allowed=closed.copy()),
+        near=near,
+        probe=State(*(a.copy() for a in trial)),
+        backup=State(*(a.copy() for a in trial)),
+    )
     n_served = int((trial.where != NOWHERE).sum() + len(pool))
     steps_left = STEPS_PER_REQUEST * n_served
-    progress = np.array([len(pool), 0, 0], dtype=np.int64)
+    stall = STALL_PER_REQUEST * n_served
+    noise = SHAKE_NOISE * float(data.cost.max(initial=0))
     batch = 10
     while steps_left > 0 and time.perf_counter() < deadline:
         tick = time.perf_counter()
         n = min(batch, steps_left)
-        outcome = eject_steps(
-            n,
-            stack,
-            pool_n,
-            progress,
-            STALL_PER_REQUEST * n_served,
-            SHAKE_NOISE * float(data.cost.max(initial=0)),
-            weight,
-            shut,
-            narrow,
-            near,
-            trial,
-            probe,
-            backup,
-            ws,
-        )
+        outcome = eject_steps(n, stall, noise, trial, ws, at)
         if outcome == EMPTIED:
             return trial
         if outcome == STALLED:
