@@ -10,7 +10,11 @@ filtered by cheap necessary tests (seats, windows against the route's earliest a
 latest times, the shortest possible ride); the full schedule is computed only for a
 candidate cheaper than the best found so far, and not at all when no request has a
 ride limit and the vehicle no duration limit: the window tests are then exact
-(earliest starts forward, latest starts backward, seats on board).
+(earliest starts forward, latest starts backward, seats on board). A pickup
+position whose detour alone costs as much as the best insertion found is skipped:
+a drop-off's detour is never negative where costs keep the triangle inequality
+(where they do not, a cheaper insertion may be missed; a route is never accepted
+wrongly).
 """
 
 from __future__ import annotations
@@ -196,6 +200,9 @@ def best_insertion(r, k, state, data, ws, out, any_will_do=False):  # type: igno
         if bp > late[p]:
             continue
         nn = end if i == m else seq[i]
+        base = fixed + c[prof, ni, p] + c[prof, p, nn] - c[prof, ni, nn]
+        if base >= out[0]:
+            continue  # a drop-off detour costs at least nothing (triangle inequality)
         # drop-off right after the pickup
         bq = max(early[q], bp + service[p] + t[prof, p, q])
         if bq <= late[q] and bq + service[q] + t[prof, q, nn] <= latest[k, i + 1]:
@@ -209,7 +216,6 @@ def best_insertion(r, k, state, data, ws, out, any_will_do=False):  # type: igno
         if i == m:
             continue
         # drop-off after position j > i
-        base = fixed + c[prof, ni, p] + c[prof, p, nn] - c[prof, ni, nn]
         bj = max(earliest[k, i + 1], bp + service[p] + t[prof, p, nn])
         path = t[prof, p, nn]  # shortest possible ride up to position j
         prev = nn
@@ -219,8 +225,8 @@ def best_insertion(r, k, state, data, ws, out, any_will_do=False):  # type: igno
                 bj = max(earliest[k, j], bj + service[prev] + t[prof, prev, nj])
                 path += service[prev] + t[prof, prev, nj]
                 prev = nj
-            if bj > latest[k, j] or loads[k, j] + seats > cap or path > ride_r:
-                break
+            if bj > latest[k, j] or bj > late[q] or loads[k, j] + seats > cap or path > ride_r:
+                break  # (the drop-off comes after position j, which only gets later)
             nk = end if j == m else seq[j]
             bq = max(early[q], bj + service[nj] + t[prof, nj, q])
             if bq > late[q] or path + service[nj] + t[prof, nj, q] > ride_r:

@@ -10,7 +10,7 @@ from optimizer.check import check
 from optimizer.darp import plan_cost, read_darp
 from optimizer.lns import BIG, Arrays, alone, improve
 from optimizer.lns.arrays import new_scratch, new_state
-from optimizer.lns.routes import best_insertion, refresh, schedule
+from optimizer.lns.routes import best_insertion, build, refresh, route_cost, schedule
 from optimizer.model import build_model
 from optimizer.prepare import prepare
 from optimizer.problem import Request, RoutingProblem, Vehicle
@@ -156,6 +156,47 @@ def test_without_ride_limits_the_window_tests_decide_an_insertion_alone() -> Non
         if windows_only[0] < BIG:
             inserted += 1
     assert 30 < inserted < 270  # both answers were exercised
+
+
+def test_the_cheapest_insertion_is_the_cheapest_of_all_positions_on_a_metric() -> None:
+    # best_insertion skips positions whose pickup detour alone costs as much as the
+    # best found, and stops once the drop-off could only come too late; on costs
+    # that keep the triangle inequality (here: grid distances) it still finds what
+    # trying every pair of positions with the exact schedule finds.
+    rng = np.random.default_rng(5)
+    compared = inserted = 0
+    while compared < 400:
+        data, seq = _random_route(rng)
+        n_req = len(data.ride)
+        if n_req < 2:
+            continue
+        points = rng.integers(0, 12, size=(len(data.early), 2))
+        grid = np.abs(points[:, None, :] - points[None, :, :]).sum(axis=2)[None]
+        data = data._replace(travel=grid.astype(np.int64), cost=grid.astype(np.int64))
+        r = n_req - 1
+        route = seq[(seq - 1) // 2 != r]
+        m = len(route)
+        state, ws = new_state(1, n_req), new_scratch(len(data.early), n_req)
+        state.routes[0, :m] = route
+        state.lens[0] = m
+        state.where[:r] = 0
+        if not refresh(0, state, data, ws):
+            continue
+        compared += 1
+        brute = BIG
+        before = route_cost(route, m, 0, data)
+        cand = np.zeros(m + 2, dtype=np.int64)
+        sched = np.zeros(m + 4, dtype=np.int64)
+        for i in range(m + 1):
+            for j in range(i, m + 1):
+                n = build(route, m, i, j, 1 + 2 * r, 2 + 2 * r, cand)
+                if schedule(cand, n, 0, data, sched, ws.lb, ws.pos):
+                    brute = min(brute, route_cost(cand, n, 0, data) - before)
+        out = np.zeros(3, np.int64)
+        best_insertion(r, 0, state, data, ws, out)
+        assert out[0] == brute, (route, r, data)
+        inserted += brute < BIG
+    assert 40 < inserted < 360  # both answers were exercised
 
 
 def _two_requests() -> RoutingProblem:
