@@ -9,7 +9,7 @@ from scipy.optimize import linprog
 from optimizer.check import check
 from optimizer.darp import plan_cost, read_darp
 from optimizer.lns import BIG, Arrays, alone, improve
-from optimizer.lns.arrays import new_scratch, new_state
+from optimizer.lns.arrays import Scratch, State, new_scratch, new_state
 from optimizer.lns.routes import best_insertion, build, refresh, route_cost, schedule
 from optimizer.model import build_model
 from optimizer.prepare import prepare
@@ -123,6 +123,16 @@ def test_route_schedule_is_exact_against_linear_programming() -> None:
     assert 50 < sum(outcomes) < 350  # both answers were exercised
 
 
+def _all_but(r: int, seq: np.ndarray, state: State, data: Arrays, ws: Scratch) -> np.ndarray | None:
+    """Route 0 of ``state`` := ``seq`` without request ``r`` (the last one); that
+    route, or None when it has no schedule."""
+    route = seq[(seq - 1) // 2 != r]
+    state.routes[0, : len(route)] = route
+    state.lens[0] = len(route)
+    state.where[:r] = 0
+    return route if refresh(0, state, data, ws) else None
+
+
 def test_without_ride_limits_the_window_tests_decide_an_insertion_alone() -> None:
     # Li & Lim's kind of problem: windows, seats, no ride or duration limits. The
     # cheapest insertion found without the full schedule is the one found with it,
@@ -141,12 +151,9 @@ def test_without_ride_limits_the_window_tests_decide_an_insertion_alone() -> Non
             ride_limits=False,
         )
         r = n_req - 1  # the request to insert; the route holds the others
-        route = seq[(seq - 1) // 2 != r]
         state, ws = new_state(1, n_req), new_scratch(len(data.early), n_req)
-        state.routes[0, : len(route)] = route
-        state.lens[0] = len(route)
-        state.where[:r] = 0
-        if not refresh(0, state, data, ws):
+        route = _all_but(r, seq, state, data, ws)
+        if route is None:
             continue
         compared += 1
         windows_only, scheduled = np.zeros(3, np.int64), np.zeros(3, np.int64)
@@ -174,15 +181,12 @@ def test_the_cheapest_insertion_is_the_cheapest_of_all_positions_on_a_metric() -
         grid = np.abs(points[:, None, :] - points[None, :, :]).sum(axis=2)[None]
         data = data._replace(travel=grid.astype(np.int64), cost=grid.astype(np.int64))
         r = n_req - 1
-        route = seq[(seq - 1) // 2 != r]
-        m = len(route)
         state, ws = new_state(1, n_req), new_scratch(len(data.early), n_req)
-        state.routes[0, :m] = route
-        state.lens[0] = m
-        state.where[:r] = 0
-        if not refresh(0, state, data, ws):
+        route = _all_but(r, seq, state, data, ws)
+        if route is None:
             continue
         compared += 1
+        m = len(route)
         brute = BIG
         before = route_cost(route, m, 0, data)
         cand = np.zeros(m + 2, dtype=np.int64)
