@@ -51,6 +51,8 @@ class SolverParams:
     ----------
     time_limit_s
         Wall-clock limit of each search; the best plan found by then is returned.
+        The search's compiled code is loaded from numba's cache on disk first; when
+        there is none (the first run after an install), compiling it comes on top.
     workers
         Searches run at once in worker processes, each with the next strategy of
         ``portfolio`` (default: the number of CPUs, at most the portfolio's size).

@@ -201,12 +201,15 @@ def solve(problem: RoutingProblem, params: SolverParams | None = None) -> Plan:
     if not prepared.parts:
         empty = Raw([[] for _ in problem.vehicles], 0, 0, "EMPTY", params.portfolio[0])
         return _to_plan(model, empty, time.perf_counter() - started)
+    searching = started
     if params.lns:
-        warm_up()  # compiles once (numba caches it on disk); forked workers inherit it
+        # compiles once (numba caches it on disk; forked workers inherit it): a
+        # first compile takes tens of seconds, which must not be the search's time
+        searching += warm_up()
     # leave time to collect the workers' results and build the plan
-    deadline = started + params.time_limit_s - min(1.0, 0.05 * params.time_limit_s)
+    deadline = searching + params.time_limit_s - min(1.0, 0.05 * params.time_limit_s)
     splitting = params.split_crews and params.lns
-    first_end = started + params.split_share * (deadline - started) if splitting else deadline
+    first_end = searching + params.split_share * (deadline - searching) if splitting else deadline
     best = _portfolio([_Job(model, params, c, i, first_end) for i, c in _configs(params)])
     if splitting:
         split = _split_search(model, best, params, deadline)
