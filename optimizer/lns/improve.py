@@ -23,7 +23,7 @@ from optimizer.lns.ejection import fewer_routes
 from optimizer.lns.repair import repair_whole
 from optimizer.lns.routes import refresh, schedule
 
-__all__ = ["PLATEAU_MIN_ITERATIONS", "LnsResult", "alone", "improve", "warm_up"]
+__all__ = ["PLATEAU_MIN_ITERATIONS", "LnsResult", "alone", "improve", "most_removed", "warm_up"]
 
 #: Insertion noise, as a share of the largest arc cost.
 NOISE = 0.025
@@ -84,6 +84,24 @@ def _start_state(data: Arrays, routes: list[list[int]], ws: Scratch) -> State:
     return cur
 
 
+#: Most requests an iteration removes: at least this many when there are enough, or
+#: ``ROUTES_REMOVED`` routes' worth (at the plan's mean route length) when more.
+MOST_REMOVED, ROUTES_REMOVED = 40, 3
+
+
+def most_removed(state: State, share: float) -> int:
+    """Most requests an iteration of the search from plan ``state`` removes:
+    ``share`` of all, and at most ``MOST_REMOVED`` or, on plans of long routes,
+    ``ROUTES_REMOVED`` routes' worth: the remove-and-reinsert moves restructure long
+    routes (Li & Lim's lrc2: 20-30 requests each) only when they take out more than
+    one at once."""
+    n_req = len(state.where)
+    used = int((state.lens > 0).sum())
+    per_route = int((state.where != NOWHERE).sum()) // max(1, used)
+    cap = max(MOST_REMOVED, ROUTES_REMOVED * per_route)
+    return max(1, min(n_req, cap, round(share * n_req)))
+
+
 def improve(
     data: Arrays,
     routes: list[list[int]],
@@ -119,7 +137,8 @@ def improve(
         worse by that much is accepted with probability 1/e (a timed search cools
         in cycles of iterations: :class:`optimizer.lns.anneal.Schedule`).
     max_removed_share
-        Most requests removed in one iteration, as a share of all (at most 40).
+        Most requests removed in one iteration, as a share of all (see
+        :func:`most_removed`).
     plateau
         Stop before the time limit, at the end of a cycle, once the best plan has
         not improved for this many times the iterations it took to find it (at
@@ -149,7 +168,7 @@ def improve(
     arc = float(cur.rcost.sum() - data.v_fixed[cur.lens > 0].sum())
     temp0 = max(start_temperature * arc, 1e-9)
     temp1 = max(end_temperature * arc, 1e-9)
-    qmax = max(1, min(n_req, 40, round(max_removed_share * n_req)))
+    qmax = most_removed(cur, max_removed_share)
     qrange = np.array([min(qmax, 2), qmax], dtype=np.int64)
     noise = NOISE * float(data.cost.max(initial=0))
     schedule_ = Schedule(

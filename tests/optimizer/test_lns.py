@@ -10,6 +10,7 @@ from optimizer.check import check
 from optimizer.darp import plan_cost, read_darp
 from optimizer.lns import BIG, Arrays, alone, improve
 from optimizer.lns.arrays import Scratch, State, new_scratch, new_state
+from optimizer.lns.improve import most_removed
 from optimizer.lns.routes import best_insertion, build, refresh, route_cost, schedule
 from optimizer.model import build_model
 from optimizer.prepare import prepare
@@ -283,3 +284,29 @@ def test_lns_params_are_validated(field: str, value: object) -> None:
 def test_lns_temperature_must_fall() -> None:
     with pytest.raises(ValueError, match="lns_temperature"):
         SolverParams(lns_temperature=(0.001, 0.01))
+
+
+def _spread(n_req: int, n_routes: int) -> State:
+    """A plan (only where each request rides): ``n_req`` requests over ``n_routes``
+    routes in turn, and two vehicles unused."""
+    state = new_state(n_routes + 2, n_req)
+    state.where[:] = np.arange(n_req) % n_routes
+    state.lens[:n_routes] = 2 * np.bincount(state.where, minlength=n_routes)
+    return state
+
+
+def test_an_iteration_removes_more_from_plans_of_long_routes() -> None:
+    # short routes, as on the project's days and Li & Lim's lr1: 30 % of the
+    # requests, at most 40
+    assert most_removed(_spread(60, 8), 0.3) == 18
+    assert most_removed(_spread(500, 60), 0.3) == 40
+    # 300 requests in 10 routes of 30: three routes' worth
+    assert most_removed(_spread(300, 10), 0.3) == 90
+    assert most_removed(_spread(300, 10), 0.2) == 60
+    # 30 % of a small plan stays the bound, and one at the least
+    assert most_removed(_spread(100, 2), 0.3) == 30
+    assert most_removed(_spread(2, 1), 0.3) == 1
+    # requests left out count for none of the routes
+    state = _spread(300, 10)
+    state.where[:150] = -1
+    assert most_removed(state, 0.3) == 45
