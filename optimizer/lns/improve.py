@@ -84,8 +84,8 @@ def _start_state(data: Arrays, routes: list[list[int]], ws: Scratch) -> State:
     return cur
 
 
-#: Most requests an iteration removes: at least this many when there are enough, or
-#: ``ROUTES_REMOVED`` routes' worth (at the plan's mean route length) when more.
+#: Most requests an iteration removes: this many, or ``ROUTES_REMOVED`` routes' worth
+#: at the plan's mean route length when that is more (never over the share asked).
 MOST_REMOVED, ROUTES_REMOVED = 40, 3
 
 

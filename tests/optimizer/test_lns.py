@@ -8,7 +8,7 @@ from scipy.optimize import linprog
 
 from optimizer.check import check
 from optimizer.darp import plan_cost, read_darp
-from optimizer.lns import BIG, Arrays, alone, improve
+from optimizer.lns import BIG, NOWHERE, Arrays, alone, improve
 from optimizer.lns.arrays import Scratch, State, new_scratch, new_state
 from optimizer.lns.improve import most_removed
 from optimizer.lns.routes import best_insertion, build, refresh, route_cost, schedule
@@ -308,5 +308,5 @@ def test_an_iteration_removes_more_from_plans_of_long_routes() -> None:
     assert most_removed(_spread(2, 1), 0.3) == 1
     # requests left out count for none of the routes
     state = _spread(300, 10)
-    state.where[:150] = -1
+    state.where[:150] = NOWHERE
     assert most_removed(state, 0.3) == 45

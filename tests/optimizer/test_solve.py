@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 
+import optimizer.solve
 from optimizer.plan import UnassignedReason, VisitKind
 from optimizer.problem import Request, RoutingProblem, Vehicle
 from optimizer.solve import SolverParams, solve
@@ -324,10 +327,6 @@ def test_a_crew_split_for_room_never_rides_in_part() -> None:
 def test_a_first_compile_does_not_use_up_the_search_time(monkeypatch: pytest.MonkeyPatch) -> None:
     # the first run after an install compiles the search (tens of seconds); here a
     # stand-in takes longer than the whole limit: the search still gets its time
-    import time
-
-    import optimizer.solve
-
     def slow_warm_up() -> float:
         time.sleep(1.5)
         return 1.5
