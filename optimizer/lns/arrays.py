@@ -31,7 +31,8 @@ RANDOM_REMOVAL = 0  # any, at random
 WORST_REMOVAL = 1  # the costliest to keep
 RELATED_REMOVAL = 2  # close in space and time to a random one
 ROUTE_REMOVAL = 3  # all of a random route: a vehicle fewer, if the others take them
-N_DESTROY = 4
+STRING_REMOVAL = 4  # runs of consecutive stops from the routes around a random request
+N_DESTROY = 5
 # Repair operators: cheapest insertion first, or largest regret-2 or regret-3 first;
 # then the same three with noise on the insertion costs.
 GREEDY, REGRET_2, REGRET_3 = 0, 1, 2

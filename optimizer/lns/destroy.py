@@ -6,7 +6,13 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from optimizer.lns.arrays import NOWHERE, RANDOM_REMOVAL, ROUTE_REMOVAL, WORST_REMOVAL
+from optimizer.lns.arrays import (
+    NOWHERE,
+    RANDOM_REMOVAL,
+    ROUTE_REMOVAL,
+    STRING_REMOVAL,
+    WORST_REMOVAL,
+)
 from optimizer.lns.routes import refresh, route_cost
 
 #: Bias of worst and related removal towards the top of their lists.
@@ -84,6 +90,45 @@ def _relatedness(order, n, state, data, keys):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
+def strings(count, order, n, state, data, removed, keys):  # type: ignore[no-untyped-def]
+    """Take out runs of consecutive stops, one per route, from the routes of the
+    requests closest to a random one (in the order of :func:`_relatedness`): each
+    run holds such a request's pickup and up to twice as many stops as requests are
+    still to go; a request goes out whole when one of its stops is in a run. Stops
+    at ``count`` requests, or with fewer when every route has given its run. After
+    the string removals of Christiaens and Vanden Berghe (Transportation Science,
+    2020): a region of several routes is rebuilt at once, where scattered removals
+    leave long routes much as they were."""
+    _relatedness(order, n, state, data, keys)
+    ranked = order[:n][np.argsort(keys[:n])]
+    d, where, routes, lens = data.nd, state.where, state.routes, state.lens
+    out = np.zeros(where.shape[0], dtype=np.bool_)
+    cut = np.zeros(lens.shape[0], dtype=np.bool_)
+    taken = 0
+    for x in range(n):
+        r = ranked[x]
+        k = where[r]
+        if taken == count:
+            break
+        if out[r] or cut[k]:
+            continue
+        cut[k] = True
+        m = lens[k]
+        at = 0
+        while routes[k, at] != d + 2 * r:
+            at += 1
+        length = 1 + int(np.random.random() * min(m, 2 * (count - taken)))
+        first = min(max(0, at - int(np.random.random() * length)), m - length)
+        for y in range(first, first + length):
+            s = (routes[k, y] - d) // 2
+            if not out[s] and taken < count:
+                out[s] = True
+                removed[taken] = s
+                taken += 1
+    return taken
+
+
+@njit(cache=True)
 def destroy(op, count, state, data, removed, order, keys):  # type: ignore[no-untyped-def]
     """Choose up to ``count`` served requests to remove with operator ``op`` (see
     :mod:`optimizer.lns.arrays`), into ``removed``; returns how many."""
@@ -110,6 +155,8 @@ def destroy(op, count, state, data, removed, order, keys):  # type: ignore[no-un
                 removed[taken] = order[x]
                 taken += 1
         return taken
+    if op == STRING_REMOVAL:
+        return strings(count, order, n, state, data, removed, keys)
     if op == WORST_REMOVAL:
         for x in range(n):
             keys[x] = -removal_gain(order[x], state, data)

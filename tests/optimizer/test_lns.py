@@ -9,7 +9,9 @@ from scipy.optimize import linprog
 from optimizer.check import check
 from optimizer.darp import plan_cost, read_darp
 from optimizer.lns import BIG, NOWHERE, Arrays, alone, improve
-from optimizer.lns.arrays import Scratch, State, new_scratch, new_state
+from optimizer.lns.anneal import seed_random
+from optimizer.lns.arrays import STRING_REMOVAL, Scratch, State, new_scratch, new_state
+from optimizer.lns.destroy import destroy
 from optimizer.lns.improve import most_removed
 from optimizer.lns.routes import best_insertion, build, refresh, route_cost, schedule
 from optimizer.model import build_model
@@ -310,3 +312,69 @@ def test_an_iteration_removes_more_from_plans_of_long_routes() -> None:
     state = _spread(300, 10)
     state.where[:150] = NOWHERE
     assert most_removed(state, 0.3) == 45
+
+
+def _three_stretches() -> tuple[Arrays, State]:
+    """Three vehicles on a line, each serving six requests one after another (pickup,
+    drop-off, next pickup...) on its own stretch; windows wide open."""
+    n_req, n_veh = 18, 3
+    positions = [0] + [10 * (r + 1) + s for r in range(n_req) for s in (0, 5)]
+    travel = line_matrix(positions)[None].astype(np.int64)
+    n_nodes = len(positions)
+    zeros, open_ = np.zeros(n_nodes, dtype=np.int64), np.full(n_nodes, 10_000, dtype=np.int64)
+    data = Arrays(
+        nd=1,
+        travel=travel,
+        cost=travel,
+        early=zeros,
+        late=open_,
+        service=zeros,
+        demand=np.array([0] + [1, -1] * n_req, dtype=np.int64),
+        ride=np.full(n_req, BIG, dtype=np.int64),
+        penalty=np.full(n_req, 1000, dtype=np.int64),
+        together=alone(n_req),
+        v_cap=np.full(n_veh, 2, dtype=np.int64),
+        v_start=np.zeros(n_veh, dtype=np.int64),
+        v_end=np.zeros(n_veh, dtype=np.int64),
+        v_early=np.zeros(n_veh, dtype=np.int64),
+        v_late=np.full(n_veh, 10_000, dtype=np.int64),
+        v_dur=np.full(n_veh, BIG, dtype=np.int64),
+        v_prof=np.zeros(n_veh, dtype=np.int64),
+        v_fixed=np.zeros(n_veh, dtype=np.int64),
+        allowed=np.ones((n_req, n_veh), dtype=np.bool_),
+        ride_limits=False,
+    )
+    state, ws = new_state(n_veh, n_req), new_scratch(n_nodes, n_req)
+    for k in range(n_veh):
+        mine = list(range(6 * k, 6 * k + 6))
+        nodes = [1 + 2 * r + s for r in mine for s in (0, 1)]
+        state.routes[k, : len(nodes)] = nodes
+        state.lens[k] = len(nodes)
+        state.where[mine] = k
+        assert refresh(k, state, data, ws)
+    return data, state
+
+
+def test_string_removal_takes_a_run_of_consecutive_stops_from_each_route() -> None:
+    data, state = _three_stretches()
+    n_req = len(state.where)
+    removed, order, keys = (np.empty(n_req, dtype=np.int64) for _ in range(3))
+    runs, counts = set(), set()
+    for seed in range(50):
+        seed_random(seed)
+        count = destroy(STRING_REMOVAL, 7, state, data, removed, order, keys)
+        taken = removed[:count].tolist()
+        # fewer when the three routes' runs hold fewer
+        assert 1 <= count <= 7
+        assert len(set(taken)) == count
+        counts.add(count)
+        for k in range(3):
+            # requests follow each other in route order: a run removes a block
+            mine = sorted(r for r in taken if state.where[r] == k)
+            if mine:
+                assert mine == list(range(mine[0], mine[0] + len(mine)))
+                runs.add(len(mine))
+        # the plan itself is left as it was: the removal only chooses
+        assert (state.lens == 12).all()
+    assert len(runs) > 3  # runs of many lengths
+    assert 7 in counts
