@@ -3,7 +3,8 @@
 OR-Tools' generic moves rarely respect ride times (see
 ``../shared/notes/optimizer-findings.md``): almost every candidate it tries is
 rejected. This search works on whole requests instead: it removes a few (at random,
-the costliest to keep, related ones: close in space and time, or a whole route) and
+the costliest to keep, related ones: close in space and time, runs of consecutive
+stops from the routes around one request, or a whole route) and
 re-inserts them by greedy or regret insertion, with or without noise, and accepts the
 result by simulated annealing; the methods are chosen by adaptive weights, after
 Ropke and Pisinger's adaptive large-neighbourhood search (Transportation Science,
