@@ -90,17 +90,15 @@ def _relatedness(order, n, state, data, keys):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def strings(count, order, n, state, data, removed, keys):  # type: ignore[no-untyped-def]
+def strings(count, ranked, n, state, data, removed):  # type: ignore[no-untyped-def]
     """Take out runs of consecutive stops, one per route, from the routes of the
-    requests closest to a random one (in the order of :func:`_relatedness`): each
-    run holds such a request's pickup and up to twice as many stops as requests are
-    still to go; a request goes out whole when one of its stops is in a run. Stops
-    at ``count`` requests, or with fewer when every route has given its run. After
-    the string removals of Christiaens and Vanden Berghe (Transportation Science,
-    2020): a region of several routes is rebuilt at once, where scattered removals
-    leave long routes much as they were."""
-    _relatedness(order, n, state, data, keys)
-    ranked = order[:n][np.argsort(keys[:n])]
+    requests ``ranked[:n]`` in that order (closest first to a random one, by
+    :func:`_relatedness`): each run holds such a request's pickup and up to twice as
+    many stops as requests are still to go; a request goes out whole when one of its
+    stops is in a run. Stops at ``count`` requests, or with fewer when every route
+    has given its run. After the string removals of Christiaens and Vanden Berghe
+    (Transportation Science, 2020): a region of several routes is rebuilt at once,
+    where scattered removals leave long routes much as they were."""
     d, where, routes, lens = data.nd, state.where, state.routes, state.lens
     out = np.zeros(where.shape[0], dtype=np.bool_)
     cut = np.zeros(lens.shape[0], dtype=np.bool_)
@@ -110,7 +108,7 @@ def strings(count, order, n, state, data, removed, keys):  # type: ignore[no-unt
         k = where[r]
         if taken == count:
             break
-        if out[r] or cut[k]:
+        if cut[k]:  # (a request already out was in a route already cut)
             continue
         cut[k] = True
         m = lens[k]
@@ -155,17 +153,16 @@ def destroy(op, count, state, data, removed, order, keys):  # type: ignore[no-un
                 removed[taken] = order[x]
                 taken += 1
         return taken
-    if op == STRING_REMOVAL:
-        return strings(count, order, n, state, data, removed, keys)
     if op == WORST_REMOVAL:
         for x in range(n):
             keys[x] = -removal_gain(order[x], state, data)
         power = WORST_POWER
-    else:
+    else:  # related and string removal: closest to a random request first
         _relatedness(order, n, state, data, keys)
         power = RELATED_POWER
-    ranked = order[:n][np.argsort(keys[:n])]
-    order[:n] = ranked
+    order[:n] = order[:n][np.argsort(keys[:n])]
+    if op == STRING_REMOVAL:
+        return strings(count, order, n, state, data, removed)
     return pick_biased(order, n, count, power, removed)
 
 
