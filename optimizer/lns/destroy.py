@@ -59,34 +59,21 @@ def removal_gain(r, state, data):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def service_times(r, state, data):  # type: ignore[no-untyped-def]
-    """Earliest service starts of request ``r``'s pickup and drop-off."""
-    k = state.where[r]
-    p = data.nd + 2 * r
-    tp = 0
-    tq = 0
-    for x in range(state.lens[k]):
-        if state.routes[k, x] == p:
-            tp = state.earliest[k, x + 1]
-        elif state.routes[k, x] == p + 1:
-            tq = state.earliest[k, x + 1]
-    return tp, tq
-
-
-@njit(cache=True)
 def _relatedness(order, n, state, data, keys):  # type: ignore[no-untyped-def]
     """Fill ``keys`` with how far each of ``order[:n]`` is from a random one of
     them, in driving time and service times."""
     where, d, t = state.where, data.nd, data.travel
+    starts = np.empty(data.early.shape[0], dtype=np.int64)  # per served node
+    for k in range(state.lens.shape[0]):
+        for x in range(state.lens[k]):
+            starts[state.routes[k, x]] = state.earliest[k, x + 1]
     seed = order[int(np.random.random() * n)]
     prof = data.v_prof[where[seed]]
     ps = d + 2 * seed
-    tp_s, tq_s = service_times(seed, state, data)
     for x in range(n):
-        r = order[x]
-        p = d + 2 * r
-        tp, tq = service_times(r, state, data)
-        keys[x] = t[prof, ps, p] + t[prof, ps + 1, p + 1] + abs(tp - tp_s) + abs(tq - tq_s)
+        p = d + 2 * order[x]
+        far = t[prof, ps, p] + t[prof, ps + 1, p + 1]
+        keys[x] = far + abs(starts[p] - starts[ps]) + abs(starts[p + 1] - starts[ps + 1])
 
 
 @njit(cache=True)
