@@ -84,6 +84,19 @@ def copy_state(src, dst):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
+def copy_route(src, dst, k):  # type: ignore[no-untyped-def]
+    """Copy route ``k`` of a solution (not ``where``: the caller knows which
+    requests moved)."""
+    m = src.lens[k]
+    dst.routes[k, :m] = src.routes[k, :m]
+    dst.lens[k] = m
+    dst.earliest[k, : m + 2] = src.earliest[k, : m + 2]
+    dst.latest[k, : m + 2] = src.latest[k, : m + 2]
+    dst.loads[k, : m + 2] = src.loads[k, : m + 2]
+    dst.rcost[k] = src.rcost[k]
+
+
+@njit(cache=True)
 def seed_random(seed):  # type: ignore[no-untyped-def]
     np.random.seed(seed)
 

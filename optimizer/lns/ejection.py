@@ -30,7 +30,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from optimizer.lns.anneal import copy_state, total
+from optimizer.lns.anneal import copy_route, copy_state, total
 from optimizer.lns.arrays import (
     BIG,
     I64,
@@ -218,10 +218,11 @@ def _narrow(removed, n, was, state, data, narrow, near):  # type: ignore[no-unty
 def _shake(state, backup, data, narrow, near, ws, removed, order, keys, moves, noise):  # type: ignore[no-untyped-def]
     """A few random moves: take out two to four requests and put them back where
     they fit best among nearby routes (``narrow``, ``near``: see :func:`_narrow`),
-    costs blurred by ``noise``; a move that leaves one out is undone."""
+    costs blurred by ``noise``; a move that leaves one out is undone. ``backup``
+    mirrors the plan between moves: only the routes a move touched are copied."""
     was = np.empty(4, dtype=np.int64)
+    copy_state(state, backup)
     for s in range(moves):
-        copy_state(state, backup)
         op = RANDOM_REMOVAL if s % 2 == 0 else RELATED_REMOVAL
         n = destroy(op, 2 + int(np.random.random() * 3), state, data, removed, order, keys)
         for x in range(n):
@@ -233,8 +234,18 @@ def _shake(state, backup, data, narrow, near, ws, removed, order, keys, moves, n
             for x in range(n):
                 ok &= state.where[removed[x]] != NOWHERE
                 narrow.allowed[removed[x], :] = data.allowed[removed[x], :]
-        if not ok:
-            copy_state(backup, state)
+        for x in range(n):  # keep the move in both, or undo it
+            r = removed[x]
+            for k in (was[x], state.where[r]):
+                if k != NOWHERE:
+                    if ok:
+                        copy_route(state, backup, k)
+                    else:
+                        copy_route(backup, state, k)
+            if ok:
+                backup.where[r] = state.where[r]
+            else:
+                state.where[r] = was[x]
 
 
 class Attempt(NamedTuple):

@@ -8,9 +8,10 @@ import pytest
 from optimizer.check import check
 from optimizer.lilim import read_lilim
 from optimizer.lns import BIG, Arrays, LnsResult, alone, improve, warm_up
-from optimizer.lns.arrays import State, new_scratch, new_state
-from optimizer.lns.ejection import _lightest_ejection, neighbours
-from optimizer.lns.routes import refresh
+from optimizer.lns.anneal import seed_random
+from optimizer.lns.arrays import NOWHERE, State, new_scratch, new_state
+from optimizer.lns.ejection import _lightest_ejection, _shake, neighbours
+from optimizer.lns.routes import best_insertion, insert, refresh
 from optimizer.problem import Request, RoutingProblem, Vehicle
 from optimizer.solve import SolverParams, solve
 from tests.conftest import SHARED
@@ -105,6 +106,64 @@ def test_when_no_one_or_two_will_do_the_lightest_three_are_ejected() -> None:
     probe = State(*(a.copy() for a in state))
     k, n = _lightest_ejection(4, weight, state, probe, data, ws, reqs, chosen)
     assert (k, n) == (0, 3) and sorted(chosen.tolist()) == [0, 2, 3]
+
+
+def _tight_day(n_req: int, n_veh: int) -> tuple[Arrays, State]:
+    """Twelve riders along the line with 40-minute pickup windows at random times,
+    one-seat vehicles (not alike: each priced with its own noise); and a plan that
+    gives each rider to the least loaded vehicle that takes them."""
+    data = _line_day(n_req=n_req, n_veh=n_veh, seats=1)
+    early, late = data.early.copy(), data.late.copy()
+    for r, t in enumerate(np.random.default_rng(0).integers(0, 200, n_req)):
+        early[1 + 2 * r] = 10 * (2 * r + 1) + t
+        late[1 + 2 * r], late[2 + 2 * r] = early[1 + 2 * r] + 40, early[1 + 2 * r] + 200
+    data = data._replace(early=early, late=late, v_late=data.v_late - np.arange(n_veh))
+    ws = new_scratch(len(data.early), n_req)
+    state = new_state(n_veh, n_req)
+    for k in range(n_veh):
+        refresh(k, state, data, ws)
+    for r in range(n_req):
+        for k in sorted(range(n_veh), key=lambda k: state.lens[k]):
+            best_insertion(r, k, state, data, ws, ws.out)
+            if ws.out[0] < BIG:
+                insert(r, k, ws.out[1], ws.out[2], state, data, ws)
+                break
+    assert (state.where != NOWHERE).all()
+    return data, state
+
+
+def test_shakes_keep_a_whole_consistent_plan_when_moves_are_undone() -> None:
+    # with one seat and tight windows many moves leave a rider out and are undone,
+    # some after another rider went into a route none of them came from; whatever
+    # the moves, every rider stays served and every route's schedule, loads and
+    # cost are those of its stops
+    n_req, n_veh = 12, 6
+    data, start = _tight_day(n_req, n_veh)
+    ws = new_scratch(len(data.early), n_req)
+    near = neighbours(data, 3)
+    moved = 0
+    for seed in range(40):
+        state, backup, fresh = (State(*(a.copy() for a in start)) for _ in range(3))
+        scratch = [np.empty(n_req, dtype=np.int64) for _ in range(3)]
+        narrow = data._replace(allowed=data.allowed.copy())
+        seed_random(seed)
+        _shake(state, backup, data, narrow, near, ws, *scratch, 20, 100.0)
+        moved += int((state.where != start.where).any())
+        assert (narrow.allowed == data.allowed).all()
+        assert (state.where != NOWHERE).all() and int(state.lens.sum()) == 2 * n_req
+        for k in range(n_veh):
+            m = state.lens[k]
+            assert sorted(state.routes[k, :m].tolist()) == sorted(
+                node for r in np.flatnonzero(state.where == k) for node in (1 + 2 * r, 2 + 2 * r)
+            )
+            fresh.routes[k, :m], fresh.lens[k] = state.routes[k, :m], m
+            assert refresh(k, fresh, data, ws)
+            for field in ("earliest", "latest", "loads"):
+                assert (
+                    getattr(state, field)[k, : m + 2] == getattr(fresh, field)[k, : m + 2]
+                ).all()
+            assert state.rcost[k] == fresh.rcost[k]
+    assert moved > 0  # the moves do change plans
 
 
 def test_the_nearest_requests_are_those_along_the_road_on_either_side() -> None:
