@@ -109,7 +109,7 @@ def test_when_no_one_or_two_will_do_the_lightest_three_are_ejected() -> None:
 
 
 def _tight_day(n_req: int, n_veh: int) -> tuple[Arrays, State]:
-    """Twelve riders along the line with 40-minute pickup windows at random times,
+    """``n_req`` riders along the line with 40-minute pickup windows at random times,
     one-seat vehicles (not alike: each priced with its own noise); and a plan that
     gives each rider to the least loaded vehicle that takes them."""
     data = _line_day(n_req=n_req, n_veh=n_veh, seats=1)
