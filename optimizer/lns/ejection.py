@@ -4,7 +4,8 @@ Curtois et al. (2018), the best published methods on Li & Lim's instances.
 An attempt takes one route out of the plan and puts its requests in an *ejection
 pool* (a stack); the other vehicles then take them one at a time, where each costs
 least. A request that fits nowhere goes in by ejecting one or two requests near each
-other in some route (three when no one or two will do), the set whose members have
+other in some route (three when no one or two will do, then two anywhere in the route:
+on long routes the pair that makes room can be far apart), the set whose members have
 failed least often so far by their counts, which grow at each failure: the search is
 guided away from ejecting the same hard requests again. The ejected go on the pool.
 After every step a few random moves (take two to four requests out, put them back
@@ -45,7 +46,8 @@ from optimizer.lns.destroy import destroy, take_out
 from optimizer.lns.repair import repair
 from optimizer.lns.routes import best_insertion, insert, refresh
 
-#: Requests apart in a route's order that are tried as a pair to eject, as a trio.
+#: Requests apart in a route's order that are tried as a pair to eject, as a trio
+#: (pairs farther apart only when no near set will do: ``FAR``).
 PAIR_REACH, TRIO_REACH = 8, 5
 #: Random moves after each insertion; the noise on their insertion costs, as a
 #: share of the largest arc cost.
@@ -57,6 +59,10 @@ NEAR = 20
 STEPS_PER_REQUEST, STALL_PER_REQUEST = 1000, 100
 #: Failed attempts in a row (each on another route) that end the phase.
 TRIES = 3
+#: The round of :func:`_route_ejection` that tries the pairs farther apart than
+#: ``PAIR_REACH`` (after the near ones of up to three: only on long routes are
+#: there any).
+FAR = 4
 # What a batch of steps ends in.
 EMPTIED, GOING, STALLED = 0, 1, 2
 
@@ -116,7 +122,8 @@ def _route_ejection(r, k, best_sum, most, weight, state, probe, data, ws, reqs, 
     each other in its order) whose ejection lets ``r`` in, if lighter than
     ``best_sum``; returns (its weight, its size), size 0 for none (``chosen`` holds
     it). With ``most`` 3 the caller knows that no one or two will do: only sets of
-    three are tried."""
+    three are tried; with ``most`` FAR no near set will do: only pairs farther apart
+    than ``PAIR_REACH``."""
     n = _requests_of(k, state, data, reqs)
     trio = np.empty(3, dtype=np.int64)
     best_n = 0
@@ -125,16 +132,25 @@ def _route_ejection(r, k, best_sum, most, weight, state, probe, data, ws, reqs, 
         if wa >= best_sum:
             continue
         trio[0] = reqs[a]
-        if most < 3 and _fits_without(r, k, trio, 1, state, probe, data, ws):
+        if most == 2 and _fits_without(r, k, trio, 1, state, probe, data, ws):
             best_sum, best_n = wa, 1
             chosen[:1] = trio[:1]
             continue  # any set with it weighs more
+        if most == FAR:  # pairs farther apart in the route than PAIR_REACH
+            for b in range(a + 1 + PAIR_REACH, n):
+                wb = wa + weight[reqs[b]]
+                if wb < best_sum:
+                    trio[1] = reqs[b]
+                    if _fits_without(r, k, trio, 2, state, probe, data, ws):
+                        best_sum, best_n = wb, 2
+                        chosen[:2] = trio[:2]
+            continue
         for b in range(a + 1, min(n, a + 1 + PAIR_REACH)):
             wb = wa + weight[reqs[b]]
             if wb >= best_sum:
                 continue
             trio[1] = reqs[b]
-            if most < 3:
+            if most == 2:
                 if _fits_without(r, k, trio, 2, state, probe, data, ws):
                     best_sum, best_n = wb, 2
                     chosen[:2] = trio[:2]
@@ -152,15 +168,16 @@ def _route_ejection(r, k, best_sum, most, weight, state, probe, data, ws, reqs, 
 
 @njit(cache=True)
 def _lightest_ejection(r, weight, state, probe, data, ws, reqs, chosen):  # type: ignore[no-untyped-def]
-    """The route and the one or two requests (three only when no one or two will
-    do: the pool must not grow fast) to eject from it so that ``r`` fits, with the
-    least sum of failure counts (into ``chosen``); returns (route, how many), route
-    NOWHERE when no such ejection exists."""
+    """The route and the one or two requests (three only when no one or two near
+    each other will do: the pool must not grow fast; two far apart when no near set
+    will do) to eject from it so that ``r`` fits, with the least sum of failure
+    counts (into ``chosen``); returns (route, how many), route NOWHERE when no such
+    ejection exists."""
     nveh = state.lens.shape[0]
     best_sum, best_k, best_n = BIG, NOWHERE, 0
     found = np.empty(3, dtype=np.int64)
     offset = int(np.random.random() * nveh)  # ties go to a random route
-    for most in (2, 3):
+    for most in (2, 3, FAR):
         for y in range(nveh):
             k = (y + offset) % nveh
             if not data.allowed[r, k] or state.lens[k] == 0:

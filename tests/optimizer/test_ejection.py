@@ -108,6 +108,33 @@ def test_when_no_one_or_two_will_do_the_lightest_three_are_ejected() -> None:
     assert (k, n) == (0, 3) and sorted(chosen.tolist()) == [0, 2, 3]
 
 
+def test_when_no_near_set_will_do_two_far_apart_in_a_long_route_are_ejected() -> None:
+    # eleven riders all on board at once in a fifteen-seat vehicle: the first and
+    # the last (ten apart in the route's order) have three seats, the rest one. A
+    # group of six needs six seats freed: no one, no two near each other and no
+    # three near each other free that many; the first and the last together do
+    n_req = 12
+    data = _line_day(n_req=n_req, n_veh=1, seats=15)
+    demand, early, late = data.demand.copy(), data.early.copy(), data.late.copy()
+    for r, seats in ((0, 3), (10, 3), (11, 6)):
+        demand[1 + 2 * r], demand[2 + 2 * r] = seats, -seats
+    late[1::2] = 300
+    early[2::2] = 400
+    data = data._replace(demand=demand, early=early, late=late)
+    state = new_state(1, n_req)
+    seq = [1 + 2 * r for r in range(11)] + [2 + 2 * r for r in range(11)]
+    state.routes[0, : len(seq)] = seq
+    state.lens[0] = len(seq)
+    state.where[:11] = 0
+    ws = new_scratch(len(data.early), n_req)
+    assert refresh(0, state, data, ws)
+    weight = np.ones(n_req, dtype=np.int64)
+    reqs, chosen = np.empty(n_req, dtype=np.int64), np.empty(3, dtype=np.int64)
+    probe = State(*(a.copy() for a in state))
+    k, n = _lightest_ejection(11, weight, state, probe, data, ws, reqs, chosen)
+    assert (k, n) == (0, 2) and sorted(chosen[:2].tolist()) == [0, 10]
+
+
 def _tight_day(n_req: int, n_veh: int) -> tuple[Arrays, State]:
     """``n_req`` riders along the line with 40-minute pickup windows at random times,
     one-seat vehicles (not alike: each priced with its own noise); and a plan that
