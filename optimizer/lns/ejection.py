@@ -136,21 +136,16 @@ def _route_ejection(r, k, best_sum, most, weight, state, probe, data, ws, reqs, 
             best_sum, best_n = wa, 1
             chosen[:1] = trio[:1]
             continue  # any set with it weighs more
-        if most == FAR:  # pairs farther apart in the route than PAIR_REACH
-            for b in range(a + 1 + PAIR_REACH, n):
-                wb = wa + weight[reqs[b]]
-                if wb < best_sum:
-                    trio[1] = reqs[b]
-                    if _fits_without(r, k, trio, 2, state, probe, data, ws):
-                        best_sum, best_n = wb, 2
-                        chosen[:2] = trio[:2]
-            continue
-        for b in range(a + 1, min(n, a + 1 + PAIR_REACH)):
+        if most == FAR:  # only the pairs farther apart than PAIR_REACH
+            first, last = a + 1 + PAIR_REACH, n
+        else:
+            first, last = a + 1, min(n, a + 1 + PAIR_REACH)
+        for b in range(first, last):
             wb = wa + weight[reqs[b]]
             if wb >= best_sum:
                 continue
             trio[1] = reqs[b]
-            if most == 2:
+            if most != 3:
                 if _fits_without(r, k, trio, 2, state, probe, data, ws):
                     best_sum, best_n = wb, 2
                     chosen[:2] = trio[:2]
