@@ -47,7 +47,7 @@ from optimizer.lns.repair import repair
 from optimizer.lns.routes import best_insertion, insert, refresh
 
 #: Requests apart in a route's order that are tried as a pair to eject, as a trio
-#: (pairs farther apart only when no near set will do: ``FAR``).
+#: (pairs farther apart only when no near set will do: ``FAR_PAIRS``).
 PAIR_REACH, TRIO_REACH = 8, 5
 #: Random moves after each insertion; the noise on their insertion costs, as a
 #: share of the largest arc cost.
@@ -59,10 +59,10 @@ NEAR = 20
 STEPS_PER_REQUEST, STALL_PER_REQUEST = 1000, 100
 #: Failed attempts in a row (each on another route) that end the phase.
 TRIES = 3
-#: The round of :func:`_route_ejection` that tries the pairs farther apart than
-#: ``PAIR_REACH`` (after the near ones of up to three: only on long routes are
-#: there any).
-FAR = 4
+#: The rounds of the lightest-ejection search, each tried only when the one before
+#: found nothing: one request or two near each other; three near each other; two
+#: farther apart than ``PAIR_REACH`` (only on long routes are there any).
+NEAR_PAIRS, NEAR_TRIOS, FAR_PAIRS = 0, 1, 2
 # What a batch of steps ends in.
 EMPTIED, GOING, STALLED = 0, 1, 2
 
@@ -117,13 +117,13 @@ def _insert_cheapest(r, state, data, ws):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def _route_ejection(r, k, best_sum, most, weight, state, probe, data, ws, reqs, chosen):  # type: ignore[no-untyped-def]
-    """The lightest set of one to ``most`` (2 or 3) requests of route ``k`` (near
-    each other in its order) whose ejection lets ``r`` in, if lighter than
-    ``best_sum``; returns (its weight, its size), size 0 for none (``chosen`` holds
-    it). With ``most`` 3 the caller knows that no one or two will do: only sets of
-    three are tried; with ``most`` FAR no near set will do: only pairs farther apart
-    than ``PAIR_REACH``."""
+def _route_ejection(r, k, best_sum, round_, weight, state, probe, data, ws, reqs, chosen):  # type: ignore[no-untyped-def]
+    """The lightest set of requests of route ``k`` of the sets ``round_`` tries
+    (``NEAR_PAIRS``: one, or two near each other in its order; ``NEAR_TRIOS``: three
+    near each other, the caller knowing that no one or two will do; ``FAR_PAIRS``:
+    two farther apart than ``PAIR_REACH``, no near set doing) whose ejection lets
+    ``r`` in, if lighter than ``best_sum``; returns (its weight, its size), size 0
+    for none (``chosen`` holds it)."""
     n = _requests_of(k, state, data, reqs)
     trio = np.empty(3, dtype=np.int64)
     best_n = 0
@@ -132,11 +132,11 @@ def _route_ejection(r, k, best_sum, most, weight, state, probe, data, ws, reqs, 
         if wa >= best_sum:
             continue
         trio[0] = reqs[a]
-        if most == 2 and _fits_without(r, k, trio, 1, state, probe, data, ws):
+        if round_ == NEAR_PAIRS and _fits_without(r, k, trio, 1, state, probe, data, ws):
             best_sum, best_n = wa, 1
             chosen[:1] = trio[:1]
             continue  # any set with it weighs more
-        if most == FAR:  # only the pairs farther apart than PAIR_REACH
+        if round_ == FAR_PAIRS:
             first, last = a + 1 + PAIR_REACH, n
         else:
             first, last = a + 1, min(n, a + 1 + PAIR_REACH)
@@ -145,7 +145,7 @@ def _route_ejection(r, k, best_sum, most, weight, state, probe, data, ws, reqs, 
             if wb >= best_sum:
                 continue
             trio[1] = reqs[b]
-            if most != 3:
+            if round_ != NEAR_TRIOS:
                 if _fits_without(r, k, trio, 2, state, probe, data, ws):
                     best_sum, best_n = wb, 2
                     chosen[:2] = trio[:2]
@@ -172,13 +172,13 @@ def _lightest_ejection(r, weight, state, probe, data, ws, reqs, chosen):  # type
     best_sum, best_k, best_n = BIG, NOWHERE, 0
     found = np.empty(3, dtype=np.int64)
     offset = int(np.random.random() * nveh)  # ties go to a random route
-    for most in (2, 3, FAR):
+    for round_ in (NEAR_PAIRS, NEAR_TRIOS, FAR_PAIRS):
         for y in range(nveh):
             k = (y + offset) % nveh
             if not data.allowed[r, k] or state.lens[k] == 0:
                 continue
             w, size = _route_ejection(
-                r, k, best_sum, most, weight, state, probe, data, ws, reqs, found
+                r, k, best_sum, round_, weight, state, probe, data, ws, reqs, found
             )
             if size > 0:
                 best_sum, best_k, best_n = w, k, size
