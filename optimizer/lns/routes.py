@@ -165,6 +165,24 @@ def _fits(seq, m, i, j, p, q, k, data, ws):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
+def _first_pickup_position(k, m, ready, latest):  # type: ignore[no-untyped-def]
+    """The first position ``i`` a pickup may follow in route ``k`` (of ``m`` stops)
+    when the stop after it can start no earlier than ``ready``: whatever follows the
+    pickup (its drop-off, then position ``i + 1``) starts at ``ready`` or later, so
+    ``latest[k, i + 1]`` must be ``ready`` at least. Latest starts only grow along a
+    route, so this is a bisection: on long routes with narrow windows most positions
+    are before it."""
+    lo, hi = 0, m
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if latest[k, mid + 1] < ready:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@njit(cache=True)
 def best_insertion(r, k, state, data, ws, out, any_will_do=False):  # type: ignore[no-untyped-def]
     """Cheapest feasible insertion of request ``r`` into route ``k`` (with
     ``any_will_do``: the first feasible one found).
@@ -189,7 +207,7 @@ def best_insertion(r, k, state, data, ws, out, any_will_do=False):  # type: igno
     ride_r = data.ride[r]
     # without ride and duration limits the window tests below are exact
     exact = not data.ride_limits and data.v_dur[k] >= BIG
-    for i in range(m + 1):
+    for i in range(_first_pickup_position(k, m, early[p] + service[p], latest), m + 1):
         if earliest[k, i] > late[p]:
             break  # later positions only start later
         if loads[k, i] + seats > cap:

@@ -13,7 +13,14 @@ from optimizer.lns.anneal import seed_random
 from optimizer.lns.arrays import STRING_REMOVAL, Scratch, State, new_scratch, new_state
 from optimizer.lns.destroy import destroy
 from optimizer.lns.improve import most_removed
-from optimizer.lns.routes import best_insertion, build, refresh, route_cost, schedule
+from optimizer.lns.routes import (
+    _first_pickup_position,
+    best_insertion,
+    build,
+    refresh,
+    route_cost,
+    schedule,
+)
 from optimizer.model import build_model
 from optimizer.prepare import prepare
 from optimizer.problem import Request, RoutingProblem, Vehicle
@@ -204,6 +211,18 @@ def test_the_cheapest_insertion_is_the_cheapest_of_all_positions_on_a_metric() -
         assert out[0] == brute, (route, r, data)
         inserted += brute < BIG
     assert 40 < inserted < 360  # both answers were exercised
+
+
+def test_the_first_pickup_position_is_found_by_bisection_as_by_a_scan() -> None:
+    # latest starts only grow along a route; the first position whose next stop may
+    # start at `ready` is the one a scan from the start depot finds
+    rng = np.random.default_rng(11)
+    for _ in range(300):
+        m = int(rng.integers(0, 12))
+        latest = np.cumsum(rng.integers(0, 20, size=(1, m + 2)), axis=1)
+        ready = int(rng.integers(-5, int(latest[0, -1]) + 10))
+        scan = next((i for i in range(m + 1) if latest[0, i + 1] >= ready), m)
+        assert _first_pickup_position(0, m, ready, latest) == scan, (latest, ready)
 
 
 def _two_requests() -> RoutingProblem:
