@@ -171,7 +171,8 @@ def _first_pickup_position(k, m, ready, latest):  # type: ignore[no-untyped-def]
     pickup (its drop-off, then position ``i + 1``) starts at ``ready`` or later, so
     ``latest[k, i + 1]`` must be ``ready`` at least. Latest starts only grow along a
     route, so this is a bisection: on long routes with narrow windows most positions
-    are before it."""
+    are before it. (Written out: ``np.searchsorted`` on the row made a8-80's 20,000
+    iterations 5.5-5.8 s instead of 4.6-4.8 s.)"""
     lo, hi = 0, m
     while lo < hi:
         mid = (lo + hi) // 2
