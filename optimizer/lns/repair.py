@@ -126,8 +126,12 @@ def repair(depth, noise, pending, state, data, ws):  # type: ignore[no-untyped-d
             break
         insert(pending[a], k, at_i[a, k], at_j[a, k], state, data, ws)
         alive[a] = False
+        # route k is priced again only for those that fitted in it: a request that
+        # does not fit in a route does not fit once more stops are in it (on
+        # travel times that keep the triangle inequality, as shortest paths do;
+        # where rounding breaks it by a unit, one may miss a route it just fits)
         for b in range(npend):
-            if alive[b] and allowed[pending[b], k]:
+            if alive[b] and noisy[b, k] < np.inf:
                 _price(b, k, pending, noise, state, data, ws, noisy, at_i, at_j)
 
 

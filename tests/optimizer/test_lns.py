@@ -13,10 +13,12 @@ from optimizer.lns.anneal import seed_random
 from optimizer.lns.arrays import STRING_REMOVAL, Scratch, State, new_scratch, new_state
 from optimizer.lns.destroy import destroy
 from optimizer.lns.improve import most_removed
+from optimizer.lns.repair import _most_urgent, _price, repair
 from optimizer.lns.routes import (
     _first_pickup_position,
     best_insertion,
     build,
+    insert,
     refresh,
     route_cost,
     schedule,
@@ -397,3 +399,95 @@ def test_string_removal_takes_a_run_of_consecutive_stops_from_each_route() -> No
         assert (state.lens == 12).all()
     assert len(runs) > 3  # runs of many lengths
     assert 7 in counts
+
+
+def _grid_fleet(rng: np.random.Generator) -> Arrays:
+    """Two or three vehicles, 5-10 requests on grid distances (a metric), random
+    windows, seats and ride limits."""
+    n_req, n_veh = int(rng.integers(5, 11)), int(rng.integers(2, 4))
+    n_nodes = 1 + 2 * n_req
+    points = rng.integers(0, 12, size=(n_nodes, 2))
+    grid = np.abs(points[:, None, :] - points[None, :, :]).sum(axis=2)[None].astype(np.int64)
+    early = rng.integers(0, 80, size=n_nodes)
+    late = early + rng.integers(10, 60, size=n_nodes)
+    early[0], late[0] = 0, 500
+    demand = np.zeros(n_nodes, dtype=np.int64)
+    demand[1::2] = rng.integers(1, 3, size=n_req)
+    demand[2::2] = -demand[1::2]
+    ride = np.where(rng.random(n_req) < 0.6, rng.integers(10, 40, size=n_req), BIG)
+
+    def per_vehicle(value: int) -> np.ndarray:
+        return np.full(n_veh, value, dtype=np.int64)
+
+    return Arrays(
+        nd=1,
+        travel=grid,
+        cost=grid,
+        early=early.astype(np.int64),
+        late=late.astype(np.int64),
+        service=np.where(np.arange(n_nodes) > 0, 1, 0).astype(np.int64),
+        demand=demand,
+        ride=ride.astype(np.int64),
+        penalty=np.full(n_req, 1000, dtype=np.int64),
+        v_cap=rng.integers(2, 5, size=n_veh).astype(np.int64),
+        v_start=per_vehicle(0),
+        v_end=per_vehicle(0),
+        v_early=per_vehicle(0),
+        v_late=per_vehicle(int(rng.integers(100, 200))),
+        v_dur=per_vehicle(BIG),
+        v_prof=per_vehicle(0),
+        v_fixed=per_vehicle(0),
+        allowed=rng.random((n_req, n_veh)) < 0.8,
+        together=alone(n_req),
+    )
+
+
+def _repair_pricing_everything(depth: int, pending: np.ndarray, state: State, data: Arrays) -> None:
+    """The repair without its shortcut: after each insertion, the route is priced
+    again for every pending request allowed in it, whether it fitted there or not."""
+    ws = new_scratch(len(data.early), len(data.ride))
+    shape = (len(pending), len(state.lens))
+    noisy, at_i, at_j = np.full(shape, np.inf), np.zeros(shape, np.int64), np.zeros(shape, np.int64)
+    for a, r in enumerate(pending):
+        for k in np.flatnonzero(data.allowed[r]):
+            _price(a, k, pending, 0.0, state, data, ws, noisy, at_i, at_j)
+    alive = np.ones(len(pending), dtype=np.bool_)
+    while True:
+        a, k = _most_urgent(depth, alive, noisy)
+        if a == NOWHERE:
+            return
+        insert(pending[a], k, at_i[a, k], at_j[a, k], state, data, ws)
+        alive[a] = False
+        for b in np.flatnonzero(alive & data.allowed[pending, k]):
+            _price(b, k, pending, 0.0, state, data, ws, noisy, at_i, at_j)
+
+
+def test_the_repair_skips_routes_a_request_no_longer_fits_without_changing_the_plan() -> None:
+    # On a metric, a request that does not fit in a route does not fit once more
+    # stops are in it, so the repair prices a route again only for the requests
+    # that fitted there: the same plan as pricing it for all, and what it leaves
+    # out fits in no route.
+    rng = np.random.default_rng(8)
+    left_out = 0
+    for case in range(150):
+        data = _grid_fleet(rng)
+        n_req, n_veh = len(data.ride), len(data.v_cap)
+        depth = 1 + case % 3
+        pending = rng.permutation(n_req).astype(np.int64)
+        ours, reference = new_state(n_veh, n_req), new_state(n_veh, n_req)
+        ws = new_scratch(len(data.early), n_req)
+        for k in range(n_veh):  # the empty routes' schedules
+            refresh(k, ours, data, ws)
+            refresh(k, reference, data, ws)
+        repair(depth, 0.0, pending, ours, data, ws)
+        _repair_pricing_everything(depth, pending, reference, data)
+        assert ours.where.tolist() == reference.where.tolist()
+        for k in range(n_veh):
+            m = int(ours.lens[k])
+            assert ours.routes[k, :m].tolist() == reference.routes[k, :m].tolist()
+        for r in np.flatnonzero(ours.where == NOWHERE):
+            left_out += 1
+            for k in np.flatnonzero(data.allowed[r]):
+                best_insertion(r, k, ours, data, ws, ws.out)
+                assert ws.out[0] == BIG
+    assert left_out > 20  # requests were left out, and checked
