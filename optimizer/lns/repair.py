@@ -29,36 +29,41 @@ def _price(a, k, pending, noise, state, data, ws, noisy, at_i, at_j):  # type: i
 
 
 @njit(cache=True)
-def _most_urgent(depth, alive, noisy):  # type: ignore[no-untyped-def]
-    """The pending request to insert next and its route: the largest regret (the
-    cheapest with ``depth`` 1); (NOWHERE, NOWHERE) when none fits anywhere."""
+def _urgency(a, depth, noisy, regret, cheapest, route):  # type: ignore[no-untyped-def]
+    """Row ``a`` of ``noisy`` summed up: its regret (the difference between its
+    cheapest route and its next one or two, ``depth`` 2 and 3; 0 with depth 1), its
+    cheapest cost and that route (NOWHERE when it fits nowhere)."""
+    c1 = c2 = c3 = np.inf
+    k1 = NOWHERE
+    for k in range(noisy.shape[1]):
+        x = noisy[a, k]
+        if x < c1:
+            c3, c2, c1, k1 = c2, c1, x, k
+        elif x < c2:
+            c3, c2 = c2, x
+        elif x < c3:
+            c3 = x
+    r = 0.0
+    if depth >= 2:
+        r += (c2 - c1) if c2 < np.inf else 1e18
+    if depth >= 3:
+        r += (c3 - c1) if c3 < np.inf else 1e18
+    regret[a], cheapest[a], route[a] = r, c1, k1
+
+
+@njit(cache=True)
+def _most_urgent(alive, regret, cheapest, route):  # type: ignore[no-untyped-def]
+    """The pending request to insert next: the largest regret, then the cheapest
+    (see :func:`_urgency`); NOWHERE when none fits anywhere."""
     best_a = NOWHERE
-    best_k = NOWHERE
     best_regret = -1.0
     best_c1 = np.inf
-    for a in range(noisy.shape[0]):
-        if not alive[a]:
+    for a in range(regret.shape[0]):
+        if not alive[a] or route[a] == NOWHERE:
             continue
-        c1 = c2 = c3 = np.inf
-        k1 = NOWHERE
-        for k in range(noisy.shape[1]):
-            x = noisy[a, k]
-            if x < c1:
-                c3, c2, c1, k1 = c2, c1, x, k
-            elif x < c2:
-                c3, c2 = c2, x
-            elif x < c3:
-                c3 = x
-        if k1 == NOWHERE:
-            continue
-        regret = 0.0
-        if depth >= 2:
-            regret += (c2 - c1) if c2 < np.inf else 1e18
-        if depth >= 3:
-            regret += (c3 - c1) if c3 < np.inf else 1e18
-        if regret > best_regret or (regret == best_regret and c1 < best_c1):
-            best_regret, best_c1, best_a, best_k = regret, c1, a, k1
-    return best_a, best_k
+        if regret[a] > best_regret or (regret[a] == best_regret and cheapest[a] < best_c1):
+            best_regret, best_c1, best_a = regret[a], cheapest[a], a
+    return best_a
 
 
 @njit(cache=True)
@@ -119,11 +124,17 @@ def repair(depth, noise, pending, state, data, ws):  # type: ignore[no-untyped-d
                 noisy[a, k], at_i[a, k], at_j[a, k] = noisy[a, e], at_i[a, e], at_j[a, e]
             else:
                 _price(a, k, pending, noise, state, data, ws, noisy, at_i, at_j)
+    # each request's regret is summed up again only when its row changes
+    regret, cheapest = np.empty(npend), np.empty(npend)
+    route = np.empty(npend, dtype=np.int64)
+    for a in range(npend):
+        _urgency(a, depth, noisy, regret, cheapest, route)
     alive = np.ones(npend, dtype=np.bool_)
     for _ in range(npend):
-        a, k = _most_urgent(depth, alive, noisy)
+        a = _most_urgent(alive, regret, cheapest, route)
         if a == NOWHERE:
             break
+        k = route[a]
         insert(pending[a], k, at_i[a, k], at_j[a, k], state, data, ws)
         alive[a] = False
         # route k is priced again only for those that fitted in it: a request that
@@ -133,6 +144,7 @@ def repair(depth, noise, pending, state, data, ws):  # type: ignore[no-untyped-d
         for b in range(npend):
             if alive[b] and noisy[b, k] < np.inf:
                 _price(b, k, pending, noise, state, data, ws, noisy, at_i, at_j)
+                _urgency(b, depth, noisy, regret, cheapest, route)
 
 
 @njit(cache=True)
