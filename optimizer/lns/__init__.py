@@ -4,9 +4,10 @@ OR-Tools' generic moves rarely respect ride times (see
 ``../shared/notes/optimizer-findings.md``): almost every candidate it tries is
 rejected. This search works on whole requests instead: it removes a few (at random,
 the costliest to keep, related ones: close in space and time, runs of consecutive
-stops from the routes around one request, or a whole route) and
-re-inserts them by greedy or regret insertion, with or without noise, and accepts the
-result by simulated annealing; the methods are chosen by adaptive weights, after
+stops from the routes around one request, or a whole route), re-inserts them (by
+greedy or regret insertion, with or without noise, or one at a time in a random
+order) and accepts the result by simulated annealing; the methods are chosen by
+adaptive weights, after
 Ropke and Pisinger's adaptive large-neighbourhood search (Transportation Science,
 2006). Before it, a route minimisation by guided ejection search may take whole
 routes out (Nagata and Bräysy, 2009).

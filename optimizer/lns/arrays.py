@@ -34,15 +34,21 @@ ROUTE_REMOVAL = 3  # all of a random route: a vehicle fewer, if the others take 
 STRING_REMOVAL = 4  # runs of consecutive stops from the routes around a random request
 N_DESTROY = 5
 # Repair operators: cheapest insertion first, or largest regret-2 or regret-3 first;
-# then the same three with noise on the insertion costs.
+# then the same three with noise on the insertion costs; then one pass in a random
+# order, each request where it costs least then, by noisy costs (the recreate step
+# of Christiaens and Vanden Berghe's string removals, Transportation Science, 2020).
 GREEDY, REGRET_2, REGRET_3 = 0, 1, 2
 GREEDY_NOISY, REGRET_2_NOISY, REGRET_3_NOISY = 3, 4, 5
-N_REPAIR = 6
+SEQUENTIAL = 6
+N_REPAIR = 7
 
 
 @njit(cache=True)
 def regret_depth(op):  # type: ignore[no-untyped-def]
-    """1 (greedy), 2 or 3: how many routes a repair operator compares."""
+    """1 (greedy), 2 or 3: how many routes a repair operator compares; 0 for
+    ``SEQUENTIAL``, which compares none (see :func:`optimizer.lns.repair.repair`)."""
+    if op == SEQUENTIAL:
+        return 0
     return op % 3 + 1
 
 

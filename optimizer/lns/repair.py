@@ -104,9 +104,40 @@ def empty_twins(state, data):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
+def sequential(noise, pending, state, data, ws):  # type: ignore[no-untyped-def]
+    """Insert the pending requests one at a time in their order, each where it
+    costs least then (costs blurred by ``noise``); no request is priced twice in a
+    route, so on long routes a pass costs a fraction of a regret repair's."""
+    nveh = state.lens.shape[0]
+    twin = empty_twins(state, data)
+    out = ws.out
+    for a in range(pending.shape[0]):
+        r = pending[a]
+        best, best_k, best_i, best_j = np.inf, NOWHERE, NOWHERE, NOWHERE
+        for k in range(nveh):
+            if not data.allowed[r, k]:
+                continue
+            e = twin[k]
+            if e != NOWHERE and data.allowed[r, e]:
+                continue  # an empty vehicle alike was priced
+            best_insertion(r, k, state, data, ws, out)
+            c = _noisy(out[0], noise)
+            if c < best:
+                best, best_k, best_i, best_j = c, k, out[1], out[2]
+        if best_k != NOWHERE:
+            insert(r, best_k, best_i, best_j, state, data, ws)
+            if state.lens[best_k] == 2:
+                twin = empty_twins(state, data)
+
+
+@njit(cache=True)
 def repair(depth, noise, pending, state, data, ws):  # type: ignore[no-untyped-def]
     """Insert the pending requests: cheapest first (depth 1) or by largest
-    regret-2/-3 (depth 2, 3); what fits nowhere stays out."""
+    regret-2/-3 (depth 2, 3), or in their order (depth 0: :func:`sequential`); what
+    fits nowhere stays out."""
+    if depth == 0:
+        sequential(noise, pending, state, data, ws)
+        return
     npend = pending.shape[0]
     nveh = state.lens.shape[0]
     allowed = data.allowed

@@ -509,3 +509,39 @@ def test_the_repair_skips_what_cannot_have_changed_without_changing_the_plan() -
                 best_insertion(r, k, ours, data, ws, ws.out)
                 assert ws.out[0] == BIG
     assert left_out > 20  # requests were left out, and checked
+
+
+def test_the_sequential_repair_puts_each_request_where_it_costs_least_in_turn() -> None:
+    # depth 0: one pass in the pending order, each request into the route where it
+    # costs least then (the first such route on a tie), none priced twice; what it
+    # leaves out fits in no route at the end either (routes only gain stops).
+    rng = np.random.default_rng(9)
+    left_out = 0
+    for _ in range(100):
+        data = _grid_fleet(rng)
+        n_req, n_veh = len(data.ride), len(data.v_cap)
+        pending = rng.permutation(n_req).astype(np.int64)
+        ours, reference = new_state(n_veh, n_req), new_state(n_veh, n_req)
+        ws = new_scratch(len(data.early), n_req)
+        for k in range(n_veh):
+            refresh(k, ours, data, ws)
+            refresh(k, reference, data, ws)
+        repair(0, 0.0, pending, ours, data, ws)
+        for r in pending:
+            prices = []
+            for k in np.flatnonzero(data.allowed[r]):
+                best_insertion(r, k, reference, data, ws, ws.out)
+                prices.append((int(ws.out[0]), int(k), int(ws.out[1]), int(ws.out[2])))
+            cost, k, i, j = min(prices, default=(BIG, 0, 0, 0))
+            if cost < BIG:
+                insert(r, k, i, j, reference, data, ws)
+        assert ours.where.tolist() == reference.where.tolist()
+        for k in range(n_veh):
+            m = int(ours.lens[k])
+            assert ours.routes[k, :m].tolist() == reference.routes[k, :m].tolist()
+        for r in np.flatnonzero(ours.where == NOWHERE):
+            left_out += 1
+            for k in np.flatnonzero(data.allowed[r]):
+                best_insertion(r, k, ours, data, ws, ws.out)
+                assert ws.out[0] == BIG
+    assert left_out > 10
