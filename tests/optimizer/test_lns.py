@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pytest
 from scipy.optimize import linprog
@@ -479,6 +481,56 @@ def _repair_pricing_everything(depth: int, pending: np.ndarray, state: State, da
             _price(b, k, pending, 0.0, state, data, ws, noisy, at_i, at_j)
 
 
+def _sequential_reference(depth: int, pending: np.ndarray, state: State, data: Arrays) -> None:
+    """The sequential repair (depth 0) written out: each request in turn priced in
+    every route allowed and put where it costs least (the first such route on a
+    tie)."""
+    assert depth == 0
+    ws = new_scratch(len(data.early), len(data.ride))
+    for r in pending:
+        prices = []
+        for k in np.flatnonzero(data.allowed[r]):
+            best_insertion(r, k, state, data, ws, ws.out)
+            prices.append((int(ws.out[0]), int(k), int(ws.out[1]), int(ws.out[2])))
+        cost, k, i, j = min(prices, default=(BIG, 0, 0, 0))
+        if cost < BIG:
+            insert(r, k, i, j, state, data, ws)
+
+
+def _compare_repairs(
+    rng: np.random.Generator,
+    cases: int,
+    depth_of: Callable[[int], int],
+    reference: Callable[[int, np.ndarray, State, Arrays], None],
+) -> int:
+    """The repair at ``depth_of(case)`` and ``reference`` on random grid fleets, from
+    the same empty plans: the same plan each time, and what the repair leaves out
+    fits in no route. How many requests were left out."""
+    left_out = 0
+    for case in range(cases):
+        data = _grid_fleet(rng)
+        n_req, n_veh = len(data.ride), len(data.v_cap)
+        depth = depth_of(case)
+        pending = rng.permutation(n_req).astype(np.int64)
+        ours, theirs = new_state(n_veh, n_req), new_state(n_veh, n_req)
+        ws = new_scratch(len(data.early), n_req)
+        for k in range(n_veh):  # the empty routes' schedules
+            refresh(k, ours, data, ws)
+            refresh(k, theirs, data, ws)
+        repair(depth, 0.0, pending, ours, data, ws)
+        reference(depth, pending, theirs, data)
+        assert ours.where.tolist() == theirs.where.tolist()
+        for k in range(n_veh):
+            m = int(ours.lens[k])
+            assert ours.routes[k, :m].tolist() == theirs.routes[k, :m].tolist()
+        for r in np.flatnonzero(ours.where == NOWHERE):
+            left_out += 1
+            for k in np.flatnonzero(data.allowed[r]):
+                best_insertion(r, k, ours, data, ws, ws.out)
+                assert ws.out[0] == BIG
+    return left_out
+
+
 def test_the_repair_skips_what_cannot_have_changed_without_changing_the_plan() -> None:
     # On a metric, a request that does not fit in a route does not fit once more
     # stops are in it, so the repair prices a route again only for the requests
@@ -486,28 +538,7 @@ def test_the_repair_skips_what_cannot_have_changed_without_changing_the_plan() -
     # plan as pricing every route for all and comparing every regret, and what it
     # leaves out fits in no route.
     rng = np.random.default_rng(8)
-    left_out = 0
-    for case in range(150):
-        data = _grid_fleet(rng)
-        n_req, n_veh = len(data.ride), len(data.v_cap)
-        depth = 1 + case % 3
-        pending = rng.permutation(n_req).astype(np.int64)
-        ours, reference = new_state(n_veh, n_req), new_state(n_veh, n_req)
-        ws = new_scratch(len(data.early), n_req)
-        for k in range(n_veh):  # the empty routes' schedules
-            refresh(k, ours, data, ws)
-            refresh(k, reference, data, ws)
-        repair(depth, 0.0, pending, ours, data, ws)
-        _repair_pricing_everything(depth, pending, reference, data)
-        assert ours.where.tolist() == reference.where.tolist()
-        for k in range(n_veh):
-            m = int(ours.lens[k])
-            assert ours.routes[k, :m].tolist() == reference.routes[k, :m].tolist()
-        for r in np.flatnonzero(ours.where == NOWHERE):
-            left_out += 1
-            for k in np.flatnonzero(data.allowed[r]):
-                best_insertion(r, k, ours, data, ws, ws.out)
-                assert ws.out[0] == BIG
+    left_out = _compare_repairs(rng, 150, lambda case: 1 + case % 3, _repair_pricing_everything)
     assert left_out > 20  # requests were left out, and checked
 
 
@@ -516,32 +547,5 @@ def test_the_sequential_repair_puts_each_request_where_it_costs_least_in_turn() 
     # costs least then (the first such route on a tie), none priced twice; what it
     # leaves out fits in no route at the end either (routes only gain stops).
     rng = np.random.default_rng(9)
-    left_out = 0
-    for _ in range(100):
-        data = _grid_fleet(rng)
-        n_req, n_veh = len(data.ride), len(data.v_cap)
-        pending = rng.permutation(n_req).astype(np.int64)
-        ours, reference = new_state(n_veh, n_req), new_state(n_veh, n_req)
-        ws = new_scratch(len(data.early), n_req)
-        for k in range(n_veh):
-            refresh(k, ours, data, ws)
-            refresh(k, reference, data, ws)
-        repair(0, 0.0, pending, ours, data, ws)
-        for r in pending:
-            prices = []
-            for k in np.flatnonzero(data.allowed[r]):
-                best_insertion(r, k, reference, data, ws, ws.out)
-                prices.append((int(ws.out[0]), int(k), int(ws.out[1]), int(ws.out[2])))
-            cost, k, i, j = min(prices, default=(BIG, 0, 0, 0))
-            if cost < BIG:
-                insert(r, k, i, j, reference, data, ws)
-        assert ours.where.tolist() == reference.where.tolist()
-        for k in range(n_veh):
-            m = int(ours.lens[k])
-            assert ours.routes[k, :m].tolist() == reference.routes[k, :m].tolist()
-        for r in np.flatnonzero(ours.where == NOWHERE):
-            left_out += 1
-            for k in np.flatnonzero(data.allowed[r]):
-                best_insertion(r, k, ours, data, ws, ws.out)
-                assert ws.out[0] == BIG
+    left_out = _compare_repairs(rng, 100, lambda case: 0, _sequential_reference)
     assert left_out > 10
