@@ -7,10 +7,9 @@ the costliest to keep, related ones: close in space and time, runs of consecutiv
 stops from the routes around one request, or a whole route), re-inserts them (by
 greedy or regret insertion, with or without noise, or one at a time in a random
 order) and accepts the result by simulated annealing; the methods are chosen by
-adaptive weights, after
-Ropke and Pisinger's adaptive large-neighbourhood search (Transportation Science,
-2006). Before it, a route minimisation by guided ejection search may take whole
-routes out (Nagata and Bräysy, 2009).
+adaptive weights, after Ropke and Pisinger's adaptive large-neighbourhood search
+(Transportation Science, 2006). Before it, a route minimisation by guided ejection
+search may take whole routes out (Nagata and Bräysy, 2009).
 
 The model is :mod:`optimizer.solve`'s: nodes are depots, then one pickup/drop-off
 pair per request part, with the same tightened windows and the same objective

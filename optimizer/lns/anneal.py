@@ -145,7 +145,7 @@ def run(n_iter, first, cycle, temps, qrange, noise_level, data, cur, work, best,
             continue
         pending = np.flatnonzero(work.where == NOWHERE)
         np.random.shuffle(pending)  # ties must not always favour the same requests
-        noise = noise_level if op_r >= GREEDY_NOISY else 0.0  # (SEQUENTIAL too)
+        noise = noise_level if op_r >= GREEDY_NOISY else 0.0  # the noisy three, SEQUENTIAL
         if not repair_whole(regret_depth(op_r), noise, pending, work, data, ws):
             continue
         new = total(work, data.penalty)

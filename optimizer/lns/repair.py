@@ -126,7 +126,7 @@ def sequential(noise, pending, state, data, ws):  # type: ignore[no-untyped-def]
                 best, best_k, best_i, best_j = c, k, out[1], out[2]
         if best_k != NOWHERE:
             insert(r, best_k, best_i, best_j, state, data, ws)
-            if state.lens[best_k] == 2:
+            if state.lens[best_k] == 2:  # it was empty: its twins are priced now
                 twin = empty_twins(state, data)
 
 
