@@ -105,7 +105,11 @@ class SolverParams:
         With ``lns``: at most this share of the search's time goes first to taking
         whole routes out of the plan by guided ejection search (vehicles with a fixed
         cost only; see :mod:`optimizer.lns.ejection`); 0: none. With
-        ``lns_iterations`` the phase ends on its own step counts, not on time.
+        ``lns_iterations`` the phase ends on its own step counts, not on time. The
+        phase ends sooner on its own when three attempts in a row fail; seven
+        tenths because a vehicle fewer is a driver's wage, and where the count is
+        already reached the rest of the time changes the distance little (see
+        ``docs/optimizer-measurements.md``, the fifteenth session).
     """
 
     time_limit_s: float = 30.0
@@ -124,7 +128,7 @@ class SolverParams:
     split_crews: bool = False
     split_share: float = 0.7
     plateau: float | None = 2.0
-    route_share: float = 0.5
+    route_share: float = 0.7
 
     def __post_init__(self) -> None:
         if self.time_limit_s <= 0:
