@@ -57,7 +57,9 @@ class SolverParams:
         Searches run at once in worker processes, each with the next strategy of
         ``portfolio`` (default: the number of CPUs, at most the portfolio's size).
     portfolio
-        Strategies, in order of preference.
+        Strategies, in order of preference. With ``plateau`` every worker starts
+        from the first one's construction (OR-Tools' first solution) and the
+        workers differ by their seeds.
     solution_limit
         Stop each search after this many improving solutions; with it (and one
         worker) a run is reproducible, whatever the machine's speed.

@@ -58,14 +58,18 @@ def _search_job(job: _Job) -> Raw:
     else:
         started = time.perf_counter()
         limit = max(0.05, params.ortools_share * (job.deadline - started))
-        first = params
+        first, start = params, config
         if params.plateau is not None:
             # the start must not depend on the time limit (a longer limit then goes
             # through the same search first): OR-Tools' first solution, the LNS
-            # does the rest
+            # does the rest; every worker from the first strategy's construction,
+            # from which the search ends better than from the others' (see
+            # docs/optimizer-measurements.md, the fifteenth session): the workers
+            # differ by their seeds
             limit = min(limit, 1.0 + 0.05 * len(model.prepared.parts))
             first = replace(params, solution_limit=params.solution_limit or 1)
-        raw = search_ortools(model, replace(first, time_limit_s=limit), config)
+            start = params.portfolio[0]
+        raw = search_ortools(model, replace(first, time_limit_s=limit), start)
         start_routes = [[node for node, _ in visits[1:-1]] for visits in raw.routes]
     left = job.deadline - time.perf_counter()
     if params.lns_iterations is None and left <= 0 and job.start is None:

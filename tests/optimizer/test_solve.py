@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -197,6 +198,19 @@ def test_extra_search_settings_are_applied_and_unknown_ones_rejected() -> None:
     bad = SearchConfig(settings=(("no_such_field", 1),))
     with pytest.raises(ValueError, match="settings: unknown search parameter 'no_such_field'"):
         solve(problem, SolverParams(time_limit_s=0.5, workers=1, portfolio=(bad,)))
+
+
+def test_with_the_plateau_rule_every_worker_starts_from_the_first_strategy() -> None:
+    # the second strategy's settings are broken: a worker that built its start
+    # with it would fail, so only the search without the plateau rule reaches it
+    from optimizer.solve import SearchConfig
+
+    problem = RoutingProblem(LINE, (Request(1, 3), Request(2, 4)), (Vehicle(4, 0, 0),))
+    good, bad = SearchConfig(), SearchConfig(settings=(("no_such_field", 1),))
+    params = SolverParams(time_limit_s=0.5, workers=2, portfolio=(good, bad))
+    assert solve_and_check(problem, params).served_seats == 2
+    with pytest.raises(ValueError, match="unknown search parameter 'no_such_field'"):
+        solve(problem, replace(params, plateau=None))
 
 
 def test_each_vehicle_drives_by_its_own_profile_matrix() -> None:
