@@ -58,18 +58,14 @@ def _search_job(job: _Job) -> Raw:
     else:
         started = time.perf_counter()
         limit = max(0.05, params.ortools_share * (job.deadline - started))
-        first, start = params, config
+        first = params
         if params.plateau is not None:
             # the start must not depend on the time limit (a longer limit then goes
             # through the same search first): OR-Tools' first solution, the LNS
-            # does the rest; every worker from the first strategy's construction,
-            # from which the search ends better than from the others' (see
-            # docs/optimizer-measurements.md, the fifteenth session): the workers
-            # differ by their seeds
+            # does the rest
             limit = min(limit, 1.0 + 0.05 * len(model.prepared.parts))
             first = replace(params, solution_limit=params.solution_limit or 1)
-            start = params.portfolio[0]
-        raw = search_ortools(model, replace(first, time_limit_s=limit), start)
+        raw = search_ortools(model, replace(first, time_limit_s=limit), config)
         start_routes = [[node for node, _ in visits[1:-1]] for visits in raw.routes]
     left = job.deadline - time.perf_counter()
     if params.lns_iterations is None and left <= 0 and job.start is None:
@@ -223,8 +219,14 @@ def solve(problem: RoutingProblem, params: SolverParams | None = None) -> Plan:
 
 
 def _configs(params: SolverParams) -> list[tuple[int, SearchConfig]]:
-    """The portfolio's strategy for each worker."""
+    """The portfolio's strategy for each worker. With the plateau rule OR-Tools
+    only builds the start, and every worker builds it with the first strategy,
+    from which the search ends better than from the others' (see
+    docs/optimizer-measurements.md, the fifteenth session): the workers differ by
+    their seeds."""
     workers = params.workers or min(os.cpu_count() or 1, len(params.portfolio))
+    if params.lns and params.plateau is not None:
+        return [(i, params.portfolio[0]) for i in range(workers)]
     return [(i, params.portfolio[i % len(params.portfolio)]) for i in range(workers)]
 
 
