@@ -11,7 +11,7 @@ import pytest
 import optimizer.solve
 from optimizer.plan import UnassignedReason, VisitKind
 from optimizer.problem import Request, RoutingProblem, Vehicle
-from optimizer.solve import SolverParams, solve
+from optimizer.solve import SearchConfig, SolverParams, solve
 from tests.optimizer.helpers import FAST, line_matrix, solve_and_check
 
 # locations on a line: 0 depot at 0, 1 at 10, 2 at 20, 3 at 30, 4 at 40
@@ -189,8 +189,6 @@ def test_many_requests_within_a_short_time_limit_still_give_a_feasible_plan() ->
 
 
 def test_extra_search_settings_are_applied_and_unknown_ones_rejected() -> None:
-    from optimizer.solve import SearchConfig
-
     problem = RoutingProblem(LINE, (Request(1, 3), Request(2, 4)), (Vehicle(4, 0, 0),))
     lean = SearchConfig(settings=(("local_search_operators.use_two_opt", False),))
     plan = solve_and_check(problem, SolverParams(time_limit_s=0.5, workers=1, portfolio=(lean,)))
@@ -203,7 +201,6 @@ def test_extra_search_settings_are_applied_and_unknown_ones_rejected() -> None:
 def test_with_the_plateau_rule_every_worker_starts_from_the_first_strategy() -> None:
     # the second strategy's settings are broken: a worker that built its start
     # with it would fail, so only the search without the plateau rule reaches it
-    from optimizer.solve import SearchConfig
 
     problem = RoutingProblem(LINE, (Request(1, 3), Request(2, 4)), (Vehicle(4, 0, 0),))
     good, bad = SearchConfig(), SearchConfig(settings=(("no_such_field", 1),))
