@@ -201,7 +201,6 @@ def test_extra_search_settings_are_applied_and_unknown_ones_rejected() -> None:
 def test_with_the_plateau_rule_every_worker_starts_from_the_first_strategy() -> None:
     # the second strategy's settings are broken: a worker that built its start
     # with it would fail, so only the search without the plateau rule reaches it
-
     problem = RoutingProblem(LINE, (Request(1, 3), Request(2, 4)), (Vehicle(4, 0, 0),))
     good, bad = SearchConfig(), SearchConfig(settings=(("no_such_field", 1),))
     params = SolverParams(time_limit_s=0.5, workers=2, portfolio=(good, bad))
